@@ -1,0 +1,64 @@
+# Every target runs inside the project's virtual environment at .venv.
+SHELL := /bin/bash
+PYTHON_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+SCENARIO ?=
+
+.PHONY: venv sysdeps sqs-endpoint lint test test-fast run plan policy-report drill stack-up stack-down stack-status bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+sysdeps:
+	@bash scripts/install-system-deps.sh
+
+sqs-endpoint: venv
+	@bash scripts/install-sqs-endpoint.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: sysdeps sqs-endpoint lint
+	$(VENV)/bin/pytest
+
+test-fast: venv
+	$(VENV)/bin/pytest -m "not drill"
+
+run: sysdeps sqs-endpoint
+	$(PY) -m service.devrun --port $(PORT)
+
+plan: venv
+	$(PY) -m infra.plan
+
+policy-report: venv
+	@mkdir -p reports
+	$(PY) -m infra.plan --json > reports/plan.json
+	$(PY) -m policies evaluate --plan reports/plan.json --format markdown --out reports/policy-report.md; \
+	  rc=$$?; echo "report written to reports/policy-report.md"; exit $$rc
+
+drill: sysdeps sqs-endpoint
+	$(PY) -m chaos drill $(if $(SCENARIO),--scenario $(SCENARIO),)
+
+stack-up: sysdeps sqs-endpoint
+	$(PY) -m chaos stack up
+
+stack-down: venv
+	$(PY) -m chaos stack down
+
+stack-status: venv
+	$(PY) -m chaos stack status
+
+bench: sysdeps sqs-endpoint
+	$(PY) -m bench
+
+clean:
+	rm -rf var reports .pytest_cache .mypy_cache .ruff_cache
