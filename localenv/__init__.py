@@ -1,0 +1,1 @@
+"""Real local servers (PostgreSQL, Redis, SQS endpoint) for tests, `make run` and drills."""
