@@ -1,0 +1,1 @@
+"""Failover drills: a real local HA stack, fault injection, load, and a loss/duplication checker."""
