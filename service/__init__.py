@@ -1,0 +1,1 @@
+"""Investment-orders service: idempotent order intake on PostgreSQL with an outbox to SQS FIFO."""

@@ -1,0 +1,238 @@
+"""Command line: serve | relay | worker | migrate | token | audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from service.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from service.app import create_app
+    from service.observability import configure_logging
+    from service.server import serve
+
+    settings = _settings()
+    configure_logging()
+    try:
+        app = create_app(settings)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    drain = settings.shutdown_drain_s if args.drain_seconds is None else args.drain_seconds
+    serve(app, args.host, args.port, drain)
+    return 0
+
+
+def _worker_identity(kind: str) -> str:
+    return f"{kind}-{socket.gethostname()}-{os.getpid()}"
+
+
+def _start_metrics_server(port: int | None, metrics: Any) -> None:
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(port, addr="127.0.0.1" if port else "", registry=metrics.registry)
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    from service.db import create_pool
+    from service.messaging.queue import ensure_queues, sqs_client
+    from service.messaging.relay import Relay
+    from service.observability import Metrics, configure_logging
+
+    settings = _settings()
+    configure_logging()
+    metrics = Metrics()
+    _start_metrics_server(args.metrics_port, metrics)
+
+    async def main(stop: asyncio.Event) -> None:
+        sqs = sqs_client(settings)
+        queue_url = await asyncio.to_thread(ensure_queues, sqs, settings)
+        pool = await create_pool(settings)
+        relay = Relay(
+            pool, sqs, queue_url, _worker_identity("relay"), metrics,
+            batch_size=args.batch_size, lease_s=args.lease_seconds,
+        )
+        try:
+            if args.once:
+                await relay.run_once()
+            else:
+                await relay.run(stop)
+        finally:
+            await pool.close()
+
+    _run_until_signal(main)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from service.db import create_pool
+    from service.messaging.queue import ensure_queues, sqs_client
+    from service.messaging.worker import Worker
+    from service.observability import Metrics, configure_logging
+    from service.redis_gate import RedisGate, build_client
+
+    settings = _settings()
+    configure_logging()
+    metrics = Metrics()
+    _start_metrics_server(args.metrics_port, metrics)
+
+    async def main(stop: asyncio.Event) -> None:
+        sqs = sqs_client(settings)
+        queue_url = await asyncio.to_thread(ensure_queues, sqs, settings)
+        pool = await create_pool(settings)
+        client = (
+            build_client(settings.redis_url, settings.redis_password, settings.redis_timeout_s)
+            if settings.redis_url else None
+        )
+        redis = RedisGate(client, metrics, settings.redis_timeout_s)
+        worker = Worker(pool, sqs, queue_url, _worker_identity("venue"), metrics, redis)
+        try:
+            if args.once:
+                await worker.run_once()
+            else:
+                await worker.run(stop)
+        finally:
+            await redis.close()
+            await pool.close()
+
+    _run_until_signal(main)
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from service.db import connect
+    from service.migrate import apply_migrations
+
+    settings = _settings()
+
+    async def main() -> list[str]:
+        conn = await connect(settings, settings.migration_database_url)
+        try:
+            return await apply_migrations(conn)
+        finally:
+            await conn.close()
+
+    applied = asyncio.run(main())
+    print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from service.auth import issue_token
+
+    secret = os.environ.get("ORDERS_JWT_SECRET", "")
+    if len(secret.encode()) < 32:
+        print("configuration error: ORDERS_JWT_SECRET must be set (>= 32 bytes)", file=sys.stderr)
+        return 2
+    print(
+        issue_token(
+            secret=secret,
+            issuer=os.environ.get("ORDERS_JWT_ISSUER") or "orders-local",
+            audience=os.environ.get("ORDERS_JWT_AUDIENCE") or "orders-api",
+            subject=args.subject,
+            accounts=args.account,
+            ttl_seconds=args.ttl_seconds,
+        )
+    )
+    return 0
+
+
+def cmd_audit_verify(_: argparse.Namespace) -> int:
+    from service.db import connect
+    from service.domain.audit import ChainVerdict, verify_chain
+
+    settings = _settings()
+
+    async def main() -> ChainVerdict:
+        conn = await connect(settings)
+        try:
+            return await verify_chain(conn)
+        finally:
+            await conn.close()
+
+    verdict = asyncio.run(main())
+    if verdict.ok:
+        print(f"audit chain intact: {verdict.events_checked} events verified")
+        return 0
+    print(
+        f"audit chain BROKEN at seq {verdict.broken_seq}: {verdict.reason} "
+        f"({verdict.events_checked} events verified before it)"
+    )
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--drain-seconds", type=float, default=None,
+                       help="readiness-false period before shutdown (ORDERS_SHUTDOWN_DRAIN_S)")
+    serve.set_defaults(func=cmd_serve)
+
+    relay = commands.add_parser("relay", help="publish the outbox to SQS FIFO")
+    relay.add_argument("--once", action="store_true", help="publish one batch and exit")
+    relay.add_argument("--batch-size", type=int, default=50)
+    relay.add_argument("--lease-seconds", type=float, default=30.0)
+    relay.add_argument("--metrics-port", type=int, default=None)
+    relay.set_defaults(func=cmd_relay)
+
+    worker = commands.add_parser("worker", help="consume the queue (simulated venue)")
+    worker.add_argument("--once", action="store_true", help="handle one receive and exit")
+    worker.add_argument("--metrics-port", type=int, default=None)
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="apply SQL migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    token = commands.add_parser("token", help="print a local development JWT")
+    token.add_argument("--account", action="append", required=True,
+                       help="an account the token may use (repeatable)")
+    token.add_argument("--subject", default="dev-user")
+    token.add_argument("--ttl-seconds", type=int, default=3600)
+    token.set_defaults(func=cmd_token)
+
+    audit = commands.add_parser("audit", help="audit log tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="re-compute the hash chain")
+    verify.set_defaults(func=cmd_audit_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Liveness, readiness and the Prometheus scrape endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from service.api.state import app_state
+
+
+@get("/health/live", summary="The process is up", include_in_schema=True)
+async def live() -> dict[str, str]:
+    return {"status": "live"}
+
+
+@get("/health/ready", summary="Ready for traffic: database reachable (Redis optional)")
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+    state = app_state(request)
+    if state.draining:
+        return Response({"status": "draining"}, status_code=503)
+    try:
+        async with asyncio.timeout(1.0):
+            async with state.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        database = "ok"
+    except Exception:  # any failure means "not ready", whatever its kind
+        database = "unavailable"
+    if not state.redis.configured:
+        redis_status = "not-configured"
+    else:
+        redis_status = "ok" if await state.redis.ping() else "unavailable"
+    body = {"database": database, "redis": redis_status}
+    if database != "ok":
+        return Response({"status": "unavailable", **body}, status_code=503)
+    # Redis is a helper: without it the service is degraded but still serves orders.
+    overall = "ready" if redis_status in ("ok", "not-configured") else "degraded"
+    return Response({"status": overall, **body}, status_code=200)
+
+
+@get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    registry = app_state(request).metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+HEALTH_HANDLERS = [live, ready, metrics]

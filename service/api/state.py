@@ -1,0 +1,28 @@
+"""What the lifespan owns, reachable from handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from litestar import Request
+
+from service.config import Settings
+from service.observability import Metrics
+from service.redis_gate import RedisGate
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    metrics: Metrics
+    pool: asyncpg.Pool
+    redis: RedisGate
+    draining: bool = False
+    background: list[Any] = field(default_factory=list)
+
+
+def app_state(request: Request[Any, Any, Any]) -> AppState:
+    state: AppState = request.app.state.orders
+    return state

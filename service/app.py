@@ -1,0 +1,106 @@
+"""The Litestar app factory; its lifespan owns the asyncpg pool and the Redis client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin, YamlRenderPlugin
+
+from service.api.health import HEALTH_HANDLERS
+from service.api.middleware import request_context_middleware
+from service.api.orders import ORDER_HANDLERS
+from service.api.problems import (
+    Problem,
+    handle_database_unavailable,
+    handle_http_exception,
+    handle_problem,
+    handle_unexpected,
+)
+from service.api.state import AppState
+from service.config import Settings
+from service.db import DatabaseUnavailable, create_pool
+from service.observability import Metrics, configure_tracing, log
+from service.redis_gate import RedisGate, build_client
+
+SAMPLE_INTERVAL_S = 5.0
+
+
+async def sample_backlog_gauges(state: AppState) -> None:
+    """Business gauges computed from the database, so every replica exports the truth."""
+    while True:
+        try:
+            async with state.pool.acquire(timeout=2) as conn:
+                pending_age = await conn.fetchval(
+                    "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)"
+                    " FROM orders WHERE status IN ('PENDING', 'SUBMITTED')"
+                )
+                backlog = await conn.fetchrow(
+                    "SELECT count(*) AS rows,"
+                    " COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS lag"
+                    " FROM outbox WHERE published_at IS NULL"
+                )
+            state.metrics.pending_age.set(float(pending_age))
+            state.metrics.outbox_backlog.set(float(backlog["rows"]))
+            state.metrics.outbox_publish_lag.set(float(backlog["lag"]))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a failover must not kill the sampler
+            log.debug("gauge_sampling_failed", error=type(error).__name__)
+        await asyncio.sleep(SAMPLE_INTERVAL_S)
+
+
+def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
+    settings.require_jwt_secret()
+    metrics = metrics or Metrics()
+    configure_tracing("orders-api", settings.otlp_endpoint)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await create_pool(settings)
+        client = (
+            build_client(settings.redis_url, settings.redis_password, settings.redis_timeout_s)
+            if settings.redis_url else None
+        )
+        state = AppState(
+            settings=settings, metrics=metrics, pool=pool,
+            redis=RedisGate(client, metrics, settings.redis_timeout_s),
+        )
+        app.state.orders = state
+        sampler = asyncio.create_task(sample_backlog_gauges(state))
+        log.info("api_started", redis=bool(client))
+        try:
+            yield
+        finally:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
+            await state.redis.close()
+            await pool.close()
+            log.info("api_stopped")
+
+    exception_handlers: dict[Any, Any] = {
+        Problem: handle_problem,
+        HTTPException: handle_http_exception,
+        DatabaseUnavailable: handle_database_unavailable,
+        Exception: handle_unexpected,
+    }
+    return Litestar(
+        route_handlers=[*ORDER_HANDLERS, *HEALTH_HANDLERS],
+        lifespan=[lifespan],
+        middleware=[request_context_middleware(metrics)],
+        exception_handlers=exception_handlers,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Investment orders API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[RedocRenderPlugin(), YamlRenderPlugin()],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Order domain logic: plain functions over an asyncpg connection."""

@@ -1,0 +1,1 @@
+"""The outbox relay (PostgreSQL → SQS FIFO) and the downstream worker (SQS → venue)."""

@@ -1,0 +1,194 @@
+"""Outbox relay: claim unpublished rows, publish them to SQS FIFO, mark them published.
+
+Several relays may run at once. Claims are leases: a relay that dies mid-batch loses its
+rows to another relay when the lease expires. Per-account order holds because an account
+is claimed by one relay at a time and each SendMessageBatch carries at most one message
+per account (a failed entry cannot let a later message of its group overtake it).
+The queue deduplicates on the event id, so re-publishing after a crash is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from service.domain.orders import purge_expired_idempotency_keys
+from service.observability import Metrics, log, span
+
+CLAIM_LOCK_KEY = 0x6F72646572730002
+CLAIM_SQL = """
+WITH blocked AS (
+    SELECT DISTINCT account_id FROM outbox
+    WHERE published_at IS NULL AND claimed_until > now() AND claimed_by <> $1
+), candidates AS (
+    SELECT id FROM outbox
+    WHERE published_at IS NULL
+      AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = $1)
+      AND account_id NOT IN (SELECT account_id FROM blocked)
+    ORDER BY id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox o
+SET claimed_by = $1, claimed_until = now() + make_interval(secs => $3),
+    attempts = o.attempts + 1
+FROM candidates c WHERE o.id = c.id
+RETURNING o.id, o.event_id, o.account_id, o.event_type, o.payload::text AS payload
+"""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    event_id: str
+    account_id: str
+    event_type: str
+    payload: str
+
+
+async def claim_batch(
+    conn: asyncpg.Connection, relay_id: str, batch_size: int, lease_s: float
+) -> list[OutboxRow]:
+    async with conn.transaction():
+        # Claims are serialised so each sees the others' committed leases: without this,
+        # two relays could each take a different row of the same account.
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK_KEY)
+        rows = await conn.fetch(CLAIM_SQL, relay_id, batch_size, lease_s)
+    claimed = [
+        OutboxRow(r["id"], str(r["event_id"]), r["account_id"], r["event_type"], r["payload"])
+        for r in rows
+    ]
+    return sorted(claimed, key=lambda row: row.id)
+
+
+async def mark_published(conn: asyncpg.Connection, ids: list[int]) -> None:
+    if ids:
+        await conn.execute(
+            "UPDATE outbox SET published_at = now(), claimed_by = NULL, claimed_until = NULL"
+            " WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
+            ids,
+        )
+
+
+async def release_claims(conn: asyncpg.Connection, relay_id: str, ids: list[int]) -> None:
+    if ids:
+        await conn.execute(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL",
+            ids, relay_id,
+        )
+
+
+def publish_rounds(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
+    """Split rows into SendMessageBatch calls of <= 10 with one row per account each."""
+    queues: OrderedDict[str, list[OutboxRow]] = OrderedDict()
+    for row in rows:
+        queues.setdefault(row.account_id, []).append(row)
+    rounds: list[list[OutboxRow]] = []
+    while queues:
+        current: list[OutboxRow] = []
+        for account in list(queues):
+            if len(current) == 10:
+                break
+            current.append(queues[account].pop(0))
+            if not queues[account]:
+                del queues[account]
+        rounds.append(current)
+    return rounds
+
+
+class Relay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        sqs: Any,
+        queue_url: str,
+        relay_id: str,
+        metrics: Metrics,
+        *,
+        batch_size: int = 50,
+        lease_s: float = 30.0,
+    ) -> None:
+        self.pool, self.sqs, self.queue_url = pool, sqs, queue_url
+        self.relay_id, self.metrics = relay_id, metrics
+        self.batch_size, self.lease_s = batch_size, lease_s
+
+    def _send(self, batch: list[OutboxRow]) -> tuple[set[int], set[int]]:
+        response = self.sqs.send_message_batch(
+            QueueUrl=self.queue_url,
+            Entries=[
+                {
+                    "Id": str(row.id),
+                    "MessageBody": row.payload,
+                    "MessageGroupId": row.account_id,
+                    "MessageDeduplicationId": row.event_id,
+                    "MessageAttributes": {
+                        "event_type": {"DataType": "String", "StringValue": row.event_type}
+                    },
+                }
+                for row in batch
+            ],
+        )
+        sent = {int(entry["Id"]) for entry in response.get("Successful", [])}
+        failed = {int(entry["Id"]) for entry in response.get("Failed", [])}
+        return sent, failed
+
+    async def run_once(self) -> int:
+        """Publish one claimed batch; return how many events were published."""
+        async with self.pool.acquire() as conn:
+            rows = await claim_batch(conn, self.relay_id, self.batch_size, self.lease_s)
+        if not rows:
+            return 0
+        published: list[int] = []
+        stalled_accounts: set[str] = set()
+        try:
+            with span("relay.publish", rows=len(rows)):
+                for round_rows in publish_rounds(rows):
+                    batch = [row for row in round_rows if row.account_id not in stalled_accounts]
+                    if not batch:
+                        continue
+                    sent, failed = await asyncio.to_thread(self._send, batch)
+                    published.extend(sent)
+                    for row in batch:
+                        if row.id in failed or row.id not in sent:
+                            stalled_accounts.add(row.account_id)
+        finally:
+            # Whatever happened, record what reached the queue and free what did not, so
+            # neither waits for the lease to expire.
+            async with self.pool.acquire() as conn:
+                await mark_published(conn, published)
+                unsent = [row.id for row in rows if row.id not in set(published)]
+                await release_claims(conn, self.relay_id, unsent)
+        self.metrics.outbox_published.inc(len(published))
+        return len(published)
+
+    async def run(self, stop: asyncio.Event, purge_every_s: float = 60.0) -> None:
+        log.info("relay_started", relay_id=self.relay_id)
+        backoff = 0.0
+        last_purge = 0.0
+        while not stop.is_set():
+            try:
+                published = await self.run_once()
+                backoff = 0.0
+                if time.monotonic() - last_purge > purge_every_s:
+                    async with self.pool.acquire() as conn:
+                        purged = await purge_expired_idempotency_keys(conn)
+                    if purged:
+                        log.info("idempotency_keys_purged", count=purged)
+                    last_purge = time.monotonic()
+                if published:
+                    continue
+                delay = 0.1
+            except Exception as error:  # the queue or database is failing over: back off
+                backoff = min(max(backoff * 2, 0.2), 5.0)
+                delay = backoff
+                log.warning("relay_error", error=type(error).__name__, detail=str(error)[:200])
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        log.info("relay_stopped", relay_id=self.relay_id)

@@ -1,0 +1,122 @@
+"""Structured logs, Prometheus metrics and OpenTelemetry traces."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+import structlog
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+SECRET_KEYS = frozenset({"authorization", "password", "token", "jwt_secret", "secret"})
+
+
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event):
+        if key.lower() in SECRET_KEYS:
+            event[key] = "[redacted]"
+    return event
+
+
+def _trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = format(context.trace_id, "032x")
+        event["span_id"] = format(context.span_id, "016x")
+    return event
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _trace_ids,
+            _redact,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+
+
+log = structlog.get_logger("orders")
+
+
+class Metrics:
+    """All service metrics on one registry (one per app, so tests can build several apps)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.request_duration = Histogram(
+            "http_request_duration_seconds", "HTTP request duration by route and status",
+            ["method", "route", "status"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=r,
+        )
+        self.orders_created = Counter(
+            "orders_created", "Orders accepted and persisted", registry=r
+        )
+        self.orders_failed = Counter(
+            "orders_failed", "Order requests that failed after validation", ["reason"],
+            registry=r,
+        )
+        self.duplicate_attempts = Counter(
+            "orders_duplicate_attempts",
+            "Requests reusing an idempotency key (replays, in-flight and payload conflicts)",
+            ["outcome"], registry=r,
+        )
+        self.pending_age = Gauge(
+            "orders_pending_age_seconds", "Age of the oldest PENDING or SUBMITTED order",
+            registry=r,
+        )
+        self.outbox_backlog = Gauge(
+            "outbox_backlog", "Outbox rows not yet published", registry=r
+        )
+        self.outbox_publish_lag = Gauge(
+            "outbox_publish_lag_seconds", "Age of the oldest unpublished outbox row", registry=r
+        )
+        self.redis_degraded = Gauge(
+            "redis_degraded", "1 while Redis is unreachable and the service runs without it",
+            registry=r,
+        )
+        self.rate_limit_fail_open = Counter(
+            "rate_limit_fail_open", "Requests let through because Redis was unavailable",
+            registry=r,
+        )
+        self.outbox_published = Counter(
+            "outbox_published", "Outbox events published to the queue", registry=r
+        )
+        self.worker_processed = Counter(
+            "worker_events", "Queue events handled by the worker", ["outcome"], registry=r
+        )
+
+
+def configure_tracing(service_name: str, otlp_endpoint: str | None) -> None:
+    """Export spans over OTLP/HTTP when an endpoint is configured; otherwise spans are no-ops."""
+    if not otlp_endpoint:
+        return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+
+
+tracer = trace.get_tracer("orders")
+
+
+def span(name: str, **attributes: Any) -> AbstractContextManager[trace.Span]:
+    return tracer.start_as_current_span(name, attributes=attributes)

@@ -1,0 +1,186 @@
+"""Redis behind a circuit breaker: a fast path and a helper, never the source of truth.
+
+Every call has a short timeout; after a failure the breaker skips Redis for a second, so a
+Redis outage costs at most one timed-out call per second per process, and the service
+keeps answering from PostgreSQL. It recovers by itself when Redis answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import msgspec
+import redis.asyncio as redis
+from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import RedisError
+
+from service.observability import Metrics, log
+
+T = TypeVar("T")
+
+RATE_LIMIT_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local stamp = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local allowed = 0
+local retry_after = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry_after = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return {allowed, tostring(retry_after)}
+"""
+
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+BREAKER_OPEN_S = 1.0
+
+
+class CachedResponse(msgspec.Struct, frozen=True):
+    request_hash: str
+    status: int
+    body: bytes
+
+
+def build_client(url: str, password: str | None, timeout_s: float) -> redis.Redis:
+    parts = urlsplit(url)
+    if parts.scheme == "redis+sentinel":
+        hosts = []
+        for item in parts.netloc.rsplit("@", 1)[-1].split(","):
+            host, _, port = item.partition(":")
+            hosts.append((host, int(port or 26379)))
+        path = [p for p in parts.path.split("/") if p]
+        service_name = path[0] if path else "mymaster"
+        db = int(path[1]) if len(path) > 1 else 0
+        sentinel = Sentinel(hosts, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        return sentinel.master_for(
+            service_name, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+            password=password, db=db,
+        )
+    return redis.Redis.from_url(
+        url, password=password, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+        health_check_interval=0,
+    )
+
+
+class RedisGate:
+    def __init__(self, client: redis.Redis | None, metrics: Metrics, timeout_s: float) -> None:
+        self._client = client
+        self._metrics = metrics
+        self._timeout_s = timeout_s
+        self._open_until = 0.0
+        self._degraded = False
+        self._token_bucket = client.register_script(RATE_LIMIT_SCRIPT) if client else None
+        self._release = client.register_script(RELEASE_LOCK) if client else None
+
+    @property
+    def configured(self) -> bool:
+        return self._client is not None
+
+    @property
+    def degraded(self) -> bool:
+        return self._client is not None and self._degraded
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _call(self, operation: Callable[[redis.Redis], Awaitable[T]], default: T) -> T:
+        if self._client is None or time.monotonic() < self._open_until:
+            return default
+        try:
+            result = await asyncio.wait_for(operation(self._client), self._timeout_s * 2)
+        except (TimeoutError, RedisError, OSError) as error:
+            self._open_until = time.monotonic() + BREAKER_OPEN_S
+            if not self._degraded:
+                self._degraded = True
+                self._metrics.redis_degraded.set(1)
+                log.warning("redis_unavailable", error=type(error).__name__, detail=str(error))
+            return default
+        if self._degraded:
+            self._degraded = False
+            self._metrics.redis_degraded.set(0)
+            log.info("redis_recovered")
+        return result
+
+    async def ping(self) -> bool:
+        async def do(client: redis.Redis) -> bool:
+            return bool(await client.ping())
+
+        # The readiness probe asks even while the breaker is open, so recovery is noticed.
+        self._open_until = 0.0
+        return await self._call(do, False)
+
+    async def cached_response(self, principal: str, key: str) -> CachedResponse | None:
+        async def do(client: redis.Redis) -> bytes | None:
+            value = await client.get(f"idem:{principal}:{key}")
+            return value if isinstance(value, bytes) else None
+
+        raw = await self._call(do, None)
+        if raw is None:
+            return None
+        try:
+            return msgspec.msgpack.decode(raw, type=CachedResponse)
+        except msgspec.DecodeError:
+            return None
+
+    async def cache_response(
+        self, principal: str, key: str, response: CachedResponse, ttl_s: int
+    ) -> None:
+        payload = msgspec.msgpack.encode(response)
+
+        async def do(client: redis.Redis) -> None:
+            await client.set(f"idem:{principal}:{key}", payload, ex=ttl_s)
+
+        await self._call(do, None)
+
+    async def allow_request(self, principal: str, rate: float, burst: float) -> tuple[bool, float]:
+        """Token bucket per principal, atomic on the Redis side. Fails open."""
+        script = self._token_bucket
+
+        async def do(_: redis.Redis) -> Any:
+            assert script is not None
+            return await script(keys=[f"ratelimit:{principal}"], args=[rate, burst])
+
+        result = await self._call(do, None)
+        if result is None:
+            if self._client is not None:
+                self._metrics.rate_limit_fail_open.inc()
+            return True, 0.0
+        allowed, retry_after = result
+        return bool(int(allowed)), float(retry_after)
+
+    async def acquire_lock(self, name: str, ttl_ms: int = 2000) -> str | None:
+        """A short-lived advisory lock; None when held elsewhere or Redis is unavailable."""
+        token = uuid.uuid4().hex
+
+        async def do(client: redis.Redis) -> bool:
+            return bool(await client.set(f"lock:{name}", token, nx=True, px=ttl_ms))
+
+        return token if await self._call(do, False) else None
+
+    async def release_lock(self, name: str, token: str) -> None:
+        script = self._release
+
+        async def do(_: redis.Redis) -> None:
+            assert script is not None
+            await script(keys=[f"lock:{name}"], args=[token])
+
+        await self._call(do, None)
