@@ -1,0 +1,98 @@
+"""``python -m policies evaluate``: the pack, offline, with a report.
+
+Exit codes: 0 no mandatory violation, 1 at least one mandatory violation, 2 the input
+(or the config) could not be read or is not in the expected format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .evaluate import InputError, load
+from .report import render_json, render_markdown
+
+EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = _Parser(prog="python -m policies", description="Investment-orders policy pack tools.")
+    sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate every control over a plan, a stack export or recorded preview events",
+        description=(
+            "Evaluate the policy pack offline. Exit 0: no mandatory violation; 1: a mandatory "
+            "control is violated; 2: unreadable or invalid input."
+        ),
+    )
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--plan", type=Path, help="JSON array from `python -m infra.plan --json`")
+    source.add_argument(
+        "--preview-events",
+        type=Path,
+        help="line-delimited engine events of `PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true "
+        "pulumi preview --json --policy-pack policies`",
+    )
+    source.add_argument("--stack-export", type=Path, help="JSON from `pulumi stack export`")
+    ev.add_argument("--format", choices=("json", "markdown"), default="json")
+    ev.add_argument("--out", type=Path, help="write the report here instead of stdout")
+    ev.add_argument(
+        "--config",
+        type=Path,
+        help='policy config JSON, as for `pulumi policy enable --config`: {"<policy>": '
+        '{"enforcementLevel": "...", "<setting>": value}}',
+    )
+    return root
+
+
+def _load_config(path: Path | None) -> Mapping[str, Mapping[str, Any]]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read policy config {path}: {exc}") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict | str) for v in data.values()):
+        raise InputError(f"policy config {path} must map policy names to objects")
+    return {k: (v if isinstance(v, dict) else {"enforcementLevel": v}) for k, v in data.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(list(argv) if argv is not None else None)
+    if args.plan is not None:
+        kind, path = "plan", args.plan
+    elif args.stack_export is not None:
+        kind, path = "stack-export", args.stack_export
+    else:
+        kind, path = "preview-events", args.preview_events
+    try:
+        config = _load_config(args.config)
+        evaluation = load(kind, path, config)
+    except InputError as exc:
+        print(f"policies evaluate: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    text = render_markdown(evaluation) if args.format == "markdown" else render_json(evaluation)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    mandatory = len(evaluation.mandatory_violations)
+    print(
+        f"policies evaluate: {len(evaluation.violations)} violation(s), {mandatory} mandatory; "
+        f"{len(evaluation.notes)} check(s) not evaluated",
+        file=sys.stderr,
+    )
+    return EXIT_VIOLATION if mandatory else EXIT_OK

@@ -1,0 +1,122 @@
+"""A stack-wide view of resources for controls that span several resources.
+
+Cross-resource references are resolved two ways:
+
+* from the engine's property dependencies (``pulumi preview``/``up``): a cluster's
+  ``kmsKeyId`` depends on the URN of the key it came from, even while the key's ARN is
+  still unknown;
+* by value, for offline inputs (plan files, stack exports) where no dependency graph is
+  available: a reference string is matched against the identities each resource is
+  known by (its ARN, id and name outputs when present, its ``name`` input, and, for plan
+  files produced under mocks, the identifiers the mocks derive from the logical name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from pulumi_policy import PolicyResource
+
+from . import props as P
+from .framework import Resource
+
+_IDENTITY_KEYS = ("arn", "id", "name", "keyId", "clusterIdentifier", "url", "urn")
+
+
+class Stack:
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self.resources = list(resources)
+        self._index: dict[str, list[Resource]] = {}
+        for resource in self.resources:
+            for identity in identities(resource):
+                bucket = self._index.setdefault(identity, [])
+                if resource not in bucket:
+                    bucket.append(resource)
+
+    @classmethod
+    def from_policy_resources(cls, resources: Iterable[PolicyResource]) -> Stack:
+        converted: dict[str, Resource] = {}
+        originals = list(resources)
+        for original in originals:
+            region = P.get(original.props, "region")
+            if not isinstance(region, str) and original.provider is not None:
+                region = P.get(original.provider.props, "region")
+            converted[original.urn] = Resource(
+                type=original.resource_type,
+                name=original.name,
+                props=original.props,
+                urn=original.urn,
+                region=region if isinstance(region, str) else None,
+                outputs=getattr(original, "outputs", None),
+            )
+        for original in originals:
+            resource = converted[original.urn]
+            if original.parent is not None:
+                resource.parent = converted.get(original.parent.urn)
+            resource.dependencies = [
+                converted[dep.urn] for dep in original.dependencies if dep.urn in converted
+            ]
+            resource.property_dependencies = {
+                key: [converted[dep.urn] for dep in deps if dep.urn in converted]
+                for key, deps in original.property_dependencies.items()
+            }
+        return cls(list(converted.values()))
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [resource for resource in self.resources if resource.type in types]
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def resolve(self, resource: Resource, prop: str, value: Any, *types: str) -> list[Resource]:
+        """Resources (of ``types``, if given) that ``resource.<prop> == value`` refers to.
+
+        ``prop`` is the top-level input name (used for engine property dependencies);
+        ``value`` the reference itself (an ARN, id or name), possibly unknown.
+        """
+        found: list[Resource] = []
+        for dep in resource.property_dependencies.get(prop, []):
+            if not types or dep.type in types:
+                found.append(dep)
+        if found:
+            return found
+        if isinstance(value, str) and not P.is_unknown(value):
+            for candidate in reference_keys(value):
+                for target in self._index.get(candidate, []):
+                    wanted = not types or target.type in types
+                    if target is not resource and wanted and target not in found:
+                        found.append(target)
+                if found:
+                    break
+        return found
+
+
+_ARN_TAIL = re.compile(r"[:/]")
+
+
+def reference_keys(value: str) -> list[str]:
+    """Keys to look a reference up by: itself, then the last ARN segment."""
+    keys = [value]
+    if value.startswith("arn:"):
+        tail = _ARN_TAIL.split(value)[-1]
+        if tail and tail not in keys:
+            keys.append(tail)
+    return keys
+
+
+def identities(resource: Resource) -> list[str]:
+    found: list[str] = []
+    for key in _IDENTITY_KEYS:
+        value = resource.out(key)
+        if isinstance(value, str) and value and not P.is_unknown(value):
+            found.append(value)
+            found.extend(reference_keys(value)[1:])
+    metadata_name = resource.out("metadata", "name")
+    if isinstance(metadata_name, str) and not P.is_unknown(metadata_name):
+        found.append(metadata_name)
+    if resource.urn:
+        found.append(resource.urn)
+    found.append(resource.name)
+    return found
