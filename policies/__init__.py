@@ -15,6 +15,13 @@ from .framework import REGISTRY, Control
 
 PACK_DIR = Path(__file__).resolve().parent
 PACK_NAME = "investment-orders-controls"
+CATEGORY_ORDER = (
+    "Encryption at rest",
+    "Encryption in transit",
+    "Resilience",
+    "Network exposure",
+    "Kubernetes workload",
+)
 
 
 def pack_version() -> str:
@@ -30,7 +37,13 @@ def all_policies() -> list[Control]:
     """Every control of the pack, in report order."""
     from . import controls  # noqa: F401  (registers on import)
 
-    return list(REGISTRY)
+    def order(policy: Control) -> tuple[int, int]:
+        category = policy.meta.category
+        rank = CATEGORY_ORDER.index(category) if category in CATEGORY_ORDER else len(CATEGORY_ORDER)
+        return rank, policy.meta.kind == "stack"
+
+    # stable: resource controls, then stack controls, in registration order per category
+    return sorted(REGISTRY, key=order)
 
 
 __all__ = ["PACK_DIR", "PACK_NAME", "all_policies", "pack_version"]

@@ -215,22 +215,27 @@ def mock_outputs(entry: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def load_plan(path: Path) -> tuple[list[Subject], Provenance]:
-    data = _read_json(path)
+    subjects = parse_plan(_read_json(path), str(path))
+    return subjects, provenance(path, "plan", len(subjects))
+
+
+def parse_plan(data: Any, origin: str = "plan") -> list[Subject]:
+    """Subjects of a plan (a JSON array of ``{type, name, region, inputs}``)."""
     if not isinstance(data, list):
-        raise InputError(f"{path}: a plan is a JSON array of resources, got {type(data).__name__}")
+        raise InputError(f"{origin}: a plan is a JSON array, got {type(data).__name__}")
     subjects: list[Subject] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(data):
         if not isinstance(entry, dict):
-            raise InputError(f"{path}: entry {index} is not an object")
+            raise InputError(f"{origin}: entry {index} is not an object")
         missing = [key for key in ("type", "name", "inputs") if key not in entry]
         if missing:
-            raise InputError(f"{path}: entry {index} lacks {', '.join(missing)}")
+            raise InputError(f"{origin}: entry {index} lacks {', '.join(missing)}")
         if not isinstance(entry["type"], str) or not isinstance(entry["name"], str):
-            raise InputError(f"{path}: entry {index} has a non-string type or name")
+            raise InputError(f"{origin}: entry {index} has a non-string type or name")
         if not isinstance(entry["inputs"], dict):
             raise InputError(
-                f"{path}: entry {index} ({entry['name']}) has inputs that are not an object"
+                f"{origin}: entry {index} ({entry['name']}) has inputs that are not an object"
             )
         region = entry.get("region")
         base = _urn(entry["type"], entry["name"])
@@ -247,7 +252,7 @@ def load_plan(path: Path) -> tuple[list[Subject], Provenance]:
                 outputs=_placeholders_to_unknown(outputs) if outputs is not None else None,
             )
         )
-    return subjects, provenance(path, "plan", len(subjects))
+    return subjects
 
 
 def load_stack_export(path: Path) -> tuple[list[Subject], Provenance]:

@@ -423,7 +423,9 @@ def multi_az_subnets(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> Non
     remediation=(
         "Create a second queue with `fifo_queue=True` (name ending in `.fifo`) and set "
         "`redrive_policy=json.dumps({'deadLetterTargetArn': dlq.arn, 'maxReceiveCount': N})` "
-        "on the work queue."
+        "on the work queue. A queue counts as a dead-letter queue when another queue redrives "
+        "to it, when it has a `redrive_allow_policy`, or when its name says so ('dlq', "
+        "'dead-letter')."
     ),
 )
 def fifo_dlq(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
@@ -441,10 +443,16 @@ def fifo_dlq(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         for target in stack.resolve(queue, "redrivePolicy", arn, T.SQS_QUEUE):
             targets.add(id(target))
     for queue in queues:
-        if not P.as_bool(queue.get("fifoQueue")) or id(queue) in targets:
+        if not P.as_bool(queue.get("fifoQueue")) or id(queue) in targets or _named_as_dlq(queue):
             continue  # standard queues and dead-letter queues themselves
         with rep.guard(queue):
             _check_fifo_dlq(stack, queue, redrives[id(queue)], rep)
+
+
+def _named_as_dlq(queue: Resource) -> bool:
+    names = [queue.name, queue.get("name"), queue.get("namePrefix")]
+    text = " ".join(n.lower() for n in names if isinstance(n, str) and not P.is_unknown(n))
+    return any(marker in text for marker in ("dlq", "dead-letter", "deadletter"))
 
 
 def _check_fifo_dlq(stack: Stack, queue: Resource, raw: Any, rep: Reporter) -> None:
