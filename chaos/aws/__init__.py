@@ -1,0 +1,8 @@
+"""AWS target of the failover drills: `python -m chaos drill --target aws --stack-outputs FILE`.
+
+- outputs.py: the stack-output keys the drill needs (`StackOutputs`, `load_stack_outputs`).
+- calls.py: the call layer every AWS/Kubernetes/HTTP call goes through (dry run, record).
+- scenarios.py: one `AwsScenario` per scenario (pre_check / inject / wait_recovered / rollback).
+- runner.py: `execute(scenario, observer)` and the reports.
+- cli.py: `add_arguments(parser)` and `run(args)` for the `drill` subcommand.
+"""
