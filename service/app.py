@@ -28,8 +28,6 @@ from service.db import DatabaseUnavailable, create_pool
 from service.observability import Metrics, configure_tracing, log
 from service.redis_gate import RedisGate, build_client
 
-SAMPLE_INTERVAL_S = 5.0
-
 
 async def sample_backlog_gauges(state: AppState) -> None:
     """Business gauges computed from the database, so every replica exports the truth."""
@@ -52,7 +50,7 @@ async def sample_backlog_gauges(state: AppState) -> None:
             raise
         except Exception as error:  # a failover must not kill the sampler
             log.debug("gauge_sampling_failed", error=type(error).__name__)
-        await asyncio.sleep(SAMPLE_INTERVAL_S)
+        await asyncio.sleep(state.settings.gauge_interval_s)
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:

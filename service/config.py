@@ -78,6 +78,7 @@ class Settings:
     shutdown_drain_s: float = 5.0
     max_body_bytes: int = 16 * 1024
     dlq_max_receive_count: int = 5
+    gauge_interval_s: float = 5.0
     otlp_endpoint: str | None = None
 
     @property
@@ -145,5 +146,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         shutdown_drain_s=_number(env, "ORDERS_SHUTDOWN_DRAIN_S", 5.0, 0.0),
         max_body_bytes=int(_number(env, "ORDERS_MAX_BODY_BYTES", 16 * 1024, 1024)),
         dlq_max_receive_count=int(_number(env, "ORDERS_DLQ_MAX_RECEIVE_COUNT", 5, 1)),
+        gauge_interval_s=_number(env, "ORDERS_GAUGE_INTERVAL_S", 5.0, 0.05),
         otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
     )

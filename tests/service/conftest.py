@@ -141,8 +141,11 @@ async def client(settings: Settings, metrics: Metrics) -> AsyncIterator[AsyncTes
 
 def token_for(*accounts: str, subject: str = "alice", secret: str = JWT_SECRET, **kw: Any) -> str:
     return issue_token(
-        secret=secret, issuer=kw.get("issuer", "orders-local"),
-        audience=kw.get("audience", "orders-api"), subject=subject, accounts=list(accounts),
+        secret=secret,
+        issuer=kw.get("issuer", "orders-local"),
+        audience=kw.get("audience", "orders-api"),
+        subject=subject,
+        accounts=list(accounts),
         ttl_seconds=kw.get("ttl_seconds", 600),
     )
 
@@ -171,3 +174,85 @@ def order_body(account: str = "ACC-1", **overrides: Any) -> dict[str, Any]:
 
 def new_key() -> str:
     return secrets.token_hex(16)
+
+
+@pytest.fixture(scope="session")
+def sqs_endpoint(work_dir: Path) -> Iterator[Any]:
+    from localenv.sqs import LOCAL_AWS_ENV, SqsEndpoint
+
+    patch = pytest.MonkeyPatch()
+    for name, value in LOCAL_AWS_ENV.items():
+        patch.setenv(name, value)
+    endpoint = SqsEndpoint(free_port(), work_dir / "sqs").start()
+    yield endpoint
+    endpoint.stop()
+    patch.undo()
+
+
+@pytest.fixture
+def queue_settings(database: Database, redis_url: str, sqs_endpoint: Any) -> Settings:
+    """Settings with a fresh FIFO queue (and DLQ) of its own on the local endpoint."""
+    from localenv.sqs import LOCAL_REGION
+
+    name = f"orders-{secrets.token_hex(4)}.fifo"
+    return make_settings(
+        database,
+        redis_url,
+        ORDERS_QUEUE_URL=f"{sqs_endpoint.endpoint_url}/queue/{LOCAL_REGION}/000000000000/{name}",
+        ORDERS_SQS_ENDPOINT_URL=sqs_endpoint.endpoint_url,
+        ORDERS_AWS_REGION=LOCAL_REGION,
+        ORDERS_DLQ_MAX_RECEIVE_COUNT="2",
+    )
+
+
+class LiveServer:
+    """`python -m service serve` in a real process, reached over real HTTP."""
+
+    def __init__(self, settings_env: dict[str, str], log_path: Path) -> None:
+        import os
+        import sys
+
+        from localenv.procs import ManagedProcess
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = ManagedProcess(
+            "api",
+            [sys.executable, "-m", "service", "serve", "--port", str(self.port)],
+            log_path,
+            env={**os.environ, **settings_env},
+            cwd=Path(__file__).resolve().parents[2],
+        )
+
+    def start(self) -> LiveServer:
+        import httpx
+
+        def live() -> bool:
+            try:
+                return httpx.get(f"{self.url}/health/ready", timeout=0.5).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        self.process.start()
+        self.process.wait_healthy(live, timeout=30)
+        return self
+
+
+def live_env(database: Database, redis_url: str | None, **overrides: str) -> dict[str, str]:
+    env = {
+        "ORDERS_DATABASE_URL": database.app_url,
+        "ORDERS_JWT_SECRET": JWT_SECRET,
+        "ORDERS_SHUTDOWN_DRAIN_S": "0",
+        **({"ORDERS_REDIS_URL": redis_url} if redis_url else {}),
+        **overrides,
+    }
+    return env
+
+
+@pytest.fixture
+def live_server(database: Database, redis_url: str, work_dir: Path) -> Iterator[LiveServer]:
+    server = LiveServer(
+        live_env(database, redis_url), work_dir / f"api-{secrets.token_hex(3)}.log"
+    ).start()
+    yield server
+    server.process.stop()

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
-from service.observability import Metrics
-from tests.service.conftest import Database, auth_headers, make_settings, new_key, order_body
+from tests.service.conftest import Database, LiveServer, auth_headers, new_key, order_body
 
 
-async def test_places_an_order_with_exact_decimals(client: AsyncTestClient[Any], database: Database) -> None:
+async def test_places_an_order_with_exact_decimals(
+    client: AsyncTestClient[Any], database: Database
+) -> None:
     key = new_key()
     response = await client.post(
-        "/v1/orders", json=order_body(quantity="0.00000001", limit_price="123456789012345678.12345678"),
+        "/v1/orders",
+        json=order_body(quantity="0.00000001", limit_price="123456789012345678.12345678"),
         headers=auth_headers("ACC-1", key=key),
     )
     assert response.status_code == 201, response.text
@@ -36,7 +38,10 @@ async def test_places_an_order_with_exact_decimals(client: AsyncTestClient[Any],
     assert row["limit_price"] == Decimal("123456789012345678.12345678")
     # Order, audit event, outbox row and idempotency record were written together.
     assert await database.fetchval("SELECT count(*) FROM audit_events") == 1
-    assert await database.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'order.created'") == 1
+    assert (
+        await database.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'order.created'")
+        == 1
+    )
     assert await database.fetchval("SELECT count(*) FROM idempotency_keys") == 1
 
 
@@ -86,9 +91,13 @@ async def test_same_key_other_payload_is_422_and_writes_nothing(
     assert await database.fetchval("SELECT count(*) FROM orders") == 1
 
 
-async def test_key_is_scoped_per_principal(client: AsyncTestClient[Any], database: Database) -> None:
+async def test_key_is_scoped_per_principal(
+    client: AsyncTestClient[Any], database: Database
+) -> None:
     key = new_key()
-    alice = await client.post("/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key))
+    alice = await client.post(
+        "/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key)
+    )
     bob = await client.post(
         "/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key, subject="bob")
     )
@@ -109,7 +118,9 @@ async def test_retry_while_first_is_in_flight_gets_409_with_retry_after(
         await holder.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"idempotency:alice:{key}"
         )
-        response = await client.post("/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key))
+        response = await client.post(
+            "/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key)
+        )
         await transaction.rollback()
     finally:
         await holder.close()
@@ -118,21 +129,25 @@ async def test_retry_while_first_is_in_flight_gets_409_with_retry_after(
     assert response.json()["type"].endswith("/idempotency-key-in-flight")
     assert await database.fetchval("SELECT count(*) FROM orders") == 0
     # Once the first is gone, the retry goes through.
-    retry = await client.post("/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key))
+    retry = await client.post(
+        "/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key)
+    )
     assert retry.status_code == 201
 
 
 async def test_fifty_concurrent_requests_with_one_key_make_exactly_one_order(
-    database: Database, redis_url: str
+    database: Database, live_server: LiveServer
 ) -> None:
-    """Over real HTTP connections; PostgreSQL's constraint decides, Redis is bypassed."""
-    settings = make_settings(database, None)
+    """50 simultaneous connections to a real server: PostgreSQL's constraint decides."""
     key = new_key()
     headers = auth_headers("ACC-1", key=key)
-    async with AsyncTestClient(app=create_app(settings, Metrics())) as client:
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=live_server.url, limits=limits, timeout=30) as http:
+        started = time.perf_counter()
         responses = await asyncio.gather(
-            *(client.post("/v1/orders", json=order_body(), headers=headers) for _ in range(50))
+            *(http.post("/v1/orders", json=order_body(), headers=headers) for _ in range(50))
         )
+        elapsed = time.perf_counter() - started
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {201, 409}, statuses
     created = [r for r in responses if r.status_code == 201]
@@ -142,14 +157,25 @@ async def test_fifty_concurrent_requests_with_one_key_make_exactly_one_order(
     assert await database.fetchval("SELECT count(*) FROM orders") == 1
     assert await database.fetchval("SELECT count(*) FROM outbox") == 1
     assert await database.fetchval("SELECT count(*) FROM audit_events") == 1
+    print(
+        f"\n50 concurrent, one key: {statuses.count(201)} x 201 "
+        f"({sum(1 for r in created if 'idempotent-replayed' in r.headers)} replayed), "
+        f"{statuses.count(409)} x 409, 1 order, {elapsed * 1000:.0f} ms"
+    )
 
 
-async def test_client_order_id_is_unique_per_account(client: AsyncTestClient[Any], database: Database) -> None:
+async def test_client_order_id_is_unique_per_account(
+    client: AsyncTestClient[Any], database: Database
+) -> None:
     first = await client.post(
-        "/v1/orders", json=order_body(client_order_id="co-1"), headers=auth_headers("ACC-1", key=new_key())
+        "/v1/orders",
+        json=order_body(client_order_id="co-1"),
+        headers=auth_headers("ACC-1", key=new_key()),
     )
     second = await client.post(
-        "/v1/orders", json=order_body(client_order_id="co-1"), headers=auth_headers("ACC-1", key=new_key())
+        "/v1/orders",
+        json=order_body(client_order_id="co-1"),
+        headers=auth_headers("ACC-1", key=new_key()),
     )
     assert first.status_code == 201
     assert second.status_code == 409
@@ -159,7 +185,8 @@ async def test_client_order_id_is_unique_per_account(client: AsyncTestClient[Any
 
 async def test_market_order(client: AsyncTestClient[Any]) -> None:
     response = await client.post(
-        "/v1/orders", json=order_body(order_type="market", limit_price=None, side="sell"),
+        "/v1/orders",
+        json=order_body(order_type="market", limit_price=None, side="sell"),
         headers=auth_headers("ACC-1", key=new_key()),
     )
     assert response.status_code == 201
