@@ -73,16 +73,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
          help="where reports are written (default: reports)")
 
 
+CI_SET = ("db-primary-kill", "redis-primary-kill")
+
+
 def scenario_names(value: Any) -> list[str]:
+    """`--scenario` value(s): None, a name, comma lists, repeated; `standard`, `ci`, `all`."""
     if not value:
         return list(STANDARD_SET)
-    if isinstance(value, str):
-        names = [n.strip() for n in value.split(",") if n.strip()]
-    else:
-        names = [str(n) for n in value]
-    if names == ["all"]:
-        return list(SCENARIOS)
-    return names
+    raw = [value] if isinstance(value, str) else [str(v) for v in value]
+    names: list[str] = []
+    for part in (p.strip() for item in raw for p in item.split(",")):
+        if part == "standard":
+            names.extend(STANDARD_SET)
+        elif part == "all":
+            names.extend(SCENARIOS)
+        elif part == "ci":
+            names.extend(CI_SET)
+        elif part:
+            names.append(part)
+    return list(dict.fromkeys(names))
 
 
 def run(

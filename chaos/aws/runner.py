@@ -77,7 +77,7 @@ def execute(scenario: AwsScenario, observer: DrillObserver | None = None) -> dic
         "recovery_s": None,
         **dict.fromkeys(LOAD_FIELDS),
         "verdict": None,
-        "reason": None,
+        "verdict_reason": None,
     }
 
     def phase(name: str) -> None:
@@ -90,20 +90,21 @@ def execute(scenario: AwsScenario, observer: DrillObserver | None = None) -> dic
 
     refusal = scenario.refusal()
     if refusal:
-        report.update(verdict=REFUSED, reason=refusal)
+        report.update(verdict=REFUSED, verdict_reason=refusal)
         emit(refusal)
         return _finish(scenario, report, first_call)
     if not scenario.supported:
         reason = f"not supported on AWS: {getattr(scenario, 'reason', '')}"
-        report.update(verdict=NOT_SUPPORTED, reason=reason)
+        report.update(verdict=NOT_SUPPORTED, verdict_reason=reason)
         emit(reason)
         return _finish(scenario, report, first_call)
 
     try:
         scenario.pre_check()
     except (PreCheckFailed, *CALL_ERRORS) as exc:
-        report.update(verdict=ABORTED, reason=f"pre-check failed, nothing injected: {exc}")
-        emit(report["reason"])
+        report.update(verdict=ABORTED,
+                      verdict_reason=f"pre-check failed, nothing injected: {exc}")
+        emit(report["verdict_reason"])
         return _finish(scenario, report, first_call)
     phase("pre_checked")
 
@@ -124,21 +125,21 @@ def execute(scenario: AwsScenario, observer: DrillObserver | None = None) -> dic
             report["verdict"] = PASSED
         phase("recovered")
     except NotRecovered as exc:
-        report.update(verdict=FAILED, reason=f"steady state did not return: {exc}")
+        report.update(verdict=FAILED, verdict_reason=f"steady state did not return: {exc}")
     except CALL_ERRORS as exc:
         stage = "recovery" if report["fault_at"] else "fault injection"
-        report.update(verdict=FAILED, reason=f"{stage} failed: {_error(exc)}")
+        report.update(verdict=FAILED, verdict_reason=f"{stage} failed: {_error(exc)}")
     finally:
         try:
             scenario.rollback()
         except (NotRecovered, *CALL_ERRORS) as exc:
             reason = f"rollback failed: {_error(exc)}"
-            if report["reason"]:
-                reason = f"{report['reason']}; {reason}"
-            report.update(verdict=FAILED, reason=reason)
+            if report["verdict_reason"]:
+                reason = f"{report['verdict_reason']}; {reason}"
+            report.update(verdict=FAILED, verdict_reason=reason)
         phase("rolled_back")
-    if report["reason"]:
-        emit(report["reason"])
+    if report["verdict_reason"]:
+        emit(report["verdict_reason"])
     return _finish(scenario, report, first_call)
 
 
@@ -152,11 +153,11 @@ def _finish(scenario: AwsScenario, report: dict[str, Any], first_call: int) -> d
 
 
 def exit_code(reports: Iterable[dict[str, Any]]) -> int:
-    """0 all passed (or dry run); 1 any failed/aborted; 2 refused/not supported only."""
+    """As the local drill: 1 any failed; 2 any aborted, refused or not supported; else 0."""
     verdicts = [r["verdict"] for r in reports]
-    if any(v in (FAILED, ABORTED) for v in verdicts):
+    if FAILED in verdicts:
         return 1
-    if any(v in (REFUSED, NOT_SUPPORTED) for v in verdicts):
+    if any(v in (ABORTED, REFUSED, NOT_SUPPORTED) for v in verdicts):
         return 2
     return 0
 
@@ -167,7 +168,7 @@ def summary_markdown(reports: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in reports:
-        reason = (r.get("reason") or "").replace("|", "/")
+        reason = (r.get("verdict_reason") or "").replace("|", "/")
         lines.append(
             f"| {r['scenario']} | {r['verdict']} | {r['fault_at'] or '-'} | "
             f"{r['recovered_at'] or '-'} | "

@@ -21,7 +21,7 @@ from chaos.aws import cli
 from chaos.aws.calls import CallLayer
 from chaos.aws.kube import KubeApi
 from chaos.aws.outputs import StackOutputs
-from chaos.aws.runner import execute
+from chaos.aws.runner import execute, exit_code
 from chaos.aws.scenarios import AwsContext, DrillOptions, make_scenario
 
 PRIMARY, STANDBY = "eu-west-1", "eu-central-1"
@@ -232,8 +232,8 @@ def test_db_primary_kill_aborts_when_cluster_not_available() -> None:
     report = d.run("db-primary-kill")
 
     assert report["verdict"] == "aborted"
-    assert "orders-primary is 'modifying', not 'available'" in report["reason"]
-    assert "nothing injected" in report["reason"]
+    assert "orders-primary is 'modifying', not 'available'" in report["verdict_reason"]
+    assert "nothing injected" in report["verdict_reason"]
     assert d.mutating() == []
 
 
@@ -242,7 +242,7 @@ def test_db_primary_kill_aborts_when_steady_state_probe_fails() -> None:
     d.http.statuses = [503]
     report = d.run("db-primary-kill")
     assert report["verdict"] == "aborted"
-    assert "/health/ready is not 200" in report["reason"]
+    assert "/health/ready is not 200" in report["verdict_reason"]
     assert d.mutating() == []
 
 
@@ -256,7 +256,7 @@ def test_db_primary_kill_fails_when_no_new_writer_in_time() -> None:
     report = d.run("db-primary-kill")
 
     assert report["verdict"] == "failed"
-    assert "timed out waiting until cluster orders-primary is 'available'" in report["reason"]
+    assert "timed out waiting until cluster orders-primary is 'available'" in report["verdict_reason"]
 
 
 def test_db_leader_node_loss_targets_a_reader_in_another_zone() -> None:
@@ -278,7 +278,7 @@ def test_db_leader_node_loss_aborts_without_a_reader_in_another_zone() -> None:
     expect_primary_cluster(d, {z: "eu-west-1a" for z in ZONES})
     report = d.run("db-leader-node-loss")
     assert report["verdict"] == "aborted"
-    assert "no available Aurora reader outside the writer's zone eu-west-1a" in report["reason"]
+    assert "no available Aurora reader outside the writer's zone eu-west-1a" in report["verdict_reason"]
     assert d.mutating() == []
 
 
@@ -306,7 +306,7 @@ def test_redis_primary_kill_aborts_without_automatic_failover() -> None:
     )
     report = d.run("redis-primary-kill")
     assert report["verdict"] == "aborted"
-    assert "automatic failover 'disabled'" in report["reason"]
+    assert "automatic failover 'disabled'" in report["verdict_reason"]
     assert d.mutating() == []
 
 
@@ -317,7 +317,7 @@ def test_redis_primary_kill_aborts_when_group_not_available() -> None:
     )
     report = d.run("redis-primary-kill")
     assert report["verdict"] == "aborted"
-    assert "'snapshotting', not 'available'" in report["reason"]
+    assert "'snapshotting', not 'available'" in report["verdict_reason"]
 
 
 # -- zone loss (FIS) -----------------------------------------------------------------------
@@ -474,7 +474,7 @@ def test_zone_loss_uses_the_template_from_the_outputs_and_zone_option() -> None:
     report = d.run("zone-loss")
 
     assert report["verdict"] == "failed"
-    assert "FIS experiment ended failed: stop condition" in report["reason"]
+    assert "FIS experiment ended failed: stop condition" in report["verdict_reason"]
     # a template from infra is neither created nor deleted; a finished experiment not stopped
     assert [op for _, op, _, _ in d.mutating()] == ["start_experiment"]
 
@@ -574,7 +574,7 @@ def test_region_switchover_aborts_when_already_switched() -> None:
     )
     report = d.run("region-switchover")
     assert report["verdict"] == "aborted"
-    assert "fail back first" in report["reason"]
+    assert "fail back first" in report["verdict_reason"]
     assert d.mutating() == []
 
 
@@ -582,8 +582,8 @@ def test_region_failover_is_refused_without_allow_data_loss() -> None:
     d = Drill()
     report = d.run("region-failover")
     assert report["verdict"] == "refused"
-    assert "--allow-data-loss" in report["reason"]
-    assert "region-switchover" in report["reason"]
+    assert "--allow-data-loss" in report["verdict_reason"]
+    assert "region-switchover" in report["verdict_reason"]
     assert d.calls.calls == []  # not even a describe
 
 
@@ -675,7 +675,7 @@ def test_dns_failover_aborts_when_health_check_is_already_inverted() -> None:
     )
     report = d.run("dns-failover")
     assert report["verdict"] == "aborted"
-    assert "already inverted" in report["reason"]
+    assert "already inverted" in report["verdict_reason"]
     assert d.mutating() == []
 
 
@@ -766,7 +766,7 @@ def test_api_replica_kill_aborts_when_all_api_pods_share_one_zone() -> None:
     with_kube(d, fake)
     report = d.run("api-replica-kill")
     assert report["verdict"] == "aborted"
-    assert "losing one zone would be an outage" in report["reason"]
+    assert "losing one zone would be an outage" in report["verdict_reason"]
     assert fake.deleted == []
 
 
@@ -793,7 +793,7 @@ def test_scenarios_without_a_safe_aws_fault_say_so(name: str) -> None:
     d = Drill()
     report = d.run(name)
     assert report["verdict"] == "not-supported"
-    assert "not supported on AWS" in report["reason"]
+    assert "not supported on AWS" in report["verdict_reason"]
     assert d.calls.calls == []
 
 
@@ -933,4 +933,21 @@ def test_standard_set_and_scenario_names() -> None:
     ]
     assert cli.scenario_names("db-primary-kill, dns-failover") == [
         "db-primary-kill", "dns-failover"]
-    assert cli.scenario_names(["zone-loss"]) == ["zone-loss"]
+    assert cli.scenario_names(["zone-loss", "ci,zone-loss"]) == [
+        "zone-loss", "db-primary-kill", "redis-primary-kill"]
+    assert cli.scenario_names("standard") == cli.scenario_names(None)
+    assert len(cli.scenario_names("all")) == 11
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "code"),
+    [
+        (["passed", "dry-run"], 0),
+        (["passed", "failed", "aborted"], 1),
+        (["passed", "aborted"], 2),
+        (["refused"], 2),
+        (["not-supported", "passed"], 2),
+    ],
+)
+def test_exit_code_matches_the_local_drill(verdicts: list[str], code: int) -> None:
+    assert exit_code([{"verdict": v} for v in verdicts]) == code
