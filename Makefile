@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 SCENARIO ?=
 
-.PHONY: venv sysdeps sqs-endpoint lint test test-fast run plan policy-report drill stack-up stack-down stack-status bench clean
+.PHONY: venv sysdeps sqs-endpoint lint test test-fast run token plan policy-report drill stack-up stack-down stack-status bench clean
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[infra,drills,dev]'
 	@touch $(STAMP)
 
 sysdeps:
@@ -35,6 +35,11 @@ test-fast: venv
 
 run: sysdeps sqs-endpoint
 	$(PY) -m service.devrun --port $(PORT)
+
+# A development JWT for the `make run` stack: make token ACCOUNT=ACC-1
+token: venv
+	@test -f var/dev/jwt-secret || { echo "no var/dev/jwt-secret: run 'make run' first" >&2; exit 1; }
+	@ORDERS_JWT_SECRET="$$(cat var/dev/jwt-secret)" $(PY) -m service token --account $(or $(ACCOUNT),ACC-1)
 
 plan: venv
 	$(PY) -m infra.plan
