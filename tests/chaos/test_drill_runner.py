@@ -1,0 +1,239 @@
+"""The scenario runner's hypothesis / method / rollback flow against a fake stack and API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from chaos.drill import scenarios
+from chaos.drill.checker import CheckResult
+from chaos.drill.loadgen import LoadConfig
+from chaos.drill.records import History
+from chaos.drill.report import Slo, exit_code
+from chaos.drill.runner import DrillEnv, DrillSettings, run_drill, run_scenario
+
+SECRET = "s" * 40
+
+
+class FakeStack:
+    """Components by name; killing `pg-1` (the leader) makes the fake API fail for
+    `outage_s`, or until the rollback when `outage_s` is None."""
+
+    def __init__(self, outage_s: float | None = 1.0) -> None:
+        self.outage_s = outage_s
+        self.down_since: float | None = None
+        self.calls: list[tuple[str, str]] = []
+        self.running = {"pg-1", "pg-2", "pg-3", "redis-1", "redis-2", "api-1", "api-2",
+                        "relay-1", "sqs"}
+
+    def api_failing(self) -> bool:
+        if self.down_since is None:
+            return False
+        return self.outage_s is None or time.time() - self.down_since < self.outage_s
+
+    def pg_leader(self) -> str:
+        return "pg-1"
+
+    def redis_primary(self) -> str:
+        return "redis-1"
+
+    def components(self, *, zone: str | None = None, kind: str | None = None) -> list[str]:
+        names = sorted(self.running | {"pg-1"})
+        if kind is not None:
+            names = [n for n in names if n.startswith(kind)]
+        if zone is not None:
+            names = [n for n in names if self.zone_of(n) == zone]
+        return names
+
+    def zone_of(self, name: str) -> str | None:
+        return None if name == "sqs" else "abc"[(int(name[-1]) - 1) % 3]
+
+    def kill(self, name: str, sig: int = signal.SIGKILL, *, part: str | None = None) -> None:
+        self.calls.append(("kill", f"{name}:{part}"))
+        self.running.discard(name)
+        if name == "pg-1":
+            self.down_since = time.time()
+
+    def freeze(self, name: str) -> None:
+        self.calls.append(("freeze", name))
+
+    def thaw(self, name: str) -> None:
+        self.calls.append(("thaw", name))
+
+    def ensure_running(self, name: str) -> None:
+        self.calls.append(("ensure_running", name))
+        self.running.add(name)
+        if name == "pg-1":
+            self.down_since = None
+
+    def wait_healthy(self, timeout: float) -> None:
+        self.calls.append(("wait_healthy", ""))
+
+
+def fake_api(stack: FakeStack, *, slow_ms: float = 0.0) -> httpx.MockTransport:
+    orders: dict[str, str] = {}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/health/ready":
+            return httpx.Response(200, json={"status": "ready"})
+        if slow_ms:
+            await asyncio.sleep(slow_ms / 1000)
+        if stack.api_failing():
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"title": "db"})
+        key = request.headers["Idempotency-Key"]
+        order_id = orders.setdefault(key, str(uuid.uuid4()))
+        return httpx.Response(201, json={"id": order_id})
+
+    return httpx.MockTransport(handler)
+
+
+def make_env(stack: FakeStack, **kwargs: Any) -> tuple[DrillEnv, list[Any]]:
+    seen: list[Any] = []
+
+    async def checker(history: History, accounts: list[str]) -> CheckResult:
+        seen.append((len(history.acks), accounts))
+        return CheckResult(acknowledged=len({a.key for a in history.acks}),
+                           attempted_orders=len(history.orders), audit_chain_ok=True)
+
+    async def drainer(accounts: list[str], within_s: float) -> dict[str, Any]:
+        return {"drained": True, "seconds": 0.0}
+
+    env = DrillEnv(
+        target=stack, api_url="http://api.test", jwt_secret=SECRET, database_url="unused",
+        wait_healthy=stack.wait_healthy, transport=fake_api(stack, **kwargs),
+        checker=checker, drainer=drainer, say=lambda line: None,
+    )
+    return env, seen
+
+
+SETTINGS = DrillSettings(
+    warmup_s=1.5, recovery_s=3.0, max_extension_s=1.5,
+    load=LoadConfig(rate=40.0, clients=4, duration_s=None, backoff_initial_s=0.01,
+                    backoff_max_s=0.05, order_deadline_s=10.0),
+    slo=Slo(probe_window_s=1.0, min_clean_s=0.5),
+)
+
+
+async def test_kill_recover_rollback_and_report(tmp_path: Path) -> None:
+    stack = FakeStack(outage_s=1.0)
+    env, seen = make_env(stack)
+    report = await run_scenario(env, scenarios.SCENARIOS["db-primary-kill"], SETTINGS, tmp_path)
+    assert report["verdict"] == "passed", report["verdict_reason"]
+    assert ("kill", "pg-1:postmaster") in stack.calls
+    assert ("ensure_running", "pg-1") in stack.calls  # the rollback
+    assert stack.calls.index(("kill", "pg-1:postmaster")) < stack.calls.index(
+        ("ensure_running", "pg-1"))
+    assert report["fault_at"] and report["recovered_at"]
+    assert 0.9 <= report["error_window_s"] <= 1.3
+    assert 0.9 <= report["time_to_recover_s"] <= 1.4
+    assert report["slo_met"] is True and report["acknowledged"] > 100
+    assert seen and seen[0][1] == sorted(seen[0][1]) and len(seen[0][1]) == 6
+    actions = [a["action"] for a in report["actions"]]
+    assert actions == ["kill", "ensure_running"]
+    for name in ("json", "markdown", "png", "client_log"):
+        assert Path(report["files"][name]).exists()
+    saved = json.loads(Path(report["files"]["json"]).read_text())
+    assert saved["scenario"] == "db-primary-kill"
+
+
+async def test_steady_state_that_does_not_return_aborts_but_still_rolls_back(
+    tmp_path: Path,
+) -> None:
+    stack = FakeStack(outage_s=None)  # failing until the rollback restarts pg-1
+    env, _ = make_env(stack)
+    started = time.monotonic()
+    report = await run_scenario(env, scenarios.SCENARIOS["db-leader-node-loss"], SETTINGS,
+                                tmp_path)
+    assert time.monotonic() - started < 20
+    assert report["verdict"] == "aborted"
+    assert "steady state did not return" in report["verdict_reason"]
+    assert ("ensure_running", "pg-1") in stack.calls
+    assert report["recovered_at"] is None and report["slo_met"] is False
+    assert exit_code([report]) == 2
+
+
+async def test_no_fault_when_steady_state_is_not_met_first(tmp_path: Path) -> None:
+    stack = FakeStack()
+    env, seen = make_env(stack, slow_ms=60)
+    settings = DrillSettings(warmup_s=1.0, recovery_s=1.0, load=SETTINGS.load,
+                             slo=Slo(p99_ms=50.0, probe_window_s=1.0))
+    report = await run_scenario(env, scenarios.SCENARIOS["redis-primary-kill"], settings,
+                                tmp_path)
+    assert report["verdict"] == "aborted"
+    assert "fault not injected" in report["verdict_reason"]
+    assert not [c for c in stack.calls if c[0] == "kill"]
+    assert report["fault_at"] is None
+    assert seen  # the orders of the warm-up are still checked
+
+
+async def test_timed_outage_is_ended_after_its_hold(tmp_path: Path) -> None:
+    stack = FakeStack()
+    env, _ = make_env(stack)
+    settings = DrillSettings(warmup_s=1.0, recovery_s=1.5, hold_s=1.0, load=SETTINGS.load,
+                             slo=SETTINGS.slo)
+    report = await run_scenario(env, scenarios.SCENARIOS["queue-outage"], settings, tmp_path)
+    assert report["verdict"] == "passed", report["verdict_reason"]
+    assert [c for c in stack.calls if c[0] in ("freeze", "thaw")] == [
+        ("freeze", "sqs"), ("thaw", "sqs")]
+    from chaos.drill.records import from_iso
+
+    held = from_iso(report["fault_ended_at"]) - from_iso(report["fault_at"])
+    assert 0.95 <= held <= 1.3
+
+
+async def test_failed_injection_aborts(tmp_path: Path) -> None:
+    stack = FakeStack()
+    stack.running -= {"relay-1"}
+    env, _ = make_env(stack)
+    settings = DrillSettings(warmup_s=1.0, recovery_s=1.0, load=SETTINGS.load, slo=SETTINGS.slo)
+    report = await run_scenario(env, scenarios.SCENARIOS["relay-kill"], settings, tmp_path)
+    assert report["verdict"] == "aborted"
+    assert "fault injection failed" in report["verdict_reason"]
+
+
+async def test_zone_loss_kills_every_component_of_the_leaders_zone(tmp_path: Path) -> None:
+    stack = FakeStack()
+    state = scenarios.FaultState()
+    scenarios.kill_zone(stack, state)
+    assert sorted(state.killed) == ["api-1", "pg-1", "redis-1", "relay-1"]
+    scenarios.rollback_all(stack, state)
+    assert {"api-1", "pg-1", "redis-1", "relay-1"} <= stack.running
+
+
+async def test_run_drill_writes_a_summary(tmp_path: Path) -> None:
+    stack = FakeStack(outage_s=0.5)
+    env, _ = make_env(stack)
+    settings = DrillSettings(warmup_s=1.0, recovery_s=2.0, load=SETTINGS.load, slo=SETTINGS.slo)
+    chosen = scenarios.resolve(["db-primary-kill,api-replica-kill"])
+    results = await run_drill(env, chosen, settings, tmp_path)
+    assert [r["scenario"] for r in results] == ["db-primary-kill", "api-replica-kill"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["verdict"] == "passed"
+    assert (tmp_path / "summary.md").exists()
+    # Each scenario used accounts of its own.
+    logs = [(tmp_path / n / "client-log.jsonl").read_text() for n in ("db-primary-kill",
+                                                                        "api-replica-kill")]
+    first_accounts = {json.loads(x)["account"] for x in logs[0].splitlines()
+                      if '"type":"order"' in x}
+    second_accounts = {json.loads(x)["account"] for x in logs[1].splitlines()
+                       if '"type":"order"' in x}
+    assert first_accounts and not first_accounts & second_accounts
+
+
+def test_scenario_selection() -> None:
+    assert [s.name for s in scenarios.resolve(None)] == list(scenarios.STANDARD)
+    assert len(scenarios.STANDARD) == 8
+    assert [s.name for s in scenarios.resolve(["ci"])] == ["db-primary-kill",
+                                                           "redis-primary-kill"]
+    assert [s.name for s in scenarios.resolve(["zone-loss", "relay-kill,zone-loss"])] == [
+        "zone-loss", "relay-kill"]
+    with pytest.raises(ValueError, match="unknown scenario"):
+        scenarios.resolve(["nope"])
