@@ -179,6 +179,7 @@ class Resource:
     props: Any
     urn: str = ""
     region: str | None = None
+    provider: str | None = None  # URN of the resource's provider, when known
     # property name -> resources that property's value came from (engine only)
     property_dependencies: dict[str, list[Resource]] = field(default_factory=dict)
     dependencies: list[Resource] = field(default_factory=list)

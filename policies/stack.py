@@ -49,6 +49,7 @@ class Stack:
                 props=original.props,
                 urn=original.urn,
                 region=region if isinstance(region, str) else None,
+                provider=original.provider.urn if original.provider is not None else None,
                 outputs=getattr(original, "outputs", None),
             )
         for original in originals:

@@ -87,6 +87,7 @@ KEY_REFERENCES: tuple[tuple[str, str, tuple[str | int, ...]], ...] = (
     (T.BACKUP_VAULT, "kmsKeyArn", ("kmsKeyArn",)),
     (T.LOG_GROUP, "kmsKeyId", ("kmsKeyId",)),
     (T.EBS_VOLUME, "kmsKeyId", ("kmsKeyId",)),
+    (T.SECRETS_MANAGER_SECRET, "kmsKeyId", ("kmsKeyId",)),
 )
 
 

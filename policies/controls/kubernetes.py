@@ -38,6 +38,20 @@ MIN_REPLICAS = ConfigOption(
     {"type": "integer", "minimum": 1, "maximum": 100, "default": 2},
     "Minimum replicas (and HPA/KEDA minimum) of a serving workload.",
 )
+STANDBY_SELECTOR = ConfigOption(
+    "warmStandbySelector",
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "default": {"orders/region-role": "standby"},
+    },
+    "Labels (all must match metadata.labels) marking a warm-standby workload.",
+)
+STANDBY_MIN_REPLICAS = ConfigOption(
+    "warmStandbyMinReplicas",
+    {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
+    "Minimum replicas of a warm-standby workload (scaled down, scaled out on failover).",
+)
 EXEMPT = ConfigOption(
     "exemptWorkloads",
     {"type": "array", "items": {"type": "string"}, "default": []},
@@ -92,6 +106,11 @@ def _template(r: Resource, rep: Reporter) -> Any:
 
 
 def _same_namespace(a: Resource, b: Resource) -> bool:
+    """Could ``a`` and ``b`` be in the same namespace of the same cluster?"""
+    if a.provider and b.provider and a.provider != b.provider:
+        return False  # different Kubernetes providers: different clusters
+    if a.region and b.region and a.region != b.region:
+        return False
     first, second = namespace(a), namespace(b)
     return first is None or second is None or first == second
 
@@ -121,18 +140,30 @@ def _targets(scaler: Resource, workload: Resource) -> bool:
     remediation=(
         "Set `spec.replicas` to at least the configured minimum (default 2), and the "
         "HorizontalPodAutoscaler `minReplicas` / KEDA `minReplicaCount` targeting it likewise. "
-        "A deliberate singleton must be listed in the control's `exemptWorkloads` config."
+        "Workloads labelled as warm standby (`warmStandbySelector`, default "
+        "`orders/region-role=standby`) must keep `warmStandbyMinReplicas` (default 1) and scale "
+        "out on failover. A deliberate singleton must be listed in `exemptWorkloads`."
     ),
-    config=(MIN_REPLICAS, EXEMPT),
+    config=(MIN_REPLICAS, STANDBY_SELECTOR, STANDBY_MIN_REPLICAS, EXEMPT),
 )
 def min_replicas(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> None:
-    minimum = int(cfg["minReplicas"])
     scalers = stack.of_type(T.K8S_HPA, T.K8S_SCALED_OBJECT)
     for workload in stack.of_type(*T.K8S_SERVING_WORKLOADS):
         if _exempt(workload, cfg):
             continue
+        minimum = int(cfg["minReplicas"])
+        if _is_warm_standby(workload, cfg):
+            minimum = int(cfg["warmStandbyMinReplicas"])
         with rep.guard(workload):
             _check_replicas(workload, scalers, minimum, rep)
+
+
+def _is_warm_standby(workload: Resource, cfg: Mapping[str, Any]) -> bool:
+    selector = dict(cfg.get("warmStandbySelector") or {})
+    if not selector:
+        return False
+    labels = dict(P.items(workload.get("metadata", "labels")))
+    return all(labels.get(key) == value for key, value in selector.items())
 
 
 def _check_replicas(
@@ -263,18 +294,25 @@ def zone_spread(r: Resource, rep: Reporter, cfg: Mapping[str, Any]) -> None:
         )
 
 
+def _serves_traffic(container: Any) -> bool:
+    return bool(P.as_list(P.get(container, "ports")))
+
+
 @resource_control(
     name="kubernetes-workload-require-probes",
-    description="Every container of a serving workload must define readiness and liveness probes.",
+    description=(
+        "Every container of a serving workload that exposes ports must define readiness and "
+        "liveness probes."
+    ),
     resource_types=T.K8S_SERVING_WORKLOADS,
     category=CATEGORY,
     severity=MEDIUM,
     enforcement=MANDATORY,
     frameworks=(SOC2_AVAILABILITY, SOC2_CHANGE),
     remediation=(
-        "Give each container a `readiness_probe` (gates traffic and canary progress) and a "
-        "`liveness_probe` (restarts a wedged process), e.g. HTTP GET /health/ready and "
-        "/health/live."
+        "Give each container that exposes a port a `readiness_probe` (gates Service traffic "
+        "and canary progress) and a `liveness_probe` (restarts a wedged process), e.g. HTTP "
+        "GET /health/ready and /health/live."
     ),
 )
 def probes(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
@@ -282,6 +320,8 @@ def probes(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     if spec is None:
         return
     for name, container in containers(spec, init=False):
+        if not _serves_traffic(container):
+            continue  # see kubernetes-workload-background-liveness-probe
         missing = [
             probe
             for probe in ("readinessProbe", "livenessProbe")
@@ -289,6 +329,33 @@ def probes(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         ]
         if missing:
             rep.violation(f"Container '{name}' has no {' or '.join(missing)}.")
+
+
+@resource_control(
+    name="kubernetes-workload-background-liveness-probe",
+    description=(
+        "Long-running containers that expose no port (queue consumers, relays) should define a "
+        "liveness probe, so a wedged process is restarted."
+    ),
+    resource_types=T.K8S_SERVING_WORKLOADS,
+    category=CATEGORY,
+    severity=MEDIUM,
+    enforcement=ADVISORY,
+    frameworks=(SOC2_AVAILABILITY,),
+    remediation=(
+        "Add a `liveness_probe` that fails when the loop stops making progress, e.g. an `exec` "
+        "probe checking the age of a heartbeat file the process touches each iteration, or an "
+        "HTTP probe on its metrics listener bound to the pod IP. Exiting on fatal errors does "
+        "not cover a process that hangs."
+    ),
+)
+def background_liveness(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
+    spec = _template(r, rep)
+    if spec is None:
+        return
+    for name, container in containers(spec, init=False):
+        if not _serves_traffic(container) and P.get(container, "livenessProbe") is None:
+            rep.violation(f"Container '{name}' exposes no port and has no livenessProbe.")
 
 
 @resource_control(

@@ -129,9 +129,8 @@ def _is_alb_ingress(r: Resource) -> bool:
     annotations = r.get("metadata", "annotations")
     klass = r.get("spec", "ingressClassName")
     legacy = P.get(annotations, "kubernetes.io/ingress.class")
-    return (
-        ALB_INGRESS_CLASS in (klass, legacy)
-        or any(key.startswith(_ANN) for key, _ in P.items(annotations))
+    return ALB_INGRESS_CLASS in (klass, legacy) or any(
+        key.startswith(_ANN) for key, _ in P.items(annotations)
     )
 
 

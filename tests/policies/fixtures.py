@@ -79,6 +79,7 @@ def pod_template() -> dict[str, Any]:
                 {
                     "name": "api",
                     "image": "orders:1.0.0",
+                    "ports": [{"name": "http", "containerPort": 8000}],
                     "readinessProbe": {"httpGet": {"path": "/health/ready", "port": 8000}},
                     "livenessProbe": {"httpGet": {"path": "/health/live", "port": 8000}},
                     "resources": {
@@ -93,6 +94,19 @@ def pod_template() -> dict[str, Any]:
             ],
         },
     }
+
+
+def worker_template() -> dict[str, Any]:
+    template = pod_template()
+    template["metadata"]["labels"] = {"app": "orders-worker"}
+    spread = template["spec"]["topologySpreadConstraints"][0]
+    spread["labelSelector"] = {"matchLabels": {"app": "orders-worker"}}
+    container = template["spec"]["containers"][0]
+    container["name"] = "worker"
+    for key in ("ports", "readinessProbe"):
+        del container[key]
+    container["livenessProbe"] = {"exec": {"command": ["python", "-m", "service", "heartbeat"]}}
+    return template
 
 
 def baseline_plan() -> list[dict[str, Any]]:
@@ -416,6 +430,52 @@ def baseline_plan() -> list[dict[str, Any]]:
                 },
                 "spec": {"ingressClassName": "alb"},
             },
+        ),
+        _e(
+            "kubernetes:argoproj.io/v1alpha1:Rollout",
+            "orders-api-standby",
+            {
+                "metadata": {
+                    "name": "orders-api-standby",
+                    "namespace": "orders",
+                    "labels": {"orders/region-role": "standby"},
+                },
+                "spec": {"replicas": 1, "template": pod_template()},
+            },
+            STANDBY,
+        ),
+        _e(
+            "kubernetes:policy/v1:PodDisruptionBudget",
+            "orders-api-standby-pdb",
+            {
+                "metadata": {"name": "orders-api-standby", "namespace": "orders"},
+                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(LABELS)}},
+            },
+            STANDBY,
+        ),
+        _e(
+            "kubernetes:apps/v1:Deployment",
+            "orders-worker",
+            {
+                "metadata": {"name": "orders-worker", "namespace": "orders"},
+                "spec": {"replicas": 2, "template": worker_template()},
+            },
+        ),
+        _e(
+            "kubernetes:policy/v1:PodDisruptionBudget",
+            "orders-worker-pdb",
+            {
+                "metadata": {"name": "orders-worker", "namespace": "orders"},
+                "spec": {
+                    "maxUnavailable": 1,
+                    "selector": {"matchLabels": {"app": "orders-worker"}},
+                },
+            },
+        ),
+        _e(
+            "aws:secretsmanager/secret:Secret",
+            "master-secret",
+            {"name": "orders/aurora/master", "kmsKeyId": DB_KEY},
         ),
         _e(
             "kubernetes:batch/v1:Job",

@@ -500,6 +500,27 @@ CASES = [
         "Container 'migrate' is privileged (securityContext.privileged is true).",
     ),
     Case(
+        "kubernetes-workload-background-liveness-probe",
+        "orders-worker",
+        ("spec", "template", "spec", "containers", 0, "livenessProbe"),
+        DELETE,
+        "Container 'worker' exposes no port and has no livenessProbe.",
+    ),
+    Case(
+        "kubernetes-workload-min-replicas",
+        "orders-api-standby",
+        ("spec", "replicas"),
+        0,
+        "Workload 'orders-api-standby' runs 0 replica(s); the minimum is 1 (spec.replicas).",
+    ),
+    Case(
+        "kubernetes-workload-min-replicas",
+        "orders-worker",
+        ("spec", "replicas"),
+        1,
+        "Workload 'orders-worker' runs 1 replica(s); the minimum is 2 (spec.replicas).",
+    ),
+    Case(
         "kubernetes-workload-resource-limits",
         "orders-api",
         ("spec", "template", "spec", "containers", 0, "resources", "limits", "cpu"),
@@ -615,6 +636,11 @@ UNKNOWN_CASES = {
     "kubernetes-workload-zone-topology-spread": ("orders-api", ("spec", "template"), "note"),
     "kubernetes-workload-require-probes": ("orders-api", ("spec", "template"), "note"),
     "kubernetes-workload-run-as-non-root": ("orders-api", ("spec", "template"), "note"),
+    "kubernetes-workload-background-liveness-probe": (
+        "orders-worker",
+        ("spec", "template"),
+        "note",
+    ),
     "kubernetes-workload-resource-limits": (
         "orders-api",
         ("spec", "template", "spec", "containers", 0, "resources"),
