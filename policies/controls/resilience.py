@@ -479,3 +479,133 @@ def _check_fifo_dlq(stack: Stack, queue: Resource, raw: Any, rep: Reporter) -> N
             f"FIFO queue '{queue.name}' redrives to a dead-letter queue that is not FIFO ({arn}).",
             queue,
         )
+
+
+def _is_global_secondary(cluster: Resource) -> bool:
+    """A secondary of a global database replicates its data (and credentials) from the primary."""
+    return (
+        cluster.get("globalClusterIdentifier") is not None
+        and cluster.get("masterUsername") is None
+        and cluster.get("snapshotIdentifier") is None
+        and not P.as_bool(cluster.get("manageMasterUserPassword"))
+    )
+
+
+def _selected(stack: Stack, selection_type: str, prop: str) -> list[tuple[Resource, list[Any]]]:
+    return [(s, P.as_list(s.get(prop))) for s in stack.of_type(selection_type)]
+
+
+@stack_control(
+    name="aws-backup-selection-covers-aurora",
+    description="Every primary Aurora cluster must be selected by an AWS Backup plan.",
+    category=CATEGORY,
+    severity=HIGH,
+    enforcement=MANDATORY,
+    frameworks=(SOC2_RECOVERY, PCI_IR),
+    scope=(T.RDS_CLUSTER,),
+    remediation=(
+        "Add an `aws.backup.Selection` for the backup plan whose `resources` list the cluster's "
+        "ARN. Secondary clusters of a global database are covered through the primary."
+    ),
+)
+def backup_covers_aurora(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
+    selections = _selected(stack, T.BACKUP_SELECTION, "resources")
+    for cluster in stack.of_type(T.RDS_CLUSTER):
+        if _is_global_secondary(cluster):
+            continue
+        with rep.guard(cluster):
+            covered, unknown = False, False
+            for selection, arns in selections:
+                for arn in arns:
+                    if P.is_unknown(arn) and not stack.resolve(selection, "resources", arn):
+                        unknown = True
+                    elif arn == "*" or cluster in stack.resolve(
+                        selection, "resources", arn, T.RDS_CLUSTER
+                    ):
+                        covered = True
+            if covered:
+                continue
+            if unknown:
+                rep.skip(f"the resources of the backup selections covering '{cluster.name}'")
+            rep.violation(
+                f"Aurora cluster '{cluster.name}' is not selected by any AWS Backup plan.", cluster
+            )
+
+
+@stack_control(
+    name="aws-backup-vault-lock",
+    description=(
+        "Every AWS Backup vault must have a vault lock (recovery points cannot be deleted early)."
+    ),
+    category=CATEGORY,
+    severity=HIGH,
+    enforcement=MANDATORY,
+    frameworks=(
+        SOC2_RECOVERY,
+        soc2("CC6.1", "Logical access security over protected information assets"),
+    ),
+    scope=(T.BACKUP_VAULT,),
+    remediation=(
+        "Add an `aws.backup.VaultLockConfiguration` for each vault with `min_retention_days` no "
+        "shorter than the plan's retention (and `changeable_for_days` to move it to compliance "
+        "mode)."
+    ),
+    config=(MIN_RETENTION,),
+)
+def backup_vault_lock(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> None:
+    locks = stack.of_type(T.BACKUP_VAULT_LOCK)
+    minimum = int(cfg["minRetentionDays"])
+    for vault in stack.of_type(T.BACKUP_VAULT):
+        with rep.guard(vault):
+            mine = [
+                lock
+                for lock in locks
+                if vault
+                in stack.resolve(
+                    lock, "backupVaultName", lock.get("backupVaultName"), T.BACKUP_VAULT
+                )
+            ]
+            if not mine:
+                if any(P.is_unknown(lock.get("backupVaultName")) for lock in locks):
+                    rep.skip(f"the vault of the vault locks (for '{vault.name}')")
+                rep.violation(f"Backup vault '{vault.name}' has no vault lock.", vault)
+                continue
+            for lock in mine:
+                days = P.as_number(lock.get("minRetentionDays"))
+                if days is not None and days < minimum:
+                    rep.violation(
+                        f"Vault lock of '{vault.name}' allows deleting recovery points after "
+                        f"{int(days)} days; the minimum is {minimum} days (minRetentionDays).",
+                        vault,
+                    )
+
+
+@stack_control(
+    name="aws-backup-restore-testing",
+    description="Backups of every primary Aurora cluster should be restore-tested on a schedule.",
+    category=CATEGORY,
+    severity=MEDIUM,
+    enforcement=ADVISORY,
+    frameworks=(SOC2_RECOVERY_TEST,),
+    scope=(T.RDS_CLUSTER,),
+    remediation=(
+        "Add an `aws.backup.RestoreTestingPlan` with an `aws.backup.RestoreTestingSelection` whose "
+        "`protected_resource_arns` list the cluster's ARN."
+    ),
+)
+def backup_restore_testing(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
+    selections = _selected(stack, T.BACKUP_RESTORE_TESTING_SELECTION, "protectedResourceArns")
+    for cluster in stack.of_type(T.RDS_CLUSTER):
+        if _is_global_secondary(cluster):
+            continue
+        with rep.guard(cluster):
+            arns = [arn for _, listed in selections for arn in listed]
+            if any(arn == "*" for arn in arns) or any(
+                cluster in stack.resolve(sel, "protectedResourceArns", arn, T.RDS_CLUSTER)
+                for sel, listed in selections
+                for arn in listed
+            ):
+                continue
+            if any(P.is_unknown(arn) for arn in arns):
+                rep.skip(f"the restore-testing selections covering '{cluster.name}'")
+            rep.violation(f"Aurora cluster '{cluster.name}' has no restore test.", cluster)

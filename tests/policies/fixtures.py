@@ -36,6 +36,7 @@ LOGS_KEY = key_arn("logs0001")
 
 LABELS = {"app": "orders-api"}
 STANDBY_VAULT_ARN = f"arn:aws:backup:{STANDBY}:{ACCOUNT}:backup-vault:orders-standby"
+CLUSTER_ARN = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:orders-primary"
 CERT = "arn:aws:acm:eu-central-1:1:certificate/x"
 TLS13 = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
@@ -177,7 +178,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "masterUsername": "orders",
             },
             id="orders-primary",
-            arn=f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:orders-primary",
+            arn=CLUSTER_ARN,
         ),
         *[
             _e(
@@ -311,6 +312,29 @@ def baseline_plan() -> list[dict[str, Any]]:
                         "lifecycle": {"deleteAfter": 35},
                     },
                 ]
+            },
+        ),
+        _e(
+            "aws:backup/selection:Selection",
+            "orders-backup-selection",
+            {"name": "orders-aurora", "resources": [CLUSTER_ARN], "planId": "plan-1"},
+        ),
+        *[
+            _e(
+                "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+                f"{vault}-lock",
+                {"backupVaultName": vault, "minRetentionDays": 35, "maxRetentionDays": 400},
+                region,
+            )
+            for vault, region in (("orders-primary", PRIMARY), ("orders-standby", STANDBY))
+        ],
+        _e(
+            "aws:backup/restoreTestingSelection:RestoreTestingSelection",
+            "restore-test-aurora",
+            {
+                "name": "aurora",
+                "protectedResourceType": "Aurora",
+                "protectedResourceArns": [CLUSTER_ARN],
             },
         ),
         _e(

@@ -200,6 +200,18 @@ def test_stack_export_is_evaluated_on_outputs() -> None:
             "eu-central-1",
             "Aurora cluster 'orders-primary' has 0 instance(s); at least 2 are required.",
         ),
+        (
+            "aws-backup-selection-covers-aurora",
+            "orders-primary",
+            "eu-central-1",
+            "Aurora cluster 'orders-primary' is not selected by any AWS Backup plan.",
+        ),
+        (
+            "aws-backup-restore-testing",
+            "orders-primary",
+            "eu-central-1",
+            "Aurora cluster 'orders-primary' has no restore test.",
+        ),
     ]
     # the key reference resolved through the export's propertyDependencies: no key finding
     keys = next(

@@ -395,6 +395,39 @@ CASES = [
         f"(arn:aws:sqs:{PRIMARY}:{ACCOUNT}:orders-dlq.fifo).",
         violator="orders-queue",
     ),
+    Case(
+        "aws-backup-selection-covers-aurora",
+        "orders-backup-selection",
+        ("resources",),
+        [],
+        "Aurora cluster 'orders-primary' is not selected by any AWS Backup plan.",
+        violator="orders-primary",
+    ),
+    Case(
+        "aws-backup-vault-lock",
+        "orders-primary-lock",
+        ("backupVaultName",),
+        "another-vault",
+        "Backup vault 'primary-vault' has no vault lock.",
+        violator="primary-vault",
+    ),
+    Case(
+        "aws-backup-vault-lock",
+        "orders-standby-lock",
+        ("minRetentionDays",),
+        7,
+        "Vault lock of 'standby-vault' allows deleting recovery points after 7 days; the minimum "
+        "is 14 days (minRetentionDays).",
+        violator="standby-vault",
+    ),
+    Case(
+        "aws-backup-restore-testing",
+        "restore-test-aurora",
+        ("protectedResourceArns",),
+        [],
+        "Aurora cluster 'orders-primary' has no restore test.",
+        violator="orders-primary",
+    ),
     # --- exposure
     Case(
         "aws-rds-instance-disallow-public-access",
@@ -636,6 +669,9 @@ UNKNOWN_CASES = {
     "kubernetes-workload-zone-topology-spread": ("orders-api", ("spec", "template"), "note"),
     "kubernetes-workload-require-probes": ("orders-api", ("spec", "template"), "note"),
     "kubernetes-workload-run-as-non-root": ("orders-api", ("spec", "template"), "note"),
+    "aws-backup-selection-covers-aurora": ("orders-backup-selection", ("resources", 0), "note"),
+    "aws-backup-vault-lock": ("orders-primary-lock", ("backupVaultName",), "note"),
+    "aws-backup-restore-testing": ("restore-test-aurora", ("protectedResourceArns", 0), "note"),
     "kubernetes-workload-background-liveness-probe": (
         "orders-worker",
         ("spec", "template"),
