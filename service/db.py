@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from service.config import Settings
+from service.observability import span
 
 T = TypeVar("T")
 
@@ -63,7 +64,9 @@ class IamTokenSource:
 
             client = boto3.client("rds", region_name=self._region)
             self._token = client.generate_db_auth_token(
-                DBHostname=self._host, Port=self._port, DBUsername=self._user,
+                DBHostname=self._host,
+                Port=self._port,
+                DBUsername=self._user,
                 Region=self._region,
             )
             self._issued_at = time.monotonic()
@@ -130,8 +133,11 @@ async def with_retries(
     delay = first_delay_s
     while True:
         try:
-            async with pool.acquire(timeout=budget_s) as conn:
-                return await operation(conn)
+            with span(
+                f"db.{getattr(operation, '__name__', 'operation')}", **{"db.system": "postgresql"}
+            ):
+                async with pool.acquire(timeout=budget_s) as conn:
+                    return await operation(conn)
         except Exception as error:
             if not is_transient(error):
                 raise

@@ -19,7 +19,7 @@ import redis.asyncio as redis
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import RedisError
 
-from service.observability import Metrics, log
+from service.observability import Metrics, log, span
 
 T = TypeVar("T")
 
@@ -71,11 +71,17 @@ def build_client(url: str, password: str | None, timeout_s: float) -> redis.Redi
         db = int(path[1]) if len(path) > 1 else 0
         sentinel = Sentinel(hosts, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         return sentinel.master_for(
-            service_name, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-            password=password, db=db,
+            service_name,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            password=password,
+            db=db,
         )
     return redis.Redis.from_url(
-        url, password=password, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+        url,
+        password=password,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
         health_check_interval=0,
     )
 
@@ -106,7 +112,9 @@ class RedisGate:
         if self._client is None or time.monotonic() < self._open_until:
             return default
         try:
-            result = await asyncio.wait_for(operation(self._client), self._timeout_s * 2)
+            name = getattr(operation, "__qualname__", "call").split(".<locals>")[0]
+            with span(f"redis.{name.rsplit('.', 1)[-1]}", **{"db.system": "redis"}):
+                result = await asyncio.wait_for(operation(self._client), self._timeout_s * 2)
         except (TimeoutError, RedisError, OSError) as error:
             self._open_until = time.monotonic() + BREAKER_OPEN_S
             if not self._degraded:

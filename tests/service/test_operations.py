@@ -143,3 +143,24 @@ async def test_request_id_is_echoed_and_secrets_stay_out_of_logs(
     log = live_server.process.log_path.read_text()
     assert '"request_id": "req-123"' in log
     assert token.split()[1] not in log
+
+
+async def test_spans_cover_requests_database_and_redis(client: AsyncTestClient[Any]) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    response = await client.post(
+        "/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=new_key())
+    )
+    assert response.status_code == 201
+    names = {s.name for s in exporter.get_finished_spans()}
+    assert {"POST /v1/orders", "db.place", "redis.allow_request", "redis.cached_response"} <= names
+    server = next(s for s in exporter.get_finished_spans() if s.name == "POST /v1/orders")
+    child = next(s for s in exporter.get_finished_spans() if s.name == "db.place")
+    assert child.parent is not None and child.parent.span_id == server.context.span_id
