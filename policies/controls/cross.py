@@ -88,6 +88,7 @@ KEY_REFERENCES: tuple[tuple[str, str, tuple[str | int, ...]], ...] = (
     (T.LOG_GROUP, "kmsKeyId", ("kmsKeyId",)),
     (T.EBS_VOLUME, "kmsKeyId", ("kmsKeyId",)),
     (T.SECRETS_MANAGER_SECRET, "kmsKeyId", ("kmsKeyId",)),
+    (T.SNS_TOPIC, "kmsMasterKeyId", ("kmsMasterKeyId",)),
 )
 
 

@@ -132,6 +132,12 @@ def baseline_plan() -> list[dict[str, Any]]:
         _key("backup-key", BACKUP_KEY),
         _key("backup-key-standby", BACKUP_KEY_STANDBY, STANDBY),
         _key("logs-key", LOGS_KEY),
+        _e("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"}, id="vpc-1"),
+        _e(
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+            "default-sg",
+            {"vpcId": "vpc-1", "ingress": [], "egress": []},
+        ),
         *subnets,
         _e("aws:rds/subnetGroup:SubnetGroup", "db-subnets", {"subnetIds": subnet_ids}),
         _e("aws:elasticache/subnetGroup:SubnetGroup", "cache-subnets", {"subnetIds": subnet_ids}),

@@ -471,6 +471,22 @@ CASES = [
         True,
         "EKS API endpoint is public and open to 0.0.0.0/0 (publicAccessCidrs is not set).",
     ),
+    Case(
+        "aws-ec2-default-security-group-restrict-all",
+        "default-sg",
+        ("ingress",),
+        [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}],
+        "The default security group of VPC 'vpc' has ingress rules (ingress is not empty).",
+    ),
+    Case(
+        "aws-ec2-default-security-group-restrict-all",
+        "default-sg",
+        ("vpcId",),
+        "vpc-other",
+        "The default security group of VPC 'vpc' is not managed, so it keeps AWS's "
+        "allow-all-within-group rules.",
+        violator="vpc",
+    ),
     # --- kubernetes workload
     Case(
         "kubernetes-workload-min-replicas",
@@ -672,6 +688,7 @@ UNKNOWN_CASES = {
     "aws-backup-selection-covers-aurora": ("orders-backup-selection", ("resources", 0), "note"),
     "aws-backup-vault-lock": ("orders-primary-lock", ("backupVaultName",), "note"),
     "aws-backup-restore-testing": ("restore-test-aurora", ("protectedResourceArns", 0), "note"),
+    "aws-ec2-default-security-group-restrict-all": ("default-sg", ("vpcId",), "note"),
     "kubernetes-workload-background-liveness-probe": (
         "orders-worker",
         ("spec", "template"),
