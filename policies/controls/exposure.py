@@ -106,8 +106,10 @@ def _rules(r: Resource) -> list[dict[str, Any]]:
 
 @resource_control(
     name="aws-ec2-securitygroup-disallow-public-ingress",
-    description="Security groups must not allow ingress from 0.0.0.0/0 or ::/0 except to the "
-    "allowed web ports (never to data stores).",
+    description=(
+        "Security groups must not allow ingress from 0.0.0.0/0 or ::/0 (only to ports "
+        "explicitly allowed for internet-facing load balancers; never to data stores)."
+    ),
     resource_types=(T.SECURITY_GROUP, T.SECURITY_GROUP_RULE, T.SECURITY_GROUP_INGRESS_RULE),
     category=CATEGORY,
     severity=CRITICAL,
@@ -138,8 +140,9 @@ def _rules(r: Resource) -> list[dict[str, Any]]:
     config=(
         ConfigOption(
             "allowedPublicPorts",
-            {"type": "array", "items": {"type": "integer"}, "default": [80, 443]},
-            "Ports that may be open to the internet (load balancer listeners).",
+            {"type": "array", "items": {"type": "integer"}, "default": []},
+            "Ports that may be open to the internet, e.g. [443] for a load balancer security "
+            "group managed in the program (the AWS Load Balancer Controller manages its own).",
         ),
     ),
 )

@@ -389,7 +389,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "protocol": "tcp",
                 "fromPort": 443,
                 "toPort": 443,
-                "cidrBlocks": ["0.0.0.0/0"],
+                "cidrBlocks": ["10.0.0.0/16"],
                 "securityGroupId": "sg-alb",
             },
         ),

@@ -453,9 +453,9 @@ CASES = [
     Case(
         "aws-ec2-securitygroup-disallow-public-ingress",
         "alb-https",
-        ("protocol",),
-        "-1",
-        "Security group allows all traffic from 0.0.0.0/0.",
+        ("cidrBlocks",),
+        ["0.0.0.0/0"],
+        "Security group allows port 443 from 0.0.0.0/0.",
     ),
     Case(
         "aws-eks-cluster-restrict-public-endpoint",
@@ -874,3 +874,26 @@ def test_key_from_another_region_is_reported() -> None:
         "eu-central-1 "
         "(kmsKeyArn)."
     ]
+
+
+def test_public_ports_can_be_allowed_for_a_load_balancer_group() -> None:
+    policy = POLICIES["aws-ec2-securitygroup-disallow-public-ingress"]
+    rule = {
+        "type": "ingress",
+        "protocol": "tcp",
+        "fromPort": 443,
+        "toPort": 443,
+        "cidrBlocks": ["0.0.0.0/0"],
+    }
+    reported: list[str] = []
+    config = {"allowedPublicPorts": [443]}
+    policy.validate(
+        _args("aws:ec2/securityGroupRule:SecurityGroupRule", rule, config),
+        lambda m, u=None: reported.append(m),
+    )
+    assert reported == []
+    policy.validate(
+        _args("aws:ec2/securityGroupRule:SecurityGroupRule", {**rule, "protocol": "-1"}, config),
+        lambda m, u=None: reported.append(m),
+    )
+    assert reported == ["Security group allows all traffic from 0.0.0.0/0."]
