@@ -13,9 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chaos.aws.scenarios import AwsScenario, NotRecovered, PreCheckFailed
 
 # Fields of the local drill report that need the load generator and the checker; the AWS
@@ -43,7 +40,6 @@ PASSED, FAILED, ABORTED, REFUSED, NOT_SUPPORTED, DRY_RUN = (
     "not-supported",
     "dry-run",
 )
-CALL_ERRORS = (ClientError, BotoCoreError, httpx.HTTPError)
 
 
 class DrillObserver(Protocol):
@@ -101,9 +97,14 @@ def execute(scenario: AwsScenario, observer: DrillObserver | None = None) -> dic
 
     try:
         scenario.pre_check()
-    except (PreCheckFailed, *CALL_ERRORS) as exc:
+    except PreCheckFailed as exc:
         report.update(verdict=ABORTED,
                       verdict_reason=f"pre-check failed, nothing injected: {exc}")
+        emit(report["verdict_reason"])
+        return _finish(scenario, report, first_call)
+    except Exception as exc:  # an AWS error or an unexpected answer: still nothing injected
+        report.update(verdict=ABORTED,
+                      verdict_reason=f"pre-check failed, nothing injected: {_error(exc)}")
         emit(report["verdict_reason"])
         return _finish(scenario, report, first_call)
     phase("pre_checked")
@@ -126,13 +127,13 @@ def execute(scenario: AwsScenario, observer: DrillObserver | None = None) -> dic
         phase("recovered")
     except NotRecovered as exc:
         report.update(verdict=FAILED, verdict_reason=f"steady state did not return: {exc}")
-    except CALL_ERRORS as exc:
+    except Exception as exc:  # AWS/HTTP errors and surprises alike: report, then roll back
         stage = "recovery" if report["fault_at"] else "fault injection"
         report.update(verdict=FAILED, verdict_reason=f"{stage} failed: {_error(exc)}")
     finally:
         try:
             scenario.rollback()
-        except (NotRecovered, *CALL_ERRORS) as exc:
+        except Exception as exc:
             reason = f"rollback failed: {_error(exc)}"
             if report["verdict_reason"]:
                 reason = f"{report['verdict_reason']}; {reason}"

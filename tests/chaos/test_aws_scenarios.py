@@ -7,6 +7,7 @@ Kubernetes API) by an httpx.MockTransport; credentials are dummies from the envi
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from botocore.stub import ANY, Stubber
 
 from chaos.aws import cli
 from chaos.aws.calls import CallLayer
-from chaos.aws.kube import KubeApi
+from chaos.aws.kube import KubeApi, eks_token
 from chaos.aws.outputs import StackOutputs
 from chaos.aws.runner import execute, exit_code
 from chaos.aws.scenarios import AwsContext, DrillOptions, make_scenario
@@ -235,6 +236,47 @@ def test_db_primary_kill_aborts_when_cluster_not_available() -> None:
     assert "orders-primary is 'modifying', not 'available'" in report["verdict_reason"]
     assert "nothing injected" in report["verdict_reason"]
     assert d.mutating() == []
+
+
+def test_db_primary_kill_aborts_on_an_aws_error_in_the_pre_check() -> None:
+    d = Drill()
+    d.stub("rds").add_client_error(
+        "describe_db_clusters", "DBClusterNotFoundFault", "DBCluster orders-primary not found",
+        expected_params=CLUSTER_Q,
+    )
+    report = d.run("db-primary-kill")
+    assert report["verdict"] == "aborted"
+    assert "DBClusterNotFoundFault" in report["verdict_reason"]
+    assert d.mutating() == []
+
+
+def test_failed_fault_call_is_reported_and_rolled_back() -> None:
+    d = Drill()
+    _, _, fis = expect_zone_prechecks(d)
+    fis.add_response(
+        "create_experiment_template", {"experimentTemplate": {"id": "EXT1"}},
+        expected_template("eu-west-1a"),
+    )
+    fis.add_client_error("start_experiment", "ServiceQuotaExceededException", "quota",
+                         expected_params=START)
+    fis.add_response("delete_experiment_template", {"experimentTemplate": {}}, {"id": "EXT1"})
+
+    report = d.run("zone-loss")
+
+    assert report["verdict"] == "failed"
+    assert report["verdict_reason"].startswith(
+        "fault injection failed: ServiceQuotaExceededException")
+    assert report["fault_at"] is None
+    assert [op for _, op, _, _ in d.mutating()] == [
+        "create_experiment_template", "start_experiment", "delete_experiment_template"]
+
+
+def test_eks_token_is_a_presigned_sts_call_for_the_cluster() -> None:
+    token = eks_token(boto3.Session(region_name=PRIMARY), "orders", PRIMARY)
+    assert token.startswith("k8s-aws-v1.")
+    url = base64.urlsafe_b64decode(token.removeprefix("k8s-aws-v1.") + "==").decode()
+    assert url.startswith(f"https://sts.{PRIMARY}.amazonaws.com/?Action=GetCallerIdentity")
+    assert "x-k8s-aws-id" in url and "X-Amz-Expires=60" in url
 
 
 def test_db_primary_kill_aborts_when_steady_state_probe_fails() -> None:
