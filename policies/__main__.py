@@ -2,7 +2,8 @@
 
 * ``pulumi preview --policy-pack policies`` runs this file (via ``runpy.run_path``, with
   the engine's address as arguments): it constructs the ``PolicyPack`` and serves.
-* ``python -m policies evaluate ...`` runs the offline evaluator instead.
+* ``python -m policies evaluate ...`` runs the offline evaluator instead, and
+  ``python -m policies mutation-coverage --plan FILE`` the mutation coverage.
 
 Nothing imports this module; the policies live in importable modules.
 """
@@ -14,8 +15,11 @@ if not __package__:  # run by path (the Pulumi CLI): make the `policies` package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+CLI_COMMANDS = {"evaluate", "mutation-coverage", "-h", "--help"}
+
+
 def main(argv: list[str]) -> int | None:
-    if argv[:1] == ["evaluate"]:
+    if argv[:1] and argv[0] in CLI_COMMANDS:
         from policies.cli import main as cli_main
 
         return cli_main(argv)

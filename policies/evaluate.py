@@ -368,6 +368,7 @@ def evaluate(
     config = config or {}
     policies = list(policies) if policies is not None else all_policies()
     by_urn = {s.urn: s for s in subjects}
+    stack_resources: list[PolicyResource] | None = None
     results: list[PolicyResult] = []
     violations: list[Violation] = []
     notes: list[Note] = []
@@ -384,7 +385,11 @@ def evaluate(
             if isinstance(policy, ControlResourcePolicy):
                 _run_resource_policy(policy, result, subjects, by_urn, settings, violations, notes)
             elif isinstance(policy, ControlStackPolicy):
-                _run_stack_policy(policy, result, subjects, by_urn, settings, violations, notes)
+                if stack_resources is None:
+                    stack_resources = _stack_resources(subjects, by_urn)
+                _run_stack_policy(
+                    policy, result, subjects, by_urn, stack_resources, settings, violations, notes
+                )
             result.notes = len(notes) - before
     finally:
         NOTE_SINK.reset(token)
@@ -455,17 +460,14 @@ def _run_resource_policy(
             report(f"policy failed to evaluate this resource: {type(exc).__name__}: {exc}")
 
 
-def _run_stack_policy(
-    policy: ControlStackPolicy,
-    result: PolicyResult,
-    subjects: Sequence[Subject],
-    by_urn: Mapping[str, Subject],
-    settings: Mapping[str, Any],
-    violations: list[Violation],
-    notes: list[Note],
-) -> None:
-    scope = set(policy.meta.resource_types)
-    result.in_scope = sum(1 for s in subjects if s.type in scope) if scope else len(subjects)
+def _stack_resources(
+    subjects: Sequence[Subject], by_urn: Mapping[str, Subject]
+) -> list[PolicyResource]:
+    """The stack as pulumi-policy's ``PolicyResource``s.
+
+    The engine builds them per policy; controls only read them, so ``evaluate`` builds
+    one set per call and shares it between the stack controls.
+    """
     converted: dict[str, _PolicyResourceWithOutputs] = {}
     for subject in subjects:
         resource = _PolicyResourceWithOutputs(
@@ -490,13 +492,28 @@ def _run_stack_policy(
             k: [converted[d] for d in v if d in converted]
             for k, v in subject.property_dependencies.items()
         }
+    return list(converted.values())
+
+
+def _run_stack_policy(
+    policy: ControlStackPolicy,
+    result: PolicyResult,
+    subjects: Sequence[Subject],
+    by_urn: Mapping[str, Subject],
+    stack_resources: list[PolicyResource],
+    settings: Mapping[str, Any],
+    violations: list[Violation],
+    notes: list[Note],
+) -> None:
+    scope = set(policy.meta.resource_types)
+    result.in_scope = sum(1 for s in subjects if s.type in scope) if scope else len(subjects)
 
     def report(message: str, urn: str | None = None) -> None:
         violations.append(_violation(result, by_urn.get(urn or ""), message))
         result.violations += 1
 
     try:
-        policy.validate(StackValidationArgs(list(converted.values()), dict(settings)), report)
+        policy.validate(StackValidationArgs(stack_resources, dict(settings)), report)
     except UnknownValueError as exc:
         notes.append(Note(policy.name, STACK_SUBJECT, STACK_SUBJECT, exc.message))
     except Exception as exc:

@@ -338,9 +338,7 @@ class ControlStackPolicy(StackValidationPolicy):
         )
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        from .stack import Stack
-
-        stack = Stack.from_policy_resources(args.resources)
+        stack = _stack_for(args.resources)
         self.run(stack, Reporter(report_violation, None, self.name), args.get_config())
 
     def run(self, stack: Stack, reporter: Reporter, config: Mapping[str, Any] | None) -> None:
@@ -348,6 +346,24 @@ class ControlStackPolicy(StackValidationPolicy):
             self.check(stack, reporter, self.meta.config_values(config))
         except Skip as skip:
             _raise_as_unknown(skip)
+
+
+_LAST_STACK: list[tuple[Any, Stack]] = []
+
+
+def _stack_for(resources: Any) -> Stack:
+    """The stack view of ``resources``, reused while the same list is validated again.
+
+    The offline evaluator hands every stack control the same list; the entry keeps that
+    list alive, so its identity cannot be reused by another list while it is cached.
+    """
+    from .stack import Stack
+
+    if _LAST_STACK and _LAST_STACK[0][0] is resources:
+        return _LAST_STACK[0][1]
+    stack = Stack.from_policy_resources(resources)
+    _LAST_STACK[:] = [(resources, stack)]
+    return stack
 
 
 Control = ControlResourcePolicy | ControlStackPolicy

@@ -271,6 +271,25 @@ def _scaler_down(key: str) -> Callable[[Props], bool]:
     return apply
 
 
+def _block_devices(key: str, value: Any) -> Callable[[Props], bool]:
+    """Set (None: remove) ``ebs.<key>`` on every block device mapping of a launch template."""
+
+    def apply(props: Props) -> bool:
+        changed = False
+        for mapping in props.get("blockDeviceMappings") or []:
+            ebs = mapping.get("ebs") if isinstance(mapping, dict) else None
+            if not isinstance(ebs, dict):
+                continue
+            if value is None:
+                changed = ebs.pop(key, None) is not None or changed
+            else:
+                ebs[key] = value
+                changed = True
+        return changed
+
+    return apply
+
+
 def _force_ssl_off(props: Props) -> bool:
     changed = False
     for parameter in props.get("parameters") or []:
@@ -340,7 +359,18 @@ SINGLE: dict[str, list[tuple[str, Callable[[Props], bool]]]] = {
             lambda p: _set(("endpointPublicAccess",), True)(p) | _delete(("publicAccessCidrs",))(p),
         ),
     ],
-    T.EKS_COMPONENT_MANAGED_NODE_GROUP: [("subnetIds cut to 1", _truncate("subnetIds", 1))],
+    T.EKS_COMPONENT_MANAGED_NODE_GROUP: [
+        ("subnetIds cut to 1", _truncate("subnetIds", 1)),
+        ("launchTemplate removed", _delete(("launchTemplate",))),
+    ],
+    T.LAUNCH_TEMPLATE: [
+        ("block devices unencrypted", _block_devices("encrypted", "false")),
+        ("block devices without kmsKeyId", _block_devices("kmsKeyId", None)),
+    ],
+    T.EBS_VOLUME: [
+        ("encrypted = false", _set(("encrypted",), False)),
+        ("kmsKeyId removed", _delete(("kmsKeyId",))),
+    ],
     T.RDS_SUBNET_GROUP: [("subnetIds cut to 2", _truncate("subnetIds", 2))],
     T.ELASTICACHE_SUBNET_GROUP: [("subnetIds cut to 2", _truncate("subnetIds", 2))],
     T.BACKUP_VAULT: [("kmsKeyArn removed", _delete(("kmsKeyArn",)))],
