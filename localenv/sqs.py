@@ -1,0 +1,336 @@
+"""The local SQS-compatible endpoint: LocalStack's SQS provider on 127.0.0.1, without Docker.
+
+LocalStack (community core, pinned in scripts/install-sqs-endpoint.sh) runs from its own venv
+`.venv-sqs` (it needs Python >= 3.13, the project runs on 3.11). It is started in its own
+session so that stop() ends it and anything it forked, with its state (log, PID file,
+LocalStack's file-system root and HOME) kept under `state_dir`.
+
+Binding: LocalStack's default gateway server (twisted) ignores the host of GATEWAY_LISTEN and
+listens on 0.0.0.0; its hypercorn server binds exactly the given host, so we run hypercorn on
+127.0.0.1 only (tests/localenv/test_sqs_endpoint.py checks the listening sockets).
+
+The queues live in memory: kill() or stop() loses them. To simulate an SQS outage without
+losing messages, pause() and resume() freeze and thaw the process (clients time out meanwhile).
+
+The server process runs this file as a script under `.venv-sqs` (see `_serve`) and patches two
+things in LocalStack 2026.3.0 before handing over to LocalStack's own main: it bounds the FIFO
+deduplication index to SQS's 5-minute window (LocalStack keeps every FIFO message there
+forever, ~2 KB each), and it makes SIGTERM wake the server loop (else stop often hangs 15 s).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_VENV = REPO_ROOT / ".venv-sqs"
+INSTALL_HINT = "run: make sqs-endpoint (or: bash scripts/install-sqs-endpoint.sh)"
+HOST = "127.0.0.1"
+
+# Fixed dummy credentials for the local endpoint (it accepts any); never real secrets.
+LOCAL_REGION = "us-east-1"
+LOCAL_AWS_ENV: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",  # LocalStack's documented dummy value
+    "AWS_DEFAULT_REGION": LOCAL_REGION,
+}
+
+# Everything the LocalStack process sees; nothing is inherited but PATH and the locale, so a
+# developer's own LocalStack or AWS variables cannot change what the tests run against.
+_LOCALSTACK_SETTINGS: dict[str, str] = {
+    "SERVICES": "sqs",
+    "EAGER_SERVICE_LOADING": "1",
+    "GATEWAY_SERVER": "hypercorn",  # twisted would bind 0.0.0.0 whatever GATEWAY_LISTEN says
+    "SQS_ENDPOINT_STRATEGY": "path",  # queue URLs http://127.0.0.1:PORT/queue/REGION/ACCOUNT/NAME
+    "SQS_DISABLE_CLOUDWATCH_METRICS": "1",
+    "DNS_ADDRESS": "0",  # no DNS server (it would listen on port 53)
+    "DISABLE_EVENTS": "1",  # no analytics
+    "SKIP_SSL_CERT_DOWNLOAD": "1",  # no download at start-up
+    "LS_LOG": "warn",  # one INFO line per request would grow the log by MBs in a drill
+}
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+class SqsEndpointError(RuntimeError):
+    """The endpoint is not installed, or did not become healthy; the message says where to look."""
+
+
+class SqsEndpoint:
+    """LocalStack SQS on 127.0.0.1:`port`, state under `state_dir`.
+
+    >>> with SqsEndpoint(port, Path("var/sqs")) as sqs:
+    ...     boto3.client("sqs", endpoint_url=sqs.endpoint_url, **sqs.boto3_kwargs())
+    """
+
+    def __init__(self, port: int, state_dir: Path, *, venv: Path | None = None) -> None:
+        self.port = port
+        self.state_dir = Path(state_dir)
+        self.venv = venv if venv is not None else DEFAULT_VENV
+        self.log_path = self.state_dir / "sqs-endpoint.log"
+        self.pid_path = self.state_dir / "sqs-endpoint.pid"
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    # -- addresses ------------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen is not None else None
+
+    @staticmethod
+    def boto3_kwargs() -> dict[str, str]:
+        """Region and dummy credentials for `boto3.client("sqs", endpoint_url=..., **kwargs)`."""
+        return {
+            "region_name": LOCAL_REGION,
+            "aws_access_key_id": LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        }
+
+    # -- life cycle -----------------------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> SqsEndpoint:
+        """Launch the endpoint and wait until an SQS call succeeds; raise SqsEndpointError
+        naming the log file if it exits or does not answer within `timeout` seconds."""
+        if self.is_running():
+            return self
+        python = self.venv / "bin" / "python"
+        if not python.exists():
+            raise SqsEndpointError(f"SQS endpoint not installed ({python} missing); {INSTALL_HINT}")
+        if not _port_free(self.port):
+            raise SqsEndpointError(
+                f"cannot start the SQS endpoint: {HOST}:{self.port} is already in use"
+            )
+        fs_root = self.state_dir / "ls-root"
+        for path in (self.state_dir, fs_root, fs_root / "home"):
+            path.mkdir(parents=True, exist_ok=True)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "HOME": str(fs_root / "home"),
+            "FILESYSTEM_ROOT": str(fs_root),
+            "GATEWAY_LISTEN": f"{HOST}:{self.port}",
+            "LOCALSTACK_HOST": f"{HOST}:{self.port}",
+            **_LOCALSTACK_SETTINGS,
+        }
+        with self.log_path.open("ab") as log:
+            log.write(f"--- starting SQS endpoint on {self.endpoint_url}\n".encode())
+            log.flush()
+            self._popen = subprocess.Popen(
+                # -I: isolated, neither this directory nor PYTHON* variables reach sys.path.
+                [str(python), "-I", str(Path(__file__).resolve()), "serve"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.state_dir,
+                start_new_session=True,
+            )
+        self.pid_path.write_text(f"{self._popen.pid}\n")
+        try:
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM the whole process group, SIGKILL after `timeout`, reap the process."""
+        self._signal_group(signal.SIGCONT)  # a paused endpoint cannot act on SIGTERM
+        self._end(signal.SIGTERM, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a crash would (the queues are lost)."""
+        self._end(signal.SIGKILL, 0.0)
+
+    def pause(self) -> None:
+        """Freeze the endpoint (SIGSTOP): connections hang, nothing is lost."""
+        self._signal_group(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Thaw an endpoint frozen by pause()."""
+        self._signal_group(signal.SIGCONT)
+
+    def is_running(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def healthy(self) -> bool:
+        """True when LocalStack reports itself ready and answers an SQS ListQueues call.
+
+        (A SIGTERM that arrives before LocalStack's own ready marker can leave it hanging for
+        15 s, so start() waits for that marker too.)
+        """
+        try:
+            ready = self._call("GET", "/_localstack/init/ready", None, {})
+            if ready.get("completed") is not True:
+                return False
+            self._call(
+                "POST",
+                "/",
+                b"{}",
+                {
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "X-Amz-Target": "AmazonSQS.ListQueues",
+                },
+            )
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _call(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> dict[str, Any]:
+        request = urllib.request.Request(  # noqa: S310 - fixed http URL on loopback
+            self.endpoint_url + path, data=body, method=method, headers=headers
+        )
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310
+            payload = json.loads(response.read() or b"{}")
+        return payload if isinstance(payload, dict) else {}
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> SqsEndpoint:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- internals ------------------------------------------------------------------------
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._popen is not None and self._popen.poll() is not None:
+                raise SqsEndpointError(
+                    f"SQS endpoint exited with code {self._popen.returncode} during start-up; "
+                    f"see {self.log_path}:\n{self.log_tail()}"
+                )
+            if self.healthy():
+                return
+            time.sleep(0.1)
+        raise SqsEndpointError(
+            f"SQS endpoint on {self.endpoint_url} not healthy after {timeout:.0f}s; "
+            f"see {self.log_path}:\n{self.log_tail()}"
+        )
+
+    def _signal_group(self, sig: int) -> None:
+        if self.is_running() and self._popen is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._popen.pid, sig)
+
+    def _end(self, sig: int, timeout: float) -> None:
+        if self._popen is None:
+            return
+        pgid = self._popen.pid
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout=timeout)
+        if self._popen.poll() is None or sig != signal.SIGKILL:
+            # Escalate, and take down any child the leader left behind in its group.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+            self._popen.wait()
+        self._popen = None
+        self.pid_path.unlink(missing_ok=True)
+
+
+# -- server side: runs under .venv-sqs's Python (>= 3.13), never imported by the project ----
+DEDUP_PRUNE_INTERVAL_S = 10.0
+
+
+def _prune_dedup_index(index: dict[str, Any], cutoff: float) -> int:
+    """Drop entries first sent at or before `cutoff`; they can no longer deduplicate anything."""
+    removed = 0
+    for key, message in list(index.items()):
+        if message.priority <= cutoff and index.get(key) is message:
+            index.pop(key, None)
+            removed += 1
+    return removed
+
+
+def _bound_fifo_dedup_index() -> None:
+    try:
+        from localstack.services.sqs import constants, models
+
+        fifo_queue = models.FifoQueue
+        window = float(constants.DEDUPLICATION_INTERVAL_IN_SEC)
+        original_put = fifo_queue.put
+    except (ImportError, AttributeError) as exc:  # another LocalStack than the pinned one
+        print(f"sqs-endpoint: FIFO dedup index left unbounded: {exc!r}", file=sys.stderr)
+        return
+
+    def put(self: Any, *args: Any, **kwargs: Any) -> Any:
+        now = time.time()
+        if now - getattr(self, "_dedup_pruned_at", 0.0) >= DEDUP_PRUNE_INTERVAL_S:
+            self._dedup_pruned_at = now
+            _prune_dedup_index(self.deduplication, now - window)
+        return original_put(self, *args, **kwargs)
+
+    fifo_queue.put = put
+
+
+def _wake_loop_on_shutdown() -> None:
+    """LocalStack's hypercorn server stops its asyncio loop from another thread with a bare
+    loop.stop(), which takes effect only when the loop next wakes up: SIGTERM then often hangs
+    until a 15 s start-up poller fires. Waking the loop makes SIGTERM exit in well under 1 s."""
+    try:
+        from localstack.runtime.server import hypercorn as server
+
+        server_class = server.HypercornRuntimeServer
+        original_shutdown = server_class.shutdown
+    except (ImportError, AttributeError) as exc:
+        print(f"sqs-endpoint: shutdown wake-up not applied: {exc!r}", file=sys.stderr)
+        return
+
+    def shutdown(self: Any) -> None:
+        original_shutdown(self)
+        with contextlib.suppress(RuntimeError):  # loop already closed
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+    server_class.shutdown = shutdown
+
+
+def _serve() -> None:
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` dumps every thread to the log
+    _bound_fifo_dedup_index()
+    _wake_loop_on_shutdown()
+    from localstack.runtime.main import main
+
+    main()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
+    _serve()
