@@ -1,0 +1,270 @@
+"""The local SQS endpoint behaves as SQS FIFO does where the service relies on it.
+
+Real tests against a started endpoint (LocalStack from .venv-sqs, `make sqs-endpoint`):
+deduplication, per-group order, group locking, redrive to the DLQ, loopback-only listening.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from localenv.sqs import SqsEndpoint, SqsEndpointError
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqsEndpoint]:
+    with SqsEndpoint(free_port(), tmp_path_factory.mktemp("sqs")) as sqs:
+        yield sqs
+
+
+@pytest.fixture(scope="module")
+def sqs(endpoint: SqsEndpoint) -> Any:
+    # Fixed dummy credentials and region, passed to the client only.
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint.endpoint_url,
+        config=Config(retries={"max_attempts": 1}),
+        **endpoint.boto3_kwargs(),
+    )
+
+
+def fifo_queue(
+    sqs: Any, *, visibility_timeout: int = 30, max_receive_count: int | None = None
+) -> tuple[str, str | None]:
+    """A fresh FIFO queue (explicit dedup ids), with a FIFO DLQ when `max_receive_count`."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    attributes = {"FifoQueue": "true", "VisibilityTimeout": str(visibility_timeout)}
+    dlq_url = None
+    if max_receive_count is not None:
+        dlq_url = sqs.create_queue(
+            QueueName=f"{name}-dlq.fifo", Attributes={"FifoQueue": "true"}
+        )["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+        )
+    url = sqs.create_queue(QueueName=f"{name}.fifo", Attributes=attributes)["QueueUrl"]
+    return url, dlq_url
+
+
+def send(sqs: Any, url: str, body: str, group: str, dedup: str | None = None) -> str:
+    response = sqs.send_message(
+        QueueUrl=url,
+        MessageBody=body,
+        MessageGroupId=group,
+        MessageDeduplicationId=dedup or uuid.uuid4().hex,
+    )
+    return str(response["MessageId"])
+
+
+def receive(sqs: Any, url: str, max_messages: int = 10, wait: int = 0) -> list[dict[str, Any]]:
+    response = sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=max_messages,
+        WaitTimeSeconds=wait,
+        AttributeNames=["All"],
+    )
+    return list(response.get("Messages", []))
+
+
+def delete(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
+    if messages:
+        result = sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+        assert not result.get("Failed"), result
+
+
+def drain(sqs: Any, url: str) -> list[str]:
+    bodies: list[str] = []
+    while batch := receive(sqs, url):
+        bodies.extend(m["Body"] for m in batch)
+        delete(sqs, url, batch)
+    return bodies
+
+
+def test_endpoint_url_and_queue_urls_are_on_loopback(endpoint: SqsEndpoint, sqs: Any) -> None:
+    assert endpoint.endpoint_url == f"http://127.0.0.1:{endpoint.port}"
+    url, _ = fifo_queue(sqs)
+    assert url.startswith(f"http://127.0.0.1:{endpoint.port}/")
+    assert endpoint.pid is not None
+    assert endpoint.log_path.is_relative_to(endpoint.state_dir)
+
+
+def test_duplicate_dedup_id_within_window_is_dropped(sqs: Any) -> None:
+    url, _ = fifo_queue(sqs)
+    first = send(sqs, url, "first", "g1", dedup="event-1")
+    # Same id, other body and even another group: SQS dedups per queue and answers with
+    # the original MessageId.
+    assert send(sqs, url, "second", "g1", dedup="event-1") == first
+    assert send(sqs, url, "third", "g2", dedup="event-1") == first
+    send(sqs, url, "other", "g1", dedup="event-2")
+    assert drain(sqs, url) == ["first", "other"]
+    # Deleting the message does not end the 5-minute window.
+    send(sqs, url, "again", "g1", dedup="event-1")
+    assert drain(sqs, url) == []
+
+
+def test_messages_of_a_group_arrive_in_send_order(sqs: Any) -> None:
+    url, _ = fifo_queue(sqs)
+    groups = [f"acc-{i}" for i in range(5)]
+    for seq in range(40):
+        group = groups[seq % len(groups)]
+        send(sqs, url, f"{group}:{seq}", group)
+    seen: dict[str, list[int]] = {group: [] for group in groups}
+    for body in drain(sqs, url):
+        group, seq = body.split(":")
+        seen[group].append(int(seq))
+    for group, seqs in seen.items():
+        assert seqs == sorted(seqs), group
+        assert len(seqs) == 8, group
+
+
+def test_group_in_flight_blocks_its_next_message_but_not_other_groups(sqs: Any) -> None:
+    url, _ = fifo_queue(sqs, visibility_timeout=2)
+    send(sqs, url, "a1", "A")
+    send(sqs, url, "a2", "A")
+    send(sqs, url, "b1", "B")
+    [a1] = receive(sqs, url, max_messages=1)
+    assert a1["Body"] == "a1"
+    # a1 is in flight: a second consumer must not get a2, but may get B's message.
+    b1 = receive(sqs, url)
+    assert [m["Body"] for m in b1] == ["b1"]
+    delete(sqs, url, b1)
+    assert receive(sqs, url) == []
+    # Not deleted: after its visibility timeout a1 comes back, still ahead of a2 (the
+    # endpoint re-queues expired in-flight messages once a second, hence the long poll).
+    time.sleep(2)
+    again = receive(sqs, url, max_messages=1, wait=2)
+    assert [m["Body"] for m in again] == ["a1"]
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    delete(sqs, url, again)
+    assert [m["Body"] for m in receive(sqs, url)] == ["a2"]
+
+
+def test_poison_message_is_redriven_to_the_dlq_after_max_receive_count(sqs: Any) -> None:
+    url, dlq_url = fifo_queue(sqs, visibility_timeout=1, max_receive_count=2)
+    assert dlq_url is not None
+    send(sqs, url, "poison", "acc-1")
+    send(sqs, url, "next", "acc-1")
+    for attempt in (1, 2):
+        batch = receive(sqs, url, max_messages=1, wait=3)
+        assert [m["Body"] for m in batch] == ["poison"], attempt
+        time.sleep(1)  # the consumer "crashes": no delete, visibility runs out
+    # The third receive finds it over maxReceiveCount: it goes to the DLQ and the group moves on.
+    assert [m["Body"] for m in receive(sqs, url, max_messages=1, wait=3)] == ["next"]
+    dead = receive(sqs, dlq_url, wait=1)
+    assert [m["Body"] for m in dead] == ["poison"]
+    assert dead[0]["Attributes"]["MessageGroupId"] == "acc-1"
+
+
+def test_long_poll_waits_on_an_empty_queue(sqs: Any) -> None:
+    url, _ = fifo_queue(sqs)
+    started = time.monotonic()
+    assert receive(sqs, url, wait=1) == []
+    assert 0.9 <= time.monotonic() - started < 3
+
+
+def _listening_sockets(pids: set[int]) -> list[str]:
+    """Local addresses of TCP listeners and bound UDP sockets owned by `pids`."""
+    inodes: set[str] = set()
+    for pid in pids:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        for fd in fd_dir.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    found = []
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            listening = state == "0A" if table.startswith("tcp") else state == "07"
+            if inode in inodes and listening:
+                found.append(f"{table} {_decode(local)}")
+    return found
+
+
+def _decode(address: str) -> str:
+    host_hex, port_hex = address.split(":")
+    raw = bytes.fromhex(host_hex)
+    if len(raw) == 4:
+        host = socket.inet_ntop(socket.AF_INET, raw[::-1])
+    else:
+        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+        host = socket.inet_ntop(socket.AF_INET6, words)
+    return f"{host}:{int(port_hex, 16)}"
+
+
+def test_listens_on_loopback_only(endpoint: SqsEndpoint) -> None:
+    assert endpoint.pid is not None
+    pids = {
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _pgid(int(p.name)) == endpoint.pid
+    }
+    assert endpoint.pid in pids
+    sockets = _listening_sockets(pids)
+    assert sockets == [f"tcp 127.0.0.1:{endpoint.port}"]
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def test_stop_ends_the_process_group_and_missing_install_is_explained(tmp_path: Path) -> None:
+    sqs = SqsEndpoint(free_port(), tmp_path / "sqs").start()
+    pid = sqs.pid
+    assert pid is not None and sqs.healthy()
+    assert (tmp_path / "sqs" / "sqs-endpoint.pid").read_text().strip() == str(pid)
+    sqs.stop()
+    assert sqs.pid is None and not sqs.healthy()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
+    assert not (tmp_path / "sqs" / "sqs-endpoint.pid").exists()
+
+    missing = SqsEndpoint(free_port(), tmp_path / "x", venv=tmp_path / "no-venv")
+    with pytest.raises(SqsEndpointError, match="make sqs-endpoint"):
+        missing.start()
+
+
+def test_port_in_use_and_start_timeout_are_reported(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SqsEndpointError, match=f"127.0.0.1:{port} is already in use"):
+            SqsEndpoint(port, tmp_path / "taken").start()
+
+    slow = SqsEndpoint(free_port(), tmp_path / "slow")
+    with pytest.raises(SqsEndpointError, match=r"not healthy after .*sqs-endpoint\.log"):
+        slow.start(timeout=0.01)
+    assert slow.pid is None  # the half-started process was stopped
