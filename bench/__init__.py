@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`; each bounded in count and time, loopback only."""

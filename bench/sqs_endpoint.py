@@ -1,0 +1,279 @@
+"""Throughput of the local SQS endpoint under the failover drills' queue pattern.
+
+Producers send FIFO `send_message_batch` of 10 spread over `--groups` message groups with
+explicit deduplication ids, while `--consumers` threads `receive_message` (10, wait 1 s) and
+`delete_message_batch`. "e2e msg/s" counts deleted messages per second, drain included.
+Bounded by `--messages` and `--time-limit`; traffic goes to 127.0.0.1 only.
+
+    .venv/bin/python -m bench.sqs_endpoint                # starts its own endpoint
+    .venv/bin/python -m bench.sqs_endpoint --endpoint-url http://127.0.0.1:4566
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from localenv.sqs import SqsEndpoint
+
+MIN_E2E_MSG_PER_S = 200  # what the drills need (see README)
+
+
+@dataclass
+class BenchResult:
+    sent: int = 0
+    deleted: int = 0
+    received: int = 0
+    order_violations: int = 0
+    elapsed_s: float = 0.0
+    send_elapsed_s: float = 0.0
+    final_depth: int = 0
+    final_in_flight: int = 0
+    timed_out: bool = False
+    max_depth_seen: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def e2e_msg_per_s(self) -> float:
+        return self.deleted / self.elapsed_s if self.elapsed_s else 0.0
+
+    @property
+    def send_msg_per_s(self) -> float:
+        return self.sent / self.send_elapsed_s if self.send_elapsed_s else 0.0
+
+
+def _client(endpoint_url: str) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint_url,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=4),
+        **SqsEndpoint.boto3_kwargs(),
+    )
+
+
+def run_bench(
+    endpoint_url: str,
+    *,
+    messages: int = 5000,
+    groups: int = 50,
+    producers: int = 1,
+    consumers: int = 2,
+    time_limit: float = 120.0,
+) -> BenchResult:
+    sqs = _client(endpoint_url)
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName=f"{name}.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}',
+        },
+    )["QueueUrl"]
+
+    result = BenchResult()
+    lock = threading.Lock()
+    producers_done = threading.Event()
+    stop = threading.Event()
+    last_seq: dict[str, int] = {}
+    deadline = time.monotonic() + time_limit
+    per_producer = -(-messages // producers)
+
+    def produce(index: int) -> None:
+        client = _client(endpoint_url)
+        seq = 0
+        count = min(per_producer, messages - index * per_producer)
+        while seq < count and time.monotonic() < deadline:
+            entries = []
+            for _ in range(min(10, count - seq)):
+                group = f"g{(index * per_producer + seq) % groups}"
+                entries.append(
+                    {
+                        "Id": str(len(entries)),
+                        "MessageBody": f"{group}:{index}:{seq}",
+                        "MessageGroupId": group,
+                        "MessageDeduplicationId": f"{index}-{seq}-{uuid.uuid4().hex}",
+                    }
+                )
+                seq += 1
+            try:
+                response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            except Exception as exc:
+                with lock:
+                    result.errors.append(f"send: {exc}")
+                continue
+            with lock:
+                result.sent += len(response.get("Successful", []))
+                result.errors.extend(f"send: {f}" for f in response.get("Failed", []))
+
+    def consume() -> None:
+        client = _client(endpoint_url)
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                response = client.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                )
+            except Exception as exc:
+                with lock:
+                    result.errors.append(f"receive: {exc}")
+                continue
+            batch = response.get("Messages", [])
+            if not batch:
+                with lock:
+                    if producers_done.is_set() and result.deleted >= result.sent:
+                        return
+                continue
+            with lock:
+                result.received += len(batch)
+                for message in batch:
+                    group, producer, seq = message["Body"].split(":")
+                    key = f"{group}:{producer}"
+                    if int(seq) <= last_seq.get(key, -1):
+                        result.order_violations += 1
+                    last_seq[key] = int(seq)
+            try:
+                deleted = client.delete_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(batch)
+                    ],
+                )
+            except Exception as exc:
+                with lock:
+                    result.errors.append(f"delete: {exc}")
+                continue
+            with lock:
+                result.deleted += len(deleted.get("Successful", []))
+
+    def watch_depth() -> None:
+        client = _client(endpoint_url)
+        while not stop.is_set():
+            with contextlib.suppress(Exception):
+                attrs = client.get_queue_attributes(
+                    QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
+                depth = int(attrs["ApproximateNumberOfMessages"])
+                with lock:
+                    result.max_depth_seen = max(result.max_depth_seen, depth)
+            stop.wait(0.5)
+
+    started = time.monotonic()
+    producer_threads = [threading.Thread(target=produce, args=(i,)) for i in range(producers)]
+    consumer_threads = [threading.Thread(target=consume) for _ in range(consumers)]
+    watcher = threading.Thread(target=watch_depth, daemon=True)
+    for thread in (*producer_threads, *consumer_threads, watcher):
+        thread.start()
+    for thread in producer_threads:
+        thread.join()
+    result.send_elapsed_s = time.monotonic() - started
+    producers_done.set()
+    for thread in consumer_threads:
+        thread.join()
+    result.elapsed_s = time.monotonic() - started
+    stop.set()
+    watcher.join()
+    result.timed_out = time.monotonic() >= deadline
+
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    result.final_depth = int(attrs["ApproximateNumberOfMessages"])
+    result.final_in_flight = int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    for url in (queue_url, dlq_url):
+        with contextlib.suppress(Exception):
+            sqs.delete_queue(QueueUrl=url)
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _endpoint(endpoint_url: str | None) -> Iterator[str]:
+    if endpoint_url:
+        yield endpoint_url
+        return
+    with tempfile.TemporaryDirectory(prefix="sqs-bench-") as tmp:
+        started = time.monotonic()
+        with SqsEndpoint(_free_port(), Path(tmp)) as endpoint:
+            took = time.monotonic() - started
+            print(f"started SQS endpoint {endpoint.endpoint_url} in {took:.1f}s")
+            yield endpoint.endpoint_url
+
+
+def report(result: BenchResult) -> str:
+    lines = [
+        f"sent {result.sent}, deleted {result.deleted}, received {result.received} "
+        f"in {result.elapsed_s:.1f}s{' (time limit hit)' if result.timed_out else ''}",
+        f"e2e {result.e2e_msg_per_s:.0f} msg/s; send {result.send_msg_per_s:.0f} msg/s; "
+        f"max depth seen {result.max_depth_seen}",
+        f"final depth {result.final_depth} visible + {result.final_in_flight} in flight; "
+        f"per-group order violations {result.order_violations}; errors {len(result.errors)}",
+    ]
+    lines.extend(f"  {error}" for error in result.errors[:5])
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.sqs_endpoint", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoint-url", help="use a running endpoint instead of starting one")
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--groups", type=int, default=50)
+    parser.add_argument("--producers", type=int, default=1)
+    parser.add_argument("--consumers", type=int, default=2)
+    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds")
+    args = parser.parse_args(argv)
+    if args.messages < 1 or args.producers < 1 or args.consumers < 1 or args.groups < 1:
+        parser.error("--messages, --groups, --producers and --consumers must be >= 1")
+    with _endpoint(args.endpoint_url) as url:
+        result = run_bench(
+            url,
+            messages=args.messages,
+            groups=args.groups,
+            producers=args.producers,
+            consumers=args.consumers,
+            time_limit=args.time_limit,
+        )
+    print(f"SQS endpoint, FIFO drill pattern ({args.producers} producer(s), "
+          f"{args.consumers} consumers, {args.groups} groups):")
+    print(report(result))
+    ok = (
+        result.deleted == result.sent == args.messages
+        and result.order_violations == 0
+        and result.e2e_msg_per_s >= MIN_E2E_MSG_PER_S
+    )
+    if not ok:
+        print(f"FAIL: expected all {args.messages} messages delivered in order at "
+              f">= {MIN_E2E_MSG_PER_S} msg/s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
