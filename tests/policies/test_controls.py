@@ -428,6 +428,13 @@ CASES = [
         "Aurora cluster 'orders-primary' has no restore test.",
         violator="orders-primary",
     ),
+    Case(
+        "aws-cloudwatch-loggroup-retention",
+        "flow-logs",
+        ("retentionInDays",),
+        90,
+        "Log group keeps logs 90 days; the minimum is 365 days (retentionInDays).",
+    ),
     # --- exposure
     Case(
         "aws-rds-instance-disallow-public-access",
@@ -688,6 +695,7 @@ UNKNOWN_CASES = {
     "aws-backup-selection-covers-aurora": ("orders-backup-selection", ("resources", 0), "note"),
     "aws-backup-vault-lock": ("orders-primary-lock", ("backupVaultName",), "note"),
     "aws-backup-restore-testing": ("restore-test-aurora", ("protectedResourceArns", 0), "note"),
+    "aws-cloudwatch-loggroup-retention": ("flow-logs", ("retentionInDays",), "note"),
     "aws-ec2-default-security-group-restrict-all": ("default-sg", ("vpcId",), "note"),
     "kubernetes-workload-background-liveness-probe": (
         "orders-worker",
