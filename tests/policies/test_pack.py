@@ -192,3 +192,12 @@ def test_pack_serves_when_started_like_the_pulumi_cli(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_readme_documents_every_control() -> None:
+    text = (ROOT / "policies" / "README.md").read_text(encoding="utf-8")
+    policies = all_policies()
+    missing = [p.name for p in policies if f"`{p.name}`" not in text]
+    assert missing == []
+    mandatory = sum(1 for p in policies if p.enforcement_level is EnforcementLevel.MANDATORY)
+    assert f"{len(policies)} controls, {mandatory} of them mandatory" in text
