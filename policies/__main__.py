@@ -15,7 +15,7 @@ if not __package__:  # run by path (the Pulumi CLI): make the `policies` package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-CLI_COMMANDS = {"evaluate", "mutation-coverage", "-h", "--help"}
+CLI_COMMANDS = {"evaluate", "mutation-coverage", "catalogue", "-h", "--help"}
 
 
 def main(argv: list[str]) -> int | None:

@@ -67,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
     )
     mc.add_argument("--format", choices=("json", "text"), default="text")
     mc.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    sub.add_parser(
+        "catalogue", help="print the control catalogue (Markdown) for policies/README.md"
+    )
     return root
 
 
@@ -120,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(list(argv) if argv is not None else None)
     if args.command == "mutation-coverage":
         return _mutation_coverage(args)
+    if args.command == "catalogue":
+        from .catalogue import markdown_catalogue
+
+        sys.stdout.write(markdown_catalogue())
+        return EXIT_OK
     if args.plan is not None:
         kind, path = "plan", args.plan
     elif args.stack_export is not None:

@@ -120,7 +120,7 @@ class PolicyResult:
         if self.enforcement == "disabled":
             return "disabled"
         if self.violations:
-            return "fail"
+            return "fail" if self.enforcement == "mandatory" else "warn"
         if self.in_scope == 0:
             return "not-applicable"
         if self.notes >= self.in_scope:

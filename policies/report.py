@@ -15,6 +15,7 @@ SEVERITIES = ("critical", "high", "medium", "low")
 STATUS_MARK = {
     "pass": "PASS",
     "fail": "FAIL",
+    "warn": "WARN",
     "not-applicable": "N/A",
     "not-evaluated": "NOT EVALUATED",
     "disabled": "DISABLED",
@@ -139,7 +140,7 @@ def render_markdown(evaluation: Evaluation) -> str:
     add("| Severity | Violations | of which mandatory | Controls failing |")
     add("|---|---|---|---|")
     for severity in SEVERITIES:
-        failing = sum(1 for r in results if r.severity == severity and r.status == "fail")
+        failing = sum(1 for r in results if r.severity == severity and r.status in ("fail", "warn"))
         add(
             f"| {severity} | {_count(evaluation.violations, severity)} | "
             f"{_count(mandatory, severity)} | {failing} |"
@@ -154,8 +155,9 @@ def render_markdown(evaluation: Evaluation) -> str:
         )
     add("")
     add(
-        "Status: PASS = evaluated on every resource in scope without violation; FAIL = at least "
-        "one violation; N/A = no resource of the control's types in the input; NOT EVALUATED = "
+        "Status: PASS = evaluated on every resource in scope without violation; FAIL = a "
+        "mandatory control is violated (blocks deployment); WARN = an advisory control is "
+        "violated; N/A = no resource of the control's types in the input; NOT EVALUATED = "
         "every resource in scope depended on values unknown before deployment (see Notes)."
     )
     add("")
@@ -163,18 +165,21 @@ def render_markdown(evaluation: Evaluation) -> str:
     add("## Controls by framework")
     add("")
     for framework in FRAMEWORKS:
-        rows: dict[tuple[str, str], list[PolicyResult]] = {}
+        rows: dict[str, list[PolicyResult]] = {}
+        titles: dict[str, str] = {}
         for r in results:
             for ref in r.frameworks:
                 if ref["framework"] == framework.title:
-                    rows.setdefault((ref["control"], ref["title"]), []).append(r)
+                    rows.setdefault(ref["control"], []).append(r)
+                    titles.setdefault(ref["control"], ref["title"])
         if not rows:
             continue
         add(f"### {framework.title} ({framework.version})")
         add("")
         add("| Requirement | Description | Controls | Status |")
         add("|---|---|---|---|")
-        for (control, title), mapped in sorted(rows.items(), key=lambda kv: _sort_key(kv[0][0])):
+        for control, mapped in sorted(rows.items(), key=lambda kv: _sort_key(kv[0])):
+            title = titles[control]
             status = _combine([m.status for m in mapped])
             names = "<br>".join(
                 f"`{m.name}` ({STATUS_MARK.get(m.status, m.status)})" for m in mapped
@@ -234,6 +239,8 @@ def render_markdown(evaluation: Evaluation) -> str:
 def _combine(statuses: list[str]) -> str:
     if "fail" in statuses:
         return "FAIL"
+    if "warn" in statuses:
+        return "PASS (advisory findings)"
     if "pass" in statuses:
         return "PASS"
     if "not-evaluated" in statuses:

@@ -28,7 +28,6 @@ CATEGORY = "Encryption at rest"
 PCI_STORED_DATA = pci("3.5.1", "Stored account data is rendered unreadable (strong cryptography)")
 PCI_KEYS = pci("3.6.1", "Cryptographic keys used to protect stored data are protected")
 SOC2_LOGICAL = soc2("CC6.1", "Logical access security over protected information assets")
-SOC2_DISPOSAL = soc2("CC6.7", "Restricts the transmission, movement and removal of information")
 
 
 def _require_cmk(

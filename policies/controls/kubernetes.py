@@ -26,7 +26,9 @@ CATEGORY = "Kubernetes workload"
 ZONE_KEY = "topology.kubernetes.io/zone"
 
 SOC2_CAPACITY = soc2("A1.1", "Current processing capacity and use are managed to meet objectives")
-SOC2_AVAILABILITY = soc2("A1.2", "Environmental protections and recovery infrastructure")
+SOC2_AVAILABILITY = soc2(
+    "A1.2", "Environmental protections, data backup and recovery infrastructure"
+)
 SOC2_CHANGE = soc2(
     "CC8.1", "Changes to infrastructure and software are authorized, tested and implemented"
 )

@@ -232,11 +232,7 @@ def alb_https_only(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     category=CATEGORY,
     severity=HIGH,
     enforcement=MANDATORY,
-    frameworks=(
-        PCI_TRANSIT,
-        pci("4.2.1.1", "Trusted keys and certificates are used"),
-        SOC2_TRANSMISSION,
-    ),
+    frameworks=(PCI_TRANSIT, SOC2_TRANSMISSION),
     remediation=(
         "Set `ssl_policy` (listener) or the `alb.ingress.kubernetes.io/ssl-policy` annotation "
         "(ingress) to one of the allowed policies, e.g. `ELBSecurityPolicy-TLS13-1-2-2021-06`; "

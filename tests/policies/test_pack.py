@@ -25,6 +25,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from policies import PACK_NAME, all_policies
+from policies.catalogue import markdown_catalogue
 from policies.pack import build_pack, pack_kwargs
 
 from .fixtures import DB_KEY, UNKNOWN
@@ -201,3 +202,6 @@ def test_readme_documents_every_control() -> None:
     assert missing == []
     mandatory = sum(1 for p in policies if p.enforcement_level is EnforcementLevel.MANDATORY)
     assert f"{len(policies)} controls, {mandatory} of them mandatory" in text
+    assert markdown_catalogue() in text, (
+        "regenerate the README catalogue: python -m policies catalogue"
+    )
