@@ -38,6 +38,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from . import PACK_NAME, all_policies, pack_version
@@ -456,6 +457,8 @@ def _run_resource_policy(
             policy.validate(args, report)
         except UnknownValueError as exc:
             notes.append(Note(policy.name, subject.type, subject.name, exc.message))
+        except _NotApplicableError:
+            result.in_scope -= 1
         except Exception as exc:  # a control must never crash the run: make it visible
             report(f"policy failed to evaluate this resource: {type(exc).__name__}: {exc}")
 
@@ -516,6 +519,8 @@ def _run_stack_policy(
         policy.validate(StackValidationArgs(stack_resources, dict(settings)), report)
     except UnknownValueError as exc:
         notes.append(Note(policy.name, STACK_SUBJECT, STACK_SUBJECT, exc.message))
+    except _NotApplicableError:
+        result.in_scope = 0
     except Exception as exc:
         report(f"policy failed to evaluate the stack: {type(exc).__name__}: {exc}")
 

@@ -299,7 +299,9 @@ class ControlResourcePolicy(ResourceValidationPolicy):
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not self.applies_to(args.resource_type):
-            return
+            # Reported to the engine as "not applicable", so a preview's per-resource policy
+            # summary does not count this control as passed on unrelated resources.
+            args.not_applicable(f"applies to {', '.join(self.meta.resource_types)}")
         region = P.get(args.props, "region")
         if not isinstance(region, str) and args.provider is not None:
             region = P.get(args.provider.props, "region")
@@ -339,6 +341,9 @@ class ControlStackPolicy(StackValidationPolicy):
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         stack = _stack_for(args.resources)
+        scope = self.meta.resource_types
+        if scope and not stack.of_type(*scope):
+            args.not_applicable(f"no {', '.join(scope)} in the stack")
         self.run(stack, Reporter(report_violation, None, self.name), args.get_config())
 
     def run(self, stack: Stack, reporter: Reporter, config: Mapping[str, Any] | None) -> None:

@@ -13,6 +13,7 @@ from pulumi_policy import (
     PolicyResourceOptions,
     ResourceValidationArgs,
 )
+from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policies import all_policies
@@ -821,14 +822,15 @@ def test_output_shapes_from_stack_export_are_understood() -> None:
     assert reported == []
 
 
-def test_resource_controls_ignore_other_types() -> None:
+def test_resource_controls_are_not_applicable_to_other_types() -> None:
     for policy in POLICIES.values():
         if isinstance(policy, ControlResourcePolicy):
             reported: list[str] = []
-            policy.validate(
-                _args("aws:s3/bucket:Bucket", {}), lambda m, u=None, r=reported: r.append(m)
-            )
-            assert reported == []
+            with pytest.raises(_NotApplicableError) as caught:
+                policy.validate(
+                    _args("aws:s3/bucket:Bucket", {}), lambda m, u=None, r=reported: r.append(m)
+                )
+            assert reported == [] and caught.value.reason.startswith("applies to ")
 
 
 def test_engine_property_dependencies_resolve_unknown_key_references() -> None:
