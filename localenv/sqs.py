@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,6 +51,9 @@ LOCAL_AWS_ENV: dict[str, str] = {
 # Everything the LocalStack process sees; nothing is inherited but PATH and the locale, so a
 # developer's own LocalStack or AWS variables cannot change what the tests run against.
 _LOCALSTACK_SETTINGS: dict[str, str] = {
+    # /.dockerenv exists on some hosts: without this LocalStack takes itself for a container
+    # and writes to /var/lib/localstack instead of FILESYSTEM_ROOT.
+    "OVERRIDE_IN_DOCKER": "0",
     "SERVICES": "sqs",
     "EAGER_SERVICE_LOADING": "1",
     "GATEWAY_SERVER": "hypercorn",  # twisted would bind 0.0.0.0 whatever GATEWAY_LISTEN says
@@ -125,6 +129,7 @@ class SqsEndpoint:
         fs_root = self.state_dir / "ls-root"
         for path in (self.state_dir, fs_root, fs_root / "home"):
             path.mkdir(parents=True, exist_ok=True)
+        self._seed_service_catalog(fs_root)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": os.environ.get("LANG", "C.UTF-8"),
@@ -242,6 +247,18 @@ class SqsEndpoint:
             f"SQS endpoint on {self.endpoint_url} not healthy after {timeout:.0f}s; "
             f"see {self.log_path}:\n{self.log_tail()}"
         )
+
+    def _seed_service_catalog(self, fs_root: Path) -> None:
+        """Copy the service index built at install time where LocalStack looks for a prebuilt
+        one (its "static libs"); without it every start re-indexes all AWS service specs."""
+        static_libs = fs_root / "usr" / "lib" / "localstack"
+        static_libs.mkdir(parents=True, exist_ok=True)
+        for catalog in (self.venv / "ls-root" / "usr" / "lib" / "localstack").glob(
+            "service-catalog-*.dill"
+        ):
+            target = static_libs / catalog.name
+            if not target.exists():
+                shutil.copyfile(catalog, target)
 
     def _signal_group(self, sig: int) -> None:
         if self.is_running() and self._popen is not None:

@@ -202,5 +202,15 @@ if ! "$VENV/bin/python" -c "import localstack.runtime.main, localstack.services.
 hypercorn" 2>"$VENV/import-check.log"; then
   die "LocalStack installed but does not import; see $VENV/import-check.log"
 fi
+# LocalStack indexes every AWS service spec at start-up unless it finds this prebuilt index
+# (its Docker image ships one): without it each start takes ~5 s more and 350 MB more RSS.
+# localenv/sqs.py copies it into each endpoint's file-system root.
+catalog_root="$VENV/ls-root"
+mkdir -p "$catalog_root/usr/lib/localstack"
+if ! env -i PATH="$PATH" HOME="$catalog_root" OVERRIDE_IN_DOCKER=0 FILESYSTEM_ROOT="$catalog_root" \
+     "$VENV/bin/python" -I -m localstack.aws.spec >"$VENV/catalog-build.log" 2>&1 \
+   || ! ls "$catalog_root"/usr/lib/localstack/service-catalog-*.dill >/dev/null 2>&1; then
+  die "could not build LocalStack's service catalog index; see $VENV/catalog-build.log"
+fi
 echo "$KEY" >"$STAMP"
 say "done in $(( $(date +%s) - started ))s, $(du -sh "$VENV" | cut -f1)"

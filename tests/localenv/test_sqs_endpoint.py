@@ -187,6 +187,20 @@ def test_long_poll_waits_on_an_empty_queue(sqs: Any) -> None:
     assert 0.9 <= time.monotonic() - started < 3
 
 
+def test_pause_makes_the_endpoint_unreachable_without_losing_messages(
+    endpoint: SqsEndpoint, sqs: Any
+) -> None:
+    url, _ = fifo_queue(sqs)
+    send(sqs, url, "kept", "acc-1")
+    endpoint.pause()
+    try:
+        assert not endpoint.healthy()  # requests hang: the drills' "queue outage"
+    finally:
+        endpoint.resume()
+    assert endpoint.healthy()
+    assert drain(sqs, url) == ["kept"]
+
+
 def _listening_sockets(pids: set[int]) -> list[str]:
     """Local addresses of TCP listeners and bound UDP sockets owned by `pids`."""
     inodes: set[str] = set()
