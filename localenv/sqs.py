@@ -76,6 +76,15 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _alive(pid: int) -> bool:
+    """True while `pid` runs; a zombie (dead, not yet reaped) counts as gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
 class SqsEndpointError(RuntimeError):
     """The endpoint is not installed, or did not become healthy; the message says where to look."""
 
@@ -120,8 +129,11 @@ class SqsEndpoint:
         if self.is_running():
             return self
         python = self.venv / "bin" / "python"
-        if not python.exists():
-            raise SqsEndpointError(f"SQS endpoint not installed ({python} missing); {INSTALL_HINT}")
+        if not python.exists() or not (self.venv / ".installed").exists():
+            raise SqsEndpointError(
+                f"SQS endpoint not installed (or its install did not finish) in {self.venv}; "
+                f"{INSTALL_HINT}"
+            )
         if not _port_free(self.port):
             raise SqsEndpointError(
                 f"cannot start the SQS endpoint: {HOST}:{self.port} is already in use"
@@ -168,6 +180,29 @@ class SqsEndpoint:
     def kill(self) -> None:
         """SIGKILL the whole process group, as a crash would (the queues are lost)."""
         self._end(signal.SIGKILL, 0.0)
+
+    @classmethod
+    def stop_leftover(cls, state_dir: Path, timeout: float = 5.0) -> int | None:
+        """Stop an endpoint that an earlier, crashed process started with this `state_dir`
+        (found through its PID file, checked against its command line). Returns its PID."""
+        pid_path = Path(state_dir) / "sqs-endpoint.pid"
+        try:
+            pid = int(pid_path.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ValueError):
+            pid_path.unlink(missing_ok=True)
+            return None
+        if cmdline[-3:-1] != [str(Path(__file__).resolve()).encode(), b"serve"]:
+            pid_path.unlink(missing_ok=True)  # PID reused by something else
+            return None
+        for sig, wait in ((signal.SIGCONT, 0.0), (signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and _alive(pid):
+                time.sleep(0.05)
+        pid_path.unlink(missing_ok=True)
+        return pid
 
     def pause(self) -> None:
         """Freeze the endpoint (SIGSTOP): connections hang, nothing is lost."""

@@ -270,6 +270,17 @@ def test_stop_ends_the_process_group_and_missing_install_is_explained(tmp_path: 
         missing.start()
 
 
+def test_leftover_of_a_crashed_owner_is_stopped_through_the_pid_file(tmp_path: Path) -> None:
+    crashed_owner = SqsEndpoint(free_port(), tmp_path / "sqs").start()
+    pid = crashed_owner.pid
+    # A new process (e.g. `stack down` after a crashed drill) knows only the state directory.
+    assert SqsEndpoint.stop_leftover(tmp_path / "sqs") == pid
+    assert crashed_owner._popen is not None
+    assert crashed_owner._popen.wait(timeout=5) is not None  # reap it here, as init would
+    assert not crashed_owner.healthy()
+    assert SqsEndpoint.stop_leftover(tmp_path / "sqs") is None
+
+
 def test_port_in_use_and_start_timeout_are_reported(tmp_path: Path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
