@@ -109,3 +109,12 @@ def test_policy_report_is_written_for_the_real_plan(
     text = out.read_text(encoding="utf-8")
     assert "## Controls by framework" in text and "## Provenance" in text
     assert f"| Resources | {evaluation.provenance.resources} |" in text
+
+
+def test_plan_identities_are_recovered_from_infra_mocks(plan_file: Path) -> None:
+    """Cross-resource controls need the ARNs/ids the mocks assigned (plans carry inputs only)."""
+    subjects, _ = load_plan(plan_file)
+    keys = [s for s in subjects if s.type == "aws:kms/key:Key"]
+    assert keys and all(
+        s.outputs and str(s.outputs.get("arn", "")).startswith("arn:aws:kms:") for s in keys
+    )
