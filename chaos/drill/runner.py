@@ -66,6 +66,7 @@ class DrillEnv:
     sqs_endpoint_url: str | None = None
     queue_url: str | None = None
     transport: httpx.AsyncBaseTransport | None = None  # tests inject a fake API
+    heal: Callable[[float], object] | None = None  # last resort after a failed rollback
     checker: Callable[[History, list[str]], Awaitable[CheckResult]] | None = None
     drainer: Callable[[list[str], float], Awaitable[dict[str, Any]]] | None = None
     say: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
@@ -252,6 +253,13 @@ async def run_scenario(
         except _Abort as exc:
             timeline.notes.append(f"after rollback: {exc}")
             say(f"[{scenario.name}] after rollback: {exc}")
+            if env.heal is not None:
+                timeline.journal(time.time(), "heal")
+                say(f"[{scenario.name}] healing the stack (start whatever is down)")
+                try:
+                    await asyncio.to_thread(env.heal, settings.healthy_timeout_s)
+                except Exception as heal_exc:
+                    timeline.notes.append(f"heal failed: {heal_exc}")
         accounts = gen.accounts
         say(f"[{scenario.name}] drain: outbox published and processed (<= "
             f"{settings.drain_timeout_s:g}s)")

@@ -135,11 +135,14 @@ def freeze_queue(target: Target, state: FaultState) -> None:
 
 
 def kill_zone(target: Target, state: FaultState) -> None:
-    """Every component labelled with the PostgreSQL leader's zone, killed together."""
-    zone = target.zone_of(target.pg_leader())
+    """Every component labelled with one zone, killed together: the target's `zone`
+    attribute when set (`--zone`), else the PostgreSQL leader's zone."""
+    zone = getattr(target, "zone", None) or target.zone_of(target.pg_leader())
     if zone is None:
         raise RuntimeError("the PostgreSQL leader carries no zone label")
     names = target.components(zone=zone)
+    if not names:
+        raise RuntimeError(f"no component labelled with zone {zone!r}")
     state.log("zone-loss", zone=zone, components=",".join(names))
     for name in names:
         _kill(target, state, name)
