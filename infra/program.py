@@ -1,0 +1,263 @@
+"""Wires the components for the primary region and, when enabled, the warm standby.
+
+Every AWS resource gets an explicit regional provider (inherited from its component), so
+nothing depends on ambient AWS_REGION settings. Config is loaded and validated first:
+an invalid stack fails before any resource is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from infra.addons import AddonsArgs, ClusterAddons
+from infra.alarms import Alarms, AlarmsArgs
+from infra.backup import Backup, BackupArgs, CopyTarget
+from infra.cache import Cache, CacheArgs
+from infra.cluster import Cluster, ClusterArgs
+from infra.config import RegionConfig, StackConfig, load_config
+from infra.database import Database, DatabaseArgs
+from infra.dns import Certificate, CertificateArgs, FailoverDns, FailoverDnsArgs, RegionalEndpoint
+from infra.keys import Keys, KeysArgs
+from infra.network import Network, NetworkArgs
+from infra.queue import Queue, QueueArgs
+from infra.workload import Workload, WorkloadArgs
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Inputs every region uses: looked up or generated once."""
+
+    jwt_secret: pulumi.Input[str]
+    zone_id: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+
+
+@dataclass
+class RegionStack:
+    provider: aws.Provider
+    keys: Keys
+    network: Network
+    database: Database
+    cache: Cache
+    queue: Queue
+    cluster: Cluster
+    workload: Workload
+
+
+def main() -> None:
+    cfg = load_config(pulumi.runtime.get_config, pulumi.get_project())
+    deploy(cfg)
+
+
+def regional_provider(cfg: StackConfig, region: RegionConfig) -> aws.Provider:
+    return aws.Provider(
+        f"aws-{region.role}",
+        region=region.region,
+        default_tags=aws.ProviderDefaultTagsArgs(tags={**cfg.tags, "RegionRole": region.role}),
+    )
+
+
+def deploy(cfg: StackConfig) -> None:
+    providers = {region.role: regional_provider(cfg, region) for region in cfg.regions}
+    primary_invoke = pulumi.InvokeOutputOptions(provider=providers["primary"])
+    jwt_secret = pulumi.Config().get_secret("jwtSecret")
+    if jwt_secret is None:
+        # Both regions must accept the same tokens, so one secret for the stack.
+        jwt_secret = random.RandomPassword("jwt-secret", length=64, special=False).result
+    shared = Shared(
+        jwt_secret=jwt_secret,
+        zone_id=aws.route53.get_zone_output(
+            name=cfg.dns.zone_name, private_zone=False, opts=primary_invoke
+        ).zone_id,
+        account_id=aws.get_caller_identity_output(opts=primary_invoke).account_id,
+    )
+
+    primary = deploy_region(cfg, cfg.primary, providers["primary"], shared, None)
+    standby = (
+        deploy_region(cfg, cfg.standby, providers["standby"], shared, primary.database)
+        if cfg.standby_enabled
+        else None
+    )
+
+    Backup(
+        "backup",
+        BackupArgs(
+            prefix=cfg.prefix,
+            settings=cfg.backup,
+            continuous_retention_days=cfg.database.backup_retention_days,
+            kms_key_arn=primary.keys.backup.arn,
+            cluster_arn=primary.database.arn,
+            db_subnet_group_name=primary.database.subnet_group.name,
+            db_security_group_id=primary.database.security_group.id,
+            copy_to=CopyTarget(standby.provider, standby.keys.backup.arn) if standby else None,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": primary.provider}),
+    )
+    FailoverDns(
+        "dns",
+        FailoverDnsArgs(
+            settings=cfg.dns,
+            zone_id=shared.zone_id,
+            primary=RegionalEndpoint("primary", primary.workload.load_balancer_hostname),
+            standby=(
+                RegionalEndpoint("standby", standby.workload.load_balancer_hostname)
+                if standby
+                else None
+            ),
+        ),
+        # Route 53 is global; the primary provider is as good as any.
+        opts=pulumi.ResourceOptions(providers={"aws": primary.provider}),
+    )
+
+    pulumi.export("apiUrl", f"https://{cfg.dns.api_fqdn}")
+    for role, stack in (("primary", primary), ("standby", standby)):
+        if stack is None:
+            continue
+        pulumi.export(f"{role}ClusterName", stack.cluster.cluster_name)
+        pulumi.export(f"{role}DatabaseEndpoint", stack.database.endpoint)
+        pulumi.export(f"{role}QueueUrl", stack.queue.url)
+        pulumi.export(f"{role}LoadBalancer", stack.workload.load_balancer_hostname)
+    if primary.database.master_secret is not None:
+        pulumi.export("databaseMasterSecretArn", primary.database.master_secret.arn)
+
+
+def deploy_region(
+    cfg: StackConfig,
+    region: RegionConfig,
+    provider: aws.Provider,
+    shared: Shared,
+    primary_database: Database | None,
+) -> RegionStack:
+    role = region.role
+    in_region = pulumi.ResourceOptions(providers={"aws": provider})
+    cluster_name = f"{cfg.prefix}-{role}"
+
+    keys = Keys(f"{role}-keys", KeysArgs(cfg.prefix, role, region.region), opts=in_region)
+    network = Network(
+        f"{role}-network",
+        NetworkArgs(cfg.prefix, region, cfg.network, cluster_name, keys.logs.arn),
+        opts=in_region,
+    )
+    database = Database(
+        f"{role}-database",
+        DatabaseArgs(
+            prefix=cfg.prefix,
+            region=region,
+            settings=cfg.database,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            client_cidrs=network.private_cidrs,
+            kms_key_arn=keys.database.arn,
+            primary=primary_database,
+        ),
+        opts=in_region,
+    )
+    cache = Cache(
+        f"{role}-cache",
+        CacheArgs(
+            prefix=cfg.prefix,
+            region=region,
+            settings=cfg.cache,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            client_cidrs=network.private_cidrs,
+            kms_key_arn=keys.cache.arn,
+            logs_key_arn=keys.logs.arn,
+            log_retention_days=cfg.cluster.log_retention_days,
+        ),
+        opts=in_region,
+    )
+    queue = Queue(
+        f"{role}-queue",
+        QueueArgs(cfg.prefix, region, cfg.queue, keys.queue.arn),
+        opts=in_region,
+    )
+    cluster = Cluster(
+        f"{role}-cluster",
+        ClusterArgs(
+            cluster_name=cluster_name,
+            region=region,
+            settings=cfg.cluster,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            public_subnet_ids=network.public_subnet_ids,
+            secrets_key_arn=keys.eks.arn,
+            logs_key_arn=keys.logs.arn,
+        ),
+        opts=in_region,
+    )
+    on_cluster = pulumi.ResourceOptions(
+        providers={"aws": provider, "kubernetes": cluster.kubernetes}
+    )
+    addons = ClusterAddons(
+        f"{role}-addons",
+        AddonsArgs(
+            cluster_name=cluster_name,
+            region=region,
+            charts=cfg.addons,
+            vpc_id=network.vpc_id,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+            account_id=shared.account_id,
+            queue_arn=queue.arn,
+        ),
+        opts=on_cluster,
+    )
+    certificate = Certificate(
+        f"{role}-certificate",
+        CertificateArgs(fqdn=cfg.dns.api_fqdn, zone_id=shared.zone_id),
+        opts=in_region,
+    )
+    workload = Workload(
+        f"{role}-workload",
+        WorkloadArgs(
+            prefix=cfg.prefix,
+            region=region,
+            settings=cfg.workload,
+            slo=cfg.slo,
+            database_host=database.endpoint,
+            database_name=cfg.database.database_name,
+            database_user=cfg.database.app_username,
+            database_resource_id=database.cluster_resource_id,
+            redis_host=cache.primary_endpoint,
+            redis_auth_token=cache.auth_token,
+            queue_url=queue.url,
+            queue_arn=queue.arn,
+            queue_kms_key_arn=keys.queue.arn,
+            jwt_secret=shared.jwt_secret,
+            account_id=shared.account_id,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+            certificate_arn=certificate.arn,
+            alb_name=f"{cfg.prefix}-{role}",
+            api_fqdn=cfg.dns.api_fqdn,
+            alb_source_cidrs=network.public_cidrs,
+            data_cidrs=network.isolated_cidrs,
+            prometheus_url=addons.prometheus_url,
+            # Migrations need a writable database; the standby's is a read-only replica.
+            run_migrations=region.is_primary,
+            addons=addons.ready,
+        ),
+        opts=on_cluster,
+    )
+    Alarms(
+        f"{role}-alarms",
+        AlarmsArgs(
+            prefix=cfg.prefix,
+            region=region,
+            slo=cfg.slo,
+            topic_key_arn=keys.logs.arn,
+            db_cluster_identifier=database.cluster_identifier,
+            db_is_secondary=database.is_secondary,
+            cache_member_ids=cache.member_cluster_ids,
+            queue_name=queue.queue_name,
+            dlq_name=queue.dlq_name,
+            alb_name=workload.load_balancer_hostname.apply(lambda _: workload.alb_name),
+        ),
+        opts=in_region,
+    )
+    return RegionStack(provider, keys, network, database, cache, queue, cluster, workload)
