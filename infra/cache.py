@@ -15,6 +15,7 @@ import pulumi_random as random
 
 from infra.common import COMPONENT_PREFIX, child, name_tag
 from infra.config import CacheConfig, RegionConfig
+from infra.fis import AZ_IMPAIRMENT_TAG
 
 PORT = 6379
 
@@ -114,7 +115,8 @@ class Cache(pulumi.ComponentResource):
                     log_type="slow-log",
                 )
             ],
-            tags=name_tag(self.replication_group_id),
+            # the zone-loss drill interrupts this group's nodes in the chosen AZ
+            tags={**name_tag(self.replication_group_id), AZ_IMPAIRMENT_TAG: "ElasticacheImpact"},
             opts=child(self),
         )
         self.primary_endpoint = self.replication_group.primary_endpoint_address

@@ -54,6 +54,7 @@ class Recording:
     default_region: str
     resources: list[RecordedResource] = field(default_factory=list)
     calls: list[MockCallArgs] = field(default_factory=list)
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
 
     def by_urn(self) -> dict[str, RecordedResource]:
         return {r.urn: r for r in self.resources}

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from infra.common import COMPONENT_PREFIX, child, name_tag, policy_document, service_trust_policy
 from infra.config import NetworkConfig, RegionConfig, subnet_plan
+from infra.fis import AZ_IMPAIRMENT_TAG
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Network(pulumi.ComponentResource):
         )
 
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
+        # the zone-loss drill cuts these subnets' connectivity in the chosen AZ
+        fis_target = {AZ_IMPAIRMENT_TAG: "DisruptSubnet"}
         public, private, isolated = [], [], []
         for i, az in enumerate(region.azs):
             public.append(
@@ -82,6 +85,7 @@ class Network(pulumi.ComponentResource):
                     tags={
                         **name_tag(f"{base}-private-{az}"),
                         **cluster_tag,
+                        **fis_target,
                         "kubernetes.io/role/internal-elb": "1",
                     },
                     opts=child(self),
@@ -93,7 +97,7 @@ class Network(pulumi.ComponentResource):
                     vpc_id=vpc.id,
                     cidr_block=plan["isolated"][i],
                     availability_zone=az,
-                    tags=name_tag(f"{base}-isolated-{az}"),
+                    tags={**name_tag(f"{base}-isolated-{az}"), **fis_target},
                     opts=child(self),
                 )
             )

@@ -113,6 +113,10 @@ def run_program(settings: StackSettings) -> tuple[Recording, ConfigError | None]
         _sync_await(run_pulumi_func(program.main))
     except ConfigError as error:
         return recording, error
+    root = pulumi.runtime.get_root_resource()
+    if root is not None:  # the stack outputs, as `pulumi stack output --json` would show
+        exported: Any = pulumi.Output.from_input(getattr(root, "outputs", {}))
+        recording.stack_outputs = _sync_await(exported.future()) or {}
     return recording, None
 
 
@@ -150,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print the JSON inventory")
     parser.add_argument("--summary", action="store_true", help="print only the counts")
+    parser.add_argument(
+        "--outputs", action="store_true", help="print the stack outputs (mock values) as JSON"
+    )
     parser.add_argument("--stack-config", type=Path, default=DEFAULT_STACK_FILE)
     parser.add_argument(
         "--set",
@@ -167,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         print(f"{len(recording.resources)} resources registered", file=sys.stderr)
         return 2
-    if args.json:
+    if args.outputs:
+        json.dump(recording.stack_outputs, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    elif args.json:
         json.dump(recording.as_plan(), sys.stdout, indent=1, sort_keys=False)
         sys.stdout.write("\n")
     else:

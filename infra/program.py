@@ -8,6 +8,7 @@ an invalid stack fails before any resource is registered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -21,6 +22,7 @@ from infra.cluster import Cluster, ClusterArgs
 from infra.config import RegionConfig, StackConfig, load_config
 from infra.database import Database, DatabaseArgs
 from infra.dns import Certificate, CertificateArgs, FailoverDns, FailoverDnsArgs, RegionalEndpoint
+from infra.fis import FaultInjection, FaultInjectionArgs
 from infra.keys import Keys, KeysArgs
 from infra.network import Network, NetworkArgs
 from infra.queue import Queue, QueueArgs
@@ -46,6 +48,7 @@ class RegionStack:
     queue: Queue
     cluster: Cluster
     workload: Workload
+    alarms: Alarms
 
 
 def main() -> None:
@@ -97,7 +100,7 @@ def deploy(cfg: StackConfig) -> None:
         ),
         opts=pulumi.ResourceOptions(providers={"aws": primary.provider}),
     )
-    FailoverDns(
+    dns = FailoverDns(
         "dns",
         FailoverDnsArgs(
             settings=cfg.dns,
@@ -112,17 +115,54 @@ def deploy(cfg: StackConfig) -> None:
         # Route 53 is global; the primary provider is as good as any.
         opts=pulumi.ResourceOptions(providers={"aws": primary.provider}),
     )
+    fault_injection = FaultInjection(
+        "fault-injection",
+        FaultInjectionArgs(prefix=cfg.prefix, account_id=shared.account_id),
+        opts=pulumi.ResourceOptions(providers={"aws": primary.provider}),
+    )
+    export_outputs(cfg, primary, standby, dns, fault_injection)
 
-    pulumi.export("apiUrl", f"https://{cfg.dns.api_fqdn}")
-    for role, stack in (("primary", primary), ("standby", standby)):
-        if stack is None:
-            continue
-        pulumi.export(f"{role}ClusterName", stack.cluster.cluster_name)
-        pulumi.export(f"{role}DatabaseEndpoint", stack.database.endpoint)
-        pulumi.export(f"{role}QueueUrl", stack.queue.url)
-        pulumi.export(f"{role}LoadBalancer", stack.workload.load_balancer_hostname)
+
+def export_outputs(
+    cfg: StackConfig,
+    primary: RegionStack,
+    standby: RegionStack | None,
+    dns: FailoverDns,
+    fault_injection: FaultInjection,
+) -> None:
+    """Stack outputs; the keys the AWS drill reads are those of chaos/aws/outputs.py."""
+    outputs: dict[str, pulumi.Input[Any]] = {
+        "apiEndpoint": f"https://{cfg.dns.api_fqdn}",
+        "primaryRegion": cfg.primary.region,
+        "globalClusterId": primary.database.global_cluster.id,
+        "primaryClusterId": primary.database.cluster_identifier,
+        "primaryClusterArn": primary.database.arn,
+        "primaryDatabaseEndpoint": primary.database.endpoint,
+        "redisReplicationGroupId": primary.cache.replication_group_id,
+        "queueUrl": primary.queue.url,
+        "primaryHealthCheckId": dns.health_check_ids["primary"],
+        "fisRoleArn": fault_injection.role.arn,
+        "eksClusterName": primary.cluster.cluster_name,
+        "serviceNamespace": cfg.workload.namespace,
+        "primaryLoadBalancer": primary.workload.load_balancer_hostname,
+        "primaryAlarmTopicArn": primary.alarms.topic.arn,
+    }
     if primary.database.master_secret is not None:
-        pulumi.export("databaseMasterSecretArn", primary.database.master_secret.arn)
+        outputs["databaseMasterSecretArn"] = primary.database.master_secret.arn
+    if standby is not None:
+        outputs |= {
+            "standbyRegion": cfg.standby.region,
+            "standbyClusterArn": standby.database.arn,
+            "standbyDatabaseEndpoint": standby.database.endpoint,
+            "standbyRedisReplicationGroupId": standby.cache.replication_group_id,
+            "standbyQueueUrl": standby.queue.url,
+            "standbyHealthCheckId": dns.health_check_ids["standby"],
+            "standbyEksClusterName": standby.cluster.cluster_name,
+            "standbyLoadBalancer": standby.workload.load_balancer_hostname,
+            "standbyAlarmTopicArn": standby.alarms.topic.arn,
+        }
+    for key, value in outputs.items():
+        pulumi.export(key, value)
 
 
 def deploy_region(
@@ -244,7 +284,7 @@ def deploy_region(
         ),
         opts=on_cluster,
     )
-    Alarms(
+    alarms = Alarms(
         f"{role}-alarms",
         AlarmsArgs(
             prefix=cfg.prefix,
@@ -260,4 +300,4 @@ def deploy_region(
         ),
         opts=in_region,
     )
-    return RegionStack(provider, keys, network, database, cache, queue, cluster, workload)
+    return RegionStack(provider, keys, network, database, cache, queue, cluster, workload, alarms)
