@@ -463,23 +463,19 @@ class Stack:
             say("stack stopped")
 
     def leftover_pids(self) -> list[int]:
-        """Processes whose command line or working directory lies in the state dir (every
-        component runs with its cwd there; PostgreSQL backends chdir to their data dir)."""
+        """Processes whose working directory lies in the state dir: every component runs
+        with its cwd there, and PostgreSQL backends chdir to their data dir."""
         root = str(self.state_dir)
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
-            pid = int(entry.name)
             try:
                 cwd = os.readlink(entry / "cwd")
             except OSError:
-                cwd = ""
-            line = cmdline(pid) or ""
-            if (cwd == root or cwd.startswith(root + "/") or root + "/" in line) and pid_alive(
-                pid
-            ):
-                found.append(pid)
+                continue
+            if (cwd == root or cwd.startswith(root + "/")) and pid_alive(int(entry.name)):
+                found.append(int(entry.name))
         return found
 
     # ---------------------------------------------------------------- internals
@@ -730,7 +726,16 @@ class Stack:
 
     def _write_sentinel_config(self, comp: Component) -> None:
         servers = self.components(kind="redis")
-        primary = self._sentinel_majority() or self.state.endpoints["redis_initial_primary"]
+        # The primary as the other Sentinels see it now (it moves with every failover);
+        # else whichever live Redis serves as primary; else the one `up` started as primary.
+        views = self._sentinel_views()
+        primary = self._sentinel_majority() or (views[0] if views else None)
+        for server in servers:
+            info = probes.redis_info_replication(server.ports["redis"]) or {}
+            if primary is None and info.get("role") == "master":
+                primary = server.ports["redis"]
+        if primary is None:
+            primary = int(self.state.endpoints["redis_initial_primary"])
         peers = [
             (s.ports["sentinel"], s.paths["myid"])
             for s in self.components(kind="sentinel")
@@ -900,6 +905,13 @@ _STATE_ENTRIES = (
 
 
 def _prepare_state_dir(state_dir: Path) -> None:
+    # Unix socket paths are limited to 107 bytes: PostgreSQL's <dir>/pg-a/run/.s.PGSQL.NNNNN
+    # and HAProxy's stats socket (plus a temporary suffix) live under the state dir.
+    if len(str(state_dir)) > 70:
+        raise StackError(
+            f"state dir path too long for Unix sockets ({len(str(state_dir))} > 70 chars): "
+            f"{state_dir}"
+        )
     state_dir.mkdir(parents=True, exist_ok=True)
     for name in _STATE_ENTRIES:
         path = state_dir / name

@@ -77,6 +77,7 @@ def save_state(state: StackState) -> None:
         with os.fdopen(fd, "w") as handle:
             json.dump(state.to_json(), handle, indent=2, sort_keys=False)
             handle.write("\n")
+        os.chmod(tmp, 0o644)  # no secrets in it (the JWT secret has its own 600 file)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
