@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from infra.common import COMPONENT_PREFIX, child, service_role
 from infra.config import ClusterConfig, RegionConfig
+from infra.fis import AZ_IMPAIRMENT_TAG
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = [
@@ -38,6 +39,7 @@ class ClusterArgs:
     private_subnet_ids: Sequence[pulumi.Input[str]]
     public_subnet_ids: Sequence[pulumi.Input[str]]
     secrets_key_arn: pulumi.Input[str]
+    volumes_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
 
 
@@ -103,6 +105,41 @@ class Cluster(pulumi.ComponentResource):
             opts=child(self, depends_on=[control_plane_logs]),
         )
         ng = region.node_group
+        # A launch template instead of `disk_size`: it is the only way to encrypt the
+        # node volumes with the CMK and to require IMDSv2.
+        node_template = aws.ec2.LaunchTemplate(
+            f"{name}-node-template",
+            description=f"{args.cluster_name} managed nodes",
+            update_default_version=True,
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",  # the root device of the EKS AL2023 AMIs
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=ng.disk_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=args.volumes_key_arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            # Hop limit 1: pods cannot reach the node's metadata (and its role); they get
+            # AWS access only through their own IRSA roles.
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type="instance",
+                    # the zone-loss drill stops the node group's instances in one AZ
+                    tags={"Name": f"{args.cluster_name}-node", AZ_IMPAIRMENT_TAG: "IceAsg"},
+                ),
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type="volume", tags={"Name": f"{args.cluster_name}-node"}
+                ),
+            ],
+            opts=child(self),
+        )
         self.node_group = eks.ManagedNodeGroup(
             f"{name}-nodes",
             cluster=self.eks,
@@ -111,7 +148,9 @@ class Cluster(pulumi.ComponentResource):
             instance_types=list(ng.instance_types),
             capacity_type="ON_DEMAND",
             ami_type="AL2023_x86_64_STANDARD",
-            disk_size=ng.disk_size_gib,
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=node_template.id, version=node_template.latest_version.apply(str)
+            ),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=ng.min_size, desired_size=ng.desired_size, max_size=ng.max_size
             ),

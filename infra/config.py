@@ -592,7 +592,7 @@ def subnet_plan(vpc_cidr: str) -> dict[str, list[str]]:
 def _network(s: _Section) -> NetworkConfig:
     config = NetworkConfig(
         interface_endpoints=s.texts("interfaceEndpoints", list(DEFAULT_INTERFACE_ENDPOINTS)),
-        flow_log_retention_days=s.integer("flowLogRetentionDays", 90),
+        flow_log_retention_days=s.integer("flowLogRetentionDays", 365),
     )
     s.reject_unknown()
     if config.flow_log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
@@ -651,7 +651,7 @@ def _cluster(s: _Section) -> ClusterConfig:
         endpoint_public_access=s.flag("endpointPublicAccess", False),
         public_access_cidrs=s.texts("publicAccessCidrs", []),
         admin_role_arns=s.texts("adminRoleArns", []),
-        log_retention_days=s.integer("logRetentionDays", 90),
+        log_retention_days=s.integer("logRetentionDays", 365),
     )
     s.reject_unknown()
     version = re.fullmatch(r"(\d+)\.(\d+)", config.kubernetes_version)

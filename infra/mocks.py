@@ -314,6 +314,10 @@ def _acm_certificate(name: str, rid: str, inputs: Mapping[str, Any], region: str
     }
 
 
+def _launch_template(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    return {"__id": f"lt-{_short_hash(name)}", "latestVersion": 1, "defaultVersion": 1}
+
+
 def _iam_role(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
     role_name = inputs.get("name", rid)
     return {"name": role_name, "arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/{role_name}"}
@@ -360,6 +364,7 @@ _TYPE_OUTPUTS: dict[str, Callable[[str, str, Mapping[str, Any], str], dict[str, 
     "eks:index:Cluster": _eks_cluster,
     "aws:acm/certificate:Certificate": _acm_certificate,
     "aws:iam/role:Role": _iam_role,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:backup/vault:Vault": _backup_vault,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "kubernetes:networking.k8s.io/v1:Ingress": _ingress,

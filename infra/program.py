@@ -226,6 +226,7 @@ def deploy_region(
             private_subnet_ids=network.private_subnet_ids,
             public_subnet_ids=network.public_subnet_ids,
             secrets_key_arn=keys.eks.arn,
+            volumes_key_arn=keys.ebs.arn,
             logs_key_arn=keys.logs.arn,
         ),
         opts=in_region,
