@@ -150,8 +150,8 @@ async def _target(env: DrillEnv, action: Callable[[Target, FaultState], None],
     try:
         await asyncio.to_thread(action, env.target, state)
     finally:
-        for name, details in state.journal[before:]:
-            timeline.journal(time.time(), name, **details)
+        for t, name, details in state.journal[before:]:
+            timeline.journal(t, name, **details)
 
 
 async def run_scenario(

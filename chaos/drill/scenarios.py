@@ -12,6 +12,7 @@ Standard set (`make drill`): all eight, in the order of `STANDARD`.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -46,10 +47,11 @@ class FaultState:
 
     killed: list[str] = field(default_factory=list)
     frozen: list[str] = field(default_factory=list)
-    journal: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    journal: list[tuple[float, str, dict[str, str]]] = field(default_factory=list)
 
     def log(self, action: str, **details: str) -> None:
-        self.journal.append((action, details))
+        """Record an action at the moment it is taken (epoch seconds, UTC)."""
+        self.journal.append((time.time(), action, details))
 
 
 Action = Callable[[Target, FaultState], None]
