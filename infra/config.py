@@ -659,18 +659,17 @@ def _cluster(s: _Section) -> ClusterConfig:
         s.problems.append(f"{s.path}.kubernetesVersion must look like 1.33")
     elif (int(version[1]), int(version[2])) < MIN_PRE_STOP_SLEEP_K8S:
         s.problems.append(f"{s.path}.kubernetesVersion must be >= 1.30 (preStop sleep action)")
-    if config.endpoint_public_access:
-        if not config.public_access_cidrs:
-            s.problems.append(
-                f"{s.path}.publicAccessCidrs must list the deployer/VPN ranges when "
-                "endpointPublicAccess is true"
-            )
-        for cidr in config.public_access_cidrs:
-            try:
-                if ipaddress.ip_network(cidr, strict=True).prefixlen == 0:
-                    s.problems.append(f"{s.path}.publicAccessCidrs must not contain {cidr}")
-            except ValueError:
-                s.problems.append(f"{s.path}.publicAccessCidrs: {cidr!r} is not a CIDR")
+    if config.endpoint_public_access and not config.public_access_cidrs:
+        s.problems.append(
+            f"{s.path}.publicAccessCidrs must list the deployer/VPN ranges when "
+            "endpointPublicAccess is true"
+        )
+    for cidr in config.public_access_cidrs:
+        try:
+            if ipaddress.ip_network(cidr, strict=True).prefixlen == 0:
+                s.problems.append(f"{s.path}.publicAccessCidrs must not contain {cidr}")
+        except ValueError:
+            s.problems.append(f"{s.path}.publicAccessCidrs: {cidr!r} is not a CIDR")
     for arn in config.admin_role_arns:
         if not _ROLE_ARN_RE.match(arn):
             s.problems.append(f"{s.path}.adminRoleArns: {arn!r} is not an IAM role ARN")

@@ -1,0 +1,459 @@
+"""Properties of the prod stack, asserted over `python -m infra.plan --json` (mocked engine).
+
+The inventory holds the inputs exactly as the engine (and a policy pack) would receive
+them: camelCase, secrets masked, resource references as URNs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from infra.mocks import SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER
+
+from .conftest import PRIMARY, STANDBY, Plan, run_plan
+
+KMS_ARN = "arn:aws:kms:{region}:123456789012:key/"
+
+
+def kms_keys(plan: Plan, region: str) -> set[str]:
+    """ARNs the mocks gave the region's KMS keys (a key ARN names its region)."""
+    refs = set()
+    for entry in plan:
+        for value in _strings(entry["inputs"]):
+            if value.startswith(KMS_ARN.format(region=region)):
+                refs.add(value)
+    return refs
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def is_cmk(value: Any, region: str) -> bool:
+    return isinstance(value, str) and value.startswith(KMS_ARN.format(region=region))
+
+
+# --------------------------------------------------------------------------- format
+
+
+def test_inventory_format_is_exactly_what_the_policy_pack_reads(plan: Plan) -> None:
+    assert all(set(e) == {"type", "name", "region", "inputs"} for e in plan)
+    providers = {e["name"]: e for e in plan.of_type("pulumi:providers:aws")}
+    assert {n: p["region"] for n, p in providers.items()} == {
+        "aws-primary": PRIMARY,
+        "aws-standby": STANDBY,
+    }
+    assert {e["region"] for e in plan} == {PRIMARY, STANDBY}
+
+
+def test_no_input_is_unknown_or_silently_dropped(plan: Plan) -> None:
+    unknown = [e["name"] for e in plan if UNKNOWN_PLACEHOLDER in _strings(e["inputs"])]
+    assert unknown == []
+    # inputs wired from other resources' outputs: the mocks must have returned them
+    for region, role in ((PRIMARY, "primary"), (STANDBY, "standby")):
+        eks = plan.named(f"{role}-cluster-eks")["inputs"]
+        assert is_cmk(eks["encryptionConfigKeyArn"], region)
+        ingress = plan.named(f"{role}-workload-ingress")["inputs"]
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
+        record = plan.named(f"dns-{role}-record")["inputs"]
+        assert record["records"][0].endswith(f".{region}.elb.amazonaws.com")
+        p99 = plan.named(f"{role}-alarms-alb-p99-latency")["inputs"]
+        assert p99["dimensions"]["LoadBalancer"].startswith(f"app/orders-prod-{role}/")
+
+
+def test_every_aws_resource_has_an_explicit_regional_provider(plan: Plan) -> None:
+    # The plan resolves a region from the provider; a resource on the default provider
+    # would still land in the primary region, so check the standby side is complete too.
+    standby = [e for e in plan if e["region"] == STANDBY and e["type"].startswith("aws:")]
+    assert {e["name"].split("-")[0] for e in standby} >= {"standby", "backup"}
+
+
+# --------------------------------------------------------------------------- network
+
+
+@pytest.mark.parametrize("region", [PRIMARY, STANDBY])
+def test_three_distinct_azs_with_public_private_and_isolated_subnets(
+    plan: Plan, region: str
+) -> None:
+    tiers: dict[str, set[str]] = defaultdict(set)
+    for subnet in plan.of_type("aws:ec2/subnet:Subnet", region):
+        tier = subnet["name"].split("-network-")[1].split("-")[0]
+        tiers[tier].add(subnet["inputs"]["availabilityZone"])
+    assert {t: len(azs) for t, azs in tiers.items()} == {"public": 3, "private": 3, "isolated": 3}
+    assert all(az.startswith(region) for azs in tiers.values() for az in azs)
+    nats = plan.of_type("aws:ec2/natGateway:NatGateway", region)
+    assert len(nats) == 3  # one per AZ: an AZ outage never takes the others' egress
+    isolated_rt = [
+        rt
+        for rt in plan.of_type("aws:ec2/routeTable:RouteTable", region)
+        if "isolated" in rt["name"]
+    ]
+    assert all(not rt["inputs"].get("routes") for rt in isolated_rt)
+    flow_logs = plan.of_type("aws:ec2/flowLog:FlowLog", region)
+    assert len(flow_logs) == 1 and flow_logs[0]["inputs"]["trafficType"] == "ALL"
+    endpoints = {
+        e["inputs"]["serviceName"].rsplit(".", 1)[-1]
+        for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint", region)
+    }
+    assert {"sqs", "sts", "kms", "logs", "s3", "dkr", "api"} <= endpoints
+
+
+# --------------------------------------------------------------------------- encryption
+
+
+@pytest.mark.parametrize("region", [PRIMARY, STANDBY])
+def test_every_data_store_is_encrypted_with_a_customer_managed_key(plan: Plan, region: str) -> None:
+    keys = plan.of_type("aws:kms/key:Key", region)
+    assert len(keys) == 7
+    assert all(k["inputs"]["enableKeyRotation"] is True for k in keys)
+
+    for cluster in plan.of_type("aws:rds/cluster:Cluster", region):
+        assert cluster["inputs"]["storageEncrypted"] is True
+        assert is_cmk(cluster["inputs"]["kmsKeyId"], region)
+    for instance in plan.of_type("aws:rds/clusterInstance:ClusterInstance", region):
+        assert is_cmk(instance["inputs"]["performanceInsightsKmsKeyId"], region)
+    (redis,) = plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup", region)
+    assert redis["inputs"]["atRestEncryptionEnabled"] is True
+    assert is_cmk(redis["inputs"]["kmsKeyId"], region)
+    queues = plan.of_type("aws:sqs/queue:Queue", region)
+    assert len(queues) == 2 and all(is_cmk(q["inputs"]["kmsMasterKeyId"], region) for q in queues)
+    for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup", region):
+        assert is_cmk(group["inputs"]["kmsKeyId"], region), group["name"]
+    for topic in plan.of_type("aws:sns/topic:Topic", region):
+        assert is_cmk(topic["inputs"]["kmsMasterKeyId"], region)
+    for vault in plan.of_type("aws:backup/vault:Vault", region):
+        assert is_cmk(vault["inputs"]["kmsKeyArn"], region)
+    for template in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate", region):
+        (root,) = template["inputs"]["blockDeviceMappings"]
+        assert root["ebs"]["encrypted"] == "true" and is_cmk(root["ebs"]["kmsKeyId"], region)
+
+
+def test_secrets_never_appear_in_clear(plan: Plan) -> None:
+    primary_cluster = plan.named("primary-database-cluster")["inputs"]
+    assert primary_cluster["masterPassword"] == SECRET_PLACEHOLDER
+    assert "manageMasterUserPassword" not in primary_cluster  # unsupported in global DBs
+    for redis in plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
+        assert redis["inputs"]["authToken"] == SECRET_PLACEHOLDER
+    for secret in plan.of_type("kubernetes:core/v1:Secret"):
+        assert secret["inputs"]["stringData"] == SECRET_PLACEHOLDER  # the whole map is secret
+    master = plan.named("primary-database-master-secret-value")["inputs"]
+    assert master["secretString"] == SECRET_PLACEHOLDER
+
+
+# --------------------------------------------------------------------------- data tier
+
+
+def test_aurora_global_database_primary(plan: Plan) -> None:
+    (global_cluster,) = plan.of_type("aws:rds/globalCluster:GlobalCluster")
+    assert global_cluster["region"] == PRIMARY
+    assert global_cluster["inputs"]["deletionProtection"] is True
+    primary = plan.named("primary-database-cluster")["inputs"]
+    assert primary["globalClusterIdentifier"] == global_cluster["inputs"]["globalClusterIdentifier"]
+    assert primary["backupRetentionPeriod"] >= 14
+    assert primary["deletionProtection"] is True
+    assert primary["iamDatabaseAuthenticationEnabled"] is True
+    assert primary["enabledCloudwatchLogsExports"] == ["postgresql"]
+    assert primary["skipFinalSnapshot"] is False
+
+
+@pytest.mark.parametrize(("role", "region"), [("primary", PRIMARY), ("standby", STANDBY)])
+def test_database_instances_spread_over_azs_and_stay_private(
+    plan: Plan, role: str, region: str
+) -> None:
+    instances = [
+        i
+        for i in plan.of_type("aws:rds/clusterInstance:ClusterInstance", region)
+        if i["name"].startswith(f"{role}-")
+    ]
+    azs = [i["inputs"]["availabilityZone"] for i in instances]
+    assert len(instances) >= 2 and len(set(azs)) == len(azs)
+    assert all(i["inputs"]["publiclyAccessible"] is False for i in instances)
+    assert all(i["inputs"]["performanceInsightsEnabled"] is True for i in instances)
+
+
+@pytest.mark.parametrize("region", [PRIMARY, STANDBY])
+def test_database_forces_tls(plan: Plan, region: str) -> None:
+    (group,) = plan.of_type("aws:rds/clusterParameterGroup:ClusterParameterGroup", region)
+    params = {p["name"]: p["value"] for p in group["inputs"]["parameters"]}
+    assert params["rds.force_ssl"] == "1"
+    (cluster,) = plan.of_type("aws:rds/cluster:Cluster", region)
+    assert cluster["inputs"]["dbClusterParameterGroupName"].startswith(group["name"])
+
+
+def test_standby_cluster_joins_the_global_cluster_in_the_other_region(plan: Plan) -> None:
+    standby = plan.named("standby-database-cluster")
+    assert standby["region"] == STANDBY
+    inputs = standby["inputs"]
+    assert inputs["globalClusterIdentifier"] == "orders-prod-global"
+    for forbidden in ("masterUsername", "masterPassword", "databaseName"):
+        assert forbidden not in inputs
+    assert inputs["storageEncrypted"] is True and inputs["deletionProtection"] is True
+
+
+@pytest.mark.parametrize("region", [PRIMARY, STANDBY])
+def test_redis_is_multi_az_with_failover_tls_and_auth(plan: Plan, region: str) -> None:
+    (redis,) = plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup", region)
+    i = redis["inputs"]
+    assert i["engine"] == "redis"
+    assert i["numCacheClusters"] >= 2
+    assert i["automaticFailoverEnabled"] is True and i["multiAzEnabled"] is True
+    azs = i["preferredCacheClusterAzs"]
+    assert len(set(azs)) == len(azs) == i["numCacheClusters"]
+    assert i["transitEncryptionEnabled"] is True and i["transitEncryptionMode"] == "required"
+    assert i["authTokenUpdateStrategy"] == "ROTATE"
+    assert i["snapshotRetentionLimit"] >= 1
+
+
+@pytest.mark.parametrize("region", [PRIMARY, STANDBY])
+def test_fifo_queue_with_fifo_dead_letter_queue(plan: Plan, region: str) -> None:
+    queues = {
+        q["name"].rsplit("-", 1)[-1]: q["inputs"]
+        for q in plan.of_type("aws:sqs/queue:Queue", region)
+    }
+    orders, dlq = queues["orders"], queues["dlq"]
+    assert orders["fifoQueue"] is True and dlq["fifoQueue"] is True
+    assert orders["name"].endswith(".fifo") and dlq["name"].endswith(".fifo")
+    redrive = json.loads(orders["redrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(dlq["name"])
+    assert redrive["maxReceiveCount"] >= 1
+    policies = plan.of_type("aws:sqs/queuePolicy:QueuePolicy", region)
+    assert all('"aws:SecureTransport": "false"' in p["inputs"]["policy"] for p in policies)
+
+
+# --------------------------------------------------------------------------- backup
+
+
+def test_backups_are_retained_copied_to_the_standby_and_restore_tested(plan: Plan) -> None:
+    (backup_plan,) = plan.of_type("aws:backup/plan:Plan")
+    rules = {r["ruleName"]: r for r in backup_plan["inputs"]["rules"]}
+    daily, continuous = rules["daily"], rules["continuous-pitr"]
+    assert daily["lifecycle"]["deleteAfter"] >= 14
+    (copy,) = daily["copyActions"]
+    assert copy["destinationVaultArn"].startswith(f"arn:aws:backup:{STANDBY}:")
+    assert continuous["enableContinuousBackup"] is True
+    vault_regions = {v["region"] for v in plan.of_type("aws:backup/vault:Vault")}
+    assert vault_regions == {PRIMARY, STANDBY}
+    locks = plan.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    assert len(locks) == 2 and all(lock["inputs"]["minRetentionDays"] >= 14 for lock in locks)
+    (selection,) = plan.of_type("aws:backup/selection:Selection")
+    assert selection["inputs"]["resources"] == [
+        f"arn:aws:rds:{PRIMARY}:123456789012:cluster:orders-prod-primary"
+    ]
+    assert plan.of_type("aws:backup/restoreTestingPlan:RestoreTestingPlan")
+    (restore_selection,) = plan.of_type(
+        "aws:backup/restoreTestingSelection:RestoreTestingSelection"
+    )
+    assert restore_selection["inputs"]["protectedResourceType"] == "Aurora"
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+@pytest.mark.parametrize(("role", "region"), [("primary", PRIMARY), ("standby", STANDBY)])
+def test_eks_cluster_is_private_logged_encrypted_and_api_authenticated(
+    plan: Plan, role: str, region: str
+) -> None:
+    eks = plan.named(f"{role}-cluster-eks")
+    assert eks["region"] == region
+    i = eks["inputs"]
+    assert i["authenticationMode"] == "API"
+    assert i["createOidcProvider"] is True
+    assert set(i["enabledClusterLogTypes"]) >= {"api", "audit", "authenticator"}
+    assert i["endpointPrivateAccess"] is True
+    assert i["vpcCniOptions"]["enableNetworkPolicy"] is True
+    nodes = plan.named(f"{role}-cluster-nodes")["inputs"]
+    assert nodes["subnetIds"] == i["privateSubnetIds"] and len(nodes["subnetIds"]) == 3
+    assert nodes["launchTemplate"]["id"].startswith("lt-")
+    assert nodes["scalingConfig"]["minSize"] >= (3 if role == "primary" else 1)
+
+
+def test_standby_node_group_is_smaller(plan: Plan) -> None:
+    primary = plan.named("primary-cluster-nodes")["inputs"]["scalingConfig"]
+    standby = plan.named("standby-cluster-nodes")["inputs"]["scalingConfig"]
+    assert standby["desiredSize"] < primary["desiredSize"]
+
+
+# --------------------------------------------------------------------------- workload
+
+
+def rollout(plan: Plan, role: str) -> dict[str, Any]:
+    return plan.named(f"{role}-workload-api")["inputs"]
+
+
+def api_container(plan: Plan, role: str) -> dict[str, Any]:
+    (container,) = rollout(plan, role)["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def test_api_is_a_canary_rollout_with_prometheus_analysis(plan: Plan) -> None:
+    r = rollout(plan, "primary")
+    assert r["spec"]["replicas"] >= 3
+    canary = r["spec"]["strategy"]["canary"]
+    assert any("setWeight" in step for step in canary["steps"])
+    (template_ref,) = canary["analysis"]["templates"]
+    analysis = plan.named("primary-workload-analysis")["inputs"]
+    assert analysis["metadata"]["name"] == template_ref["templateName"]
+    metrics = {m["name"]: m for m in analysis["spec"]["metrics"]}
+    assert set(metrics) == {"error-rate", "p99-latency"}
+    for metric in metrics.values():
+        assert metric["provider"]["prometheus"]["address"].startswith("http://prometheus-server.")
+        assert metric["failureLimit"] >= 1
+    assert "histogram_quantile(0.99" in metrics["p99-latency"]["provider"]["prometheus"]["query"]
+    assert 'status=~"5.."' in metrics["error-rate"]["provider"]["prometheus"]["query"]
+
+
+@pytest.mark.parametrize("role", ["primary", "standby"])
+def test_api_pods_spread_probe_limit_and_run_locked_down(plan: Plan, role: str) -> None:
+    spec = rollout(plan, role)["spec"]["template"]["spec"]
+    zones = [
+        c
+        for c in spec["topologySpreadConstraints"]
+        if c["topologyKey"] == "topology.kubernetes.io/zone"
+    ]
+    assert zones and zones[0]["whenUnsatisfiable"] == "DoNotSchedule"
+    container = api_container(plan, role)
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    assert container["ports"][0]["containerPort"] == 8000
+    assert set(container["resources"]) == {"requests", "limits"}
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True and security["runAsNonRoot"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert spec["terminationGracePeriodSeconds"] > pre_stop
+    assert container["command"][:4] == ["python", "-m", "service", "serve"]
+
+
+def test_service_contract_environment(plan: Plan) -> None:
+    env = {e["name"]: e for e in api_container(plan, "primary")["env"]}
+    url = env["ORDERS_DATABASE_URL"]["value"]
+    assert url.startswith("postgresql://orders_app@orders-prod-primary.cluster-")
+    assert url.endswith(":5432/orders?sslmode=verify-full")
+    assert env["ORDERS_DATABASE_IAM_AUTH"]["value"] == "true"
+    assert env["ORDERS_DATABASE_SSL_ROOT_CERT"]["value"] == "/etc/ssl/rds/global-bundle.pem"
+    assert env["ORDERS_AWS_REGION"]["value"] == PRIMARY
+    assert env["ORDERS_REDIS_URL"]["value"].startswith("rediss://")
+    assert env["ORDERS_REDIS_URL"]["value"].endswith(":6379/0")
+    assert env["ORDERS_QUEUE_URL"]["value"].endswith("/orders-prod-orders.fifo")
+    for secret in ("ORDERS_REDIS_PASSWORD", "ORDERS_JWT_SECRET"):
+        assert "secretKeyRef" in env[secret]["valueFrom"] and "value" not in env[secret]
+    for name in ("ORDERS_JWT_ISSUER", "ORDERS_JWT_AUDIENCE", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        assert env[name]["value"]
+    standby_env = {e["name"]: e for e in api_container(plan, "standby")["env"]}
+    assert standby_env["ORDERS_AWS_REGION"]["value"] == STANDBY
+    assert "orders-prod-standby.cluster-" in standby_env["ORDERS_DATABASE_URL"]["value"]
+
+
+@pytest.mark.parametrize(("role", "region"), [("primary", PRIMARY), ("standby", STANDBY)])
+def test_disruption_budget_autoscaling_and_network_policy(
+    plan: Plan, role: str, region: str
+) -> None:
+    pdbs = {
+        p["inputs"]["metadata"]["name"]
+        for p in plan.of_type("kubernetes:policy/v1:PodDisruptionBudget", region)
+    }
+    assert pdbs == {"orders-api", "orders-relay", "orders-worker"}
+    (hpa,) = plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", region)
+    spec = hpa["inputs"]["spec"]
+    assert spec["scaleTargetRef"]["kind"] == "Rollout"
+    assert {m["resource"]["name"] for m in spec["metrics"]} == {"cpu", "memory"}
+    assert spec["minReplicas"] == rollout(plan, role)["spec"]["replicas"]
+    (scaler,) = plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject", region)
+    (trigger,) = scaler["inputs"]["spec"]["triggers"]
+    assert trigger["type"] == "aws-sqs-queue"
+    assert trigger["metadata"]["queueURL"].startswith(f"https://sqs.{region}.")
+    policies = {
+        p["inputs"]["metadata"]["name"]: p["inputs"]["spec"]
+        for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy", region)
+    }
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    deployments = {
+        d["inputs"]["metadata"]["name"]
+        for d in plan.of_type("kubernetes:apps/v1:Deployment", region)
+    }
+    assert deployments == {"orders-relay", "orders-worker"}
+
+
+def test_migrations_run_once_in_the_primary_only(plan: Plan) -> None:
+    (job,) = plan.of_type("kubernetes:batch/v1:Job")
+    assert job["region"] == PRIMARY
+    (container,) = job["inputs"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["python", "-m", "service", "migrate"]
+
+
+def test_alb_ingress_terminates_tls_and_hides_metrics(plan: Plan) -> None:
+    ingress = plan.named("primary-workload-ingress")["inputs"]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS":443}]'
+    assert annotations["alb.ingress.kubernetes.io/ssl-policy"].startswith("ELBSecurityPolicy-TLS13")
+    assert ingress["spec"]["ingressClassName"] == "alb"
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert (
+        paths[0]["path"] == "/metrics"
+        and paths[0]["backend"]["service"]["name"] == "metrics-blocked"
+    )
+
+
+# --------------------------------------------------------------------------- dns + alarms
+
+
+def test_route53_failover_pair_with_health_checks(plan: Plan) -> None:
+    records = plan.of_type("aws:route53/record:Record")
+    failover = [r["inputs"] for r in records if r["inputs"].get("failoverRoutingPolicies")]
+    assert {r["name"] for r in failover} == {"api.orders.example.com"}
+    kinds = {r["failoverRoutingPolicies"][0]["type"]: r for r in failover}
+    assert set(kinds) == {"PRIMARY", "SECONDARY"}
+    checks = {c["name"]: c["inputs"] for c in plan.of_type("aws:route53/healthCheck:HealthCheck")}
+    for kind, region in (("PRIMARY", PRIMARY), ("SECONDARY", STANDBY)):
+        record = kinds[kind]
+        check = next(c for n, c in checks.items() if record["healthCheckId"].startswith(n))
+        assert check["fqdn"] == record["records"][0]
+        assert check["fqdn"].endswith(f"{region}.elb.amazonaws.com")
+        assert check["resourcePath"] == "/health/ready" and check["type"] == "HTTPS"
+
+
+@pytest.mark.parametrize(("role", "region"), [("primary", PRIMARY), ("standby", STANDBY)])
+def test_alarms_cover_database_cache_queue_and_alb(plan: Plan, role: str, region: str) -> None:
+    alarms = plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm", region)
+    metrics = {a["inputs"].get("metricName") for a in alarms}
+    lag = "AuroraReplicaLagMaximum" if role == "primary" else "AuroraGlobalDBReplicationLag"
+    assert {
+        lag,
+        "CPUUtilization",
+        "EngineCPUUtilization",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "TargetResponseTime",
+    } <= metrics
+    five_xx = plan.named(f"{role}-alarms-alb-5xx-rate")["inputs"]
+    assert any("HTTPCode_Target_5XX_Count" in json.dumps(q) for q in five_xx["metricQueries"])
+    (topic,) = plan.of_type("aws:sns/topic:Topic", region)
+    topic_arn_prefix = f"arn:aws:sns:{region}:"
+    assert all(a["inputs"]["alarmActions"][0].startswith(topic_arn_prefix) for a in alarms)
+    assert topic["name"] == f"{role}-alarms-topic"
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_stack_outputs_satisfy_the_aws_drill() -> None:
+    from chaos.aws.outputs import StackOutputs
+
+    run = run_plan("--outputs")
+    assert run.returncode == 0, run.stderr[-2000:]
+    outputs = json.loads(run.stdout)
+    parsed = StackOutputs.from_mapping(outputs)
+    assert parsed.standby_cluster_id == "orders-prod-standby"
+    assert parsed.api_endpoint == "https://api.orders.example.com"
