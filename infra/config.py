@@ -404,12 +404,30 @@ def _scalar(raw: str | None) -> Any:
 # --------------------------------------------------------------------------- loader
 
 
-def load_config(get: Callable[[str], str | None], project: str = NAMESPACE) -> StackConfig:
+SECRET_SETTINGS = ("jwtSecret",)  # read by the program as Pulumi secrets, never here
+MIN_JWT_SECRET_BYTES = 32  # the service refuses shorter HS256 keys
+
+
+def load_config(
+    get: Callable[[str], str | None],
+    project: str = NAMESPACE,
+    is_secret: Callable[[str], bool] = lambda _key: True,
+) -> StackConfig:
     """Build the StackConfig from raw `namespace:key` values; raise ConfigError if invalid.
 
-    `get` is `pulumi.runtime.get_config` in a deployment, or a dict's `.get` in tests.
+    `get` is `pulumi.runtime.get_config` in a deployment, or a dict's `.get` in tests;
+    `is_secret` tells whether a value was set with `pulumi config set --secret`.
     """
     problems: list[str] = []
+    for key in SECRET_SETTINGS:
+        full_key = f"{project}:{key}"
+        value = get(full_key)
+        if value is None:
+            continue
+        if not is_secret(full_key):
+            problems.append(f"{full_key} must be set with `pulumi config set --secret`")
+        if len(value.encode()) < MIN_JWT_SECRET_BYTES:
+            problems.append(f"{full_key} must be at least {MIN_JWT_SECRET_BYTES} bytes long")
 
     def obj(key: str) -> dict[str, Any]:
         value = _scalar(get(f"{project}:{key}"))

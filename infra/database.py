@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -36,7 +36,6 @@ class DatabaseArgs:
     kms_key_arn: pulumi.Input[str]
     # Set for the standby: the primary region's Database whose global cluster it joins.
     primary: Database | None = None
-    tags: dict[str, str] = field(default_factory=dict)
 
 
 class Database(pulumi.ComponentResource):

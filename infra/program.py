@@ -25,7 +25,7 @@ from infra.dns import Certificate, CertificateArgs, FailoverDns, FailoverDnsArgs
 from infra.fis import FaultInjection, FaultInjectionArgs
 from infra.keys import Keys, KeysArgs
 from infra.network import Network, NetworkArgs
-from infra.queue import Queue, QueueArgs
+from infra.queues import Queue, QueueArgs
 from infra.workload import Workload, WorkloadArgs
 
 
@@ -52,7 +52,9 @@ class RegionStack:
 
 
 def main() -> None:
-    cfg = load_config(pulumi.runtime.get_config, pulumi.get_project())
+    cfg = load_config(
+        pulumi.runtime.get_config, pulumi.get_project(), pulumi.runtime.is_config_secret
+    )
     deploy(cfg)
 
 

@@ -28,7 +28,7 @@ def inputs_of(recording: Recording, name: str) -> dict[str, Any]:
 
 @pulumi.runtime.test
 def test_queue_is_fifo_encrypted_and_dead_letters_into_a_fifo_dlq() -> Any:
-    from infra.queue import Queue, QueueArgs
+    from infra.queues import Queue, QueueArgs
 
     key_arn = "arn:aws:kms:eu-central-1:123456789012:key/unit"
     queue = Queue("unit-queue", QueueArgs("orders-unit", CFG.primary, CFG.queue, key_arn))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,6 +123,28 @@ def test_every_tunable_is_listed_in_the_prod_stack_file(monkeypatch: pytest.Monk
 def test_invalid_settings_are_rejected_with_a_clear_message(override: str, expected: str) -> None:
     found = problems(override)
     assert any(expected in p for p in found), f"{expected!r} not in {found}"
+
+
+def test_jwt_secret_must_be_a_pulumi_secret_of_at_least_32_bytes() -> None:
+    values = prod_values() | {"orders:jwtSecret": "x" * 40}
+    with pytest.raises(ConfigError) as plain:
+        load_config(values.get, is_secret=lambda key: False)
+    assert plain.value.problems == [
+        "orders:jwtSecret must be set with `pulumi config set --secret`"
+    ]
+    with pytest.raises(ConfigError) as short:
+        load_config((values | {"orders:jwtSecret": "short"}).get)
+    assert short.value.problems == ["orders:jwtSecret must be at least 32 bytes long"]
+    assert load_config(values.get).standby_enabled
+
+
+def test_encrypted_stack_values_get_a_stand_in_offline(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: orders\n")
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text("config:\n  orders:jwtSecret:\n    secure: v1:abc\n")
+    settings = load_stack_settings(stack_file, [])
+    assert settings.secret_keys == ["orders:jwtSecret"]
+    assert load_config(settings.config.get).environment == "prod"
 
 
 def test_all_problems_are_reported_at_once() -> None:
