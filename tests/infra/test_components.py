@@ -95,3 +95,22 @@ def test_cache_generates_its_auth_token_and_spreads_nodes(recording: Recording) 
         assert cache.member_cluster_ids[0] == "orders-unit-primary-001"
 
     return cache.primary_endpoint.apply(check)
+
+
+def test_every_aws_resource_and_lookup_names_its_regional_provider(recording: Recording) -> None:
+    """Nothing may fall back on the default provider (and so on ambient AWS settings)."""
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    from infra.program import deploy
+
+    resources_before, calls_before = len(recording.resources), len(recording.calls)
+    _sync_await(run_pulumi_func(lambda: deploy(CFG)))
+    registered = recording.resources[resources_before:]
+    aws_resources = [r for r in registered if r.custom and r.type.startswith("aws:")]
+    assert len(aws_resources) > 200
+    assert [r.name for r in aws_resources if not r.provider_urn] == []
+    remote = [r for r in registered if r.type.startswith("eks:")]
+    assert remote and all(r.provider_urns.get("aws") for r in remote)
+    lookups = recording.calls[calls_before:]
+    assert lookups and all(call.provider for call in lookups if call.token.startswith("aws:"))

@@ -72,13 +72,6 @@ def test_no_input_is_unknown_or_silently_dropped(plan: Plan) -> None:
         assert p99["dimensions"]["LoadBalancer"].startswith(f"app/orders-prod-{role}/")
 
 
-def test_every_aws_resource_has_an_explicit_regional_provider(plan: Plan) -> None:
-    # The plan resolves a region from the provider; a resource on the default provider
-    # would still land in the primary region, so check the standby side is complete too.
-    standby = [e for e in plan if e["region"] == STANDBY and e["type"].startswith("aws:")]
-    assert {e["name"].split("-")[0] for e in standby} >= {"standby", "backup"}
-
-
 # --------------------------------------------------------------------------- network
 
 
