@@ -327,6 +327,8 @@ class Stack:
         comp = self.component(name)
         if part not in ("all", "process", "postmaster"):
             raise ValueError(f"part must be all, process or postmaster, not {part!r}")
+        if part == "postmaster" and comp.kind != "patroni":
+            raise ValueError(f"{name} is a {comp.kind}, it has no postmaster")
         signalled: list[int] = []
         postmaster = self.postmaster_pid(name) if comp.kind == "patroni" else None
         # Patroni first, so it cannot restart a postmaster killed a moment before it.
@@ -336,8 +338,6 @@ class Stack:
         if part in ("all", "postmaster") and postmaster:
             signal_pid(postmaster, sig)
             signalled.append(postmaster)
-        if part == "postmaster" and comp.kind != "patroni":
-            raise ValueError(f"{name} is a {comp.kind}, it has no postmaster")
         if not signalled:
             raise StackError(f"{name} is not running, nothing to signal")
         return signalled

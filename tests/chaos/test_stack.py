@@ -30,7 +30,7 @@ from redis.sentinel import Sentinel
 
 from chaos.stack import ComponentFailed, Stack, configs
 from chaos.stack import stack as stack_module
-from chaos.stack.proc import start_ticks
+from chaos.stack.proc import cmdline, start_ticks
 from chaos.stack.state import Component, StackState, save_state
 from localenv.procs import pid_alive
 
@@ -90,6 +90,11 @@ def test_down_never_signals_a_recycled_pid(tmp_path: Path) -> None:
     stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
     ours = subprocess.Popen(["sleep", "61"], start_new_session=True)
     try:
+        for proc, line in ((stranger, "sleep 60"), (ours, "sleep 61")):
+            # Until exec() the child still shows pytest's command line.
+            deadline = time.monotonic() + 5
+            while line not in (cmdline(proc.pid) or "") and time.monotonic() < deadline:
+                time.sleep(0.01)
         comps = [
             # Same PID, wrong start time: a recycled PID.
             Component("recycled", "relay", "a", ["sleep", "60"], str(tmp_path / "l"), "sleep 60",
