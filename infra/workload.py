@@ -20,6 +20,8 @@ from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import RegionConfig, SloConfig, WorkloadConfig
 
 HTTP_PORT = 8000
+# relay and worker: /health/live (a heartbeat of their loop) and /metrics
+HEALTH_PORT = 9100
 API, RELAY, WORKER, MIGRATE = "orders-api", "orders-relay", "orders-worker", "orders-migrate"
 SERVICE_ACCOUNT = "orders-service"
 SECRET_NAME = "orders-secrets"  # noqa: S105 (the Kubernetes Secret's name)
@@ -245,6 +247,36 @@ class Workload(pulumi.ComponentResource):
                     "lifecycle": {"preStop": {"sleep": {"seconds": s.pre_stop_sleep_seconds}}},
                 }
             )
+        elif app in (RELAY, WORKER):
+            bind_all = "0.0.0.0"  # noqa: S104 - the pod's own network namespace
+            container["command"] += [
+                "--health-host",
+                bind_all,
+                "--health-port",
+                str(HEALTH_PORT),
+            ]
+            container.update(
+                {
+                    "ports": [{"name": "health", "containerPort": HEALTH_PORT, "protocol": "TCP"}],
+                    # A rolling update waits for the new pod's loop to turn before it
+                    # retires an old one (maxUnavailable 0).
+                    "readinessProbe": {
+                        "httpGet": {"port": "health", "path": "/health/live", "scheme": "HTTP"},
+                        "periodSeconds": 5,
+                        "timeoutSeconds": 2,
+                        "failureThreshold": 2,
+                    },
+                    # Fails when the loop has not turned for --stall-seconds (a wedged
+                    # process), not merely when it has exited.
+                    "livenessProbe": {
+                        "httpGet": {"port": "health", "path": "/health/live", "scheme": "HTTP"},
+                        "initialDelaySeconds": 10,
+                        "periodSeconds": 10,
+                        "timeoutSeconds": 2,
+                        "failureThreshold": 3,
+                    },
+                }
+            )
         return container
 
     def _pod_spec(
@@ -273,8 +305,8 @@ class Workload(pulumi.ComponentResource):
             "metadata": {
                 "labels": labels,
                 "annotations": {
-                    "prometheus.io/scrape": "true" if serves_http else "false",
-                    "prometheus.io/port": str(HTTP_PORT),
+                    "prometheus.io/scrape": "true" if app != MIGRATE else "false",
+                    "prometheus.io/port": str(HTTP_PORT if serves_http else HEALTH_PORT),
                     "prometheus.io/path": "/metrics",
                 },
             },
@@ -470,8 +502,8 @@ class Workload(pulumi.ComponentResource):
     def _background_processes(self, name: str, opts: pulumi.ResourceOptions) -> None:
         """Relay (outbox -> SQS; several may run) and worker (SQS consumer, KEDA-scaled).
 
-        They serve no HTTP (their metrics listener binds to localhost), so they have no
-        HTTP probes; they exit on fatal errors and the kubelet restarts them."""
+        They serve no API: a liveness probe on their health port fails when their loop
+        stops turning, and Prometheus scrapes /metrics there."""
         region, s = self.args.region, self.args.settings
         for app, command, replicas in (
             (RELAY, ["relay"], region.relay_replicas),
@@ -573,6 +605,31 @@ class Workload(pulumi.ComponentResource):
                             "from": [{"ipBlock": {"cidr": c}} for c in a.alb_source_cidrs]
                             + [_namespace_peer(MONITORING_NAMESPACE)],
                             "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+                        }
+                    ],
+                },
+            ),
+            opts=opts,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-background-metrics",
+            **manifest(
+                metadata={"name": "background-metrics", "namespace": self.namespace},
+                spec={
+                    "podSelector": {
+                        "matchExpressions": [
+                            {
+                                "key": "app.kubernetes.io/name",
+                                "operator": "In",
+                                "values": [RELAY, WORKER],
+                            }
+                        ]
+                    },
+                    "policyTypes": ["Ingress"],
+                    "ingress": [
+                        {
+                            "from": [_namespace_peer(MONITORING_NAMESPACE)],
+                            "ports": [{"protocol": "TCP", "port": HEALTH_PORT}],
                         }
                     ],
                 },

@@ -54,11 +54,16 @@ def _worker_identity(kind: str) -> str:
     return f"{kind}-{socket.gethostname()}-{os.getpid()}"
 
 
-def _start_metrics_server(port: int | None, metrics: Any) -> None:
-    if port:
-        from prometheus_client import start_http_server
+def _start_health_server(args: argparse.Namespace, metrics: Any) -> Any:
+    """`/health/live` (heartbeat) and `/metrics` on --health-port; the loop beats it."""
+    from service.messaging.health import Heartbeat, serve_health
 
-        start_http_server(port, addr="127.0.0.1" if port else "", registry=metrics.registry)
+    heartbeat = Heartbeat()
+    if args.health_port:
+        serve_health(
+            args.health_host, args.health_port, metrics.registry, heartbeat, args.stall_seconds
+        )
+    return heartbeat
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
@@ -70,15 +75,21 @@ def cmd_relay(args: argparse.Namespace) -> int:
     settings = _settings()
     configure_logging()
     metrics = Metrics()
-    _start_metrics_server(args.metrics_port, metrics)
+    heartbeat = _start_health_server(args, metrics)
 
     async def main(stop: asyncio.Event) -> None:
         sqs = sqs_client(settings)
         queue_url = await asyncio.to_thread(ensure_queues, sqs, settings)
         pool = await create_pool(settings)
         relay = Relay(
-            pool, sqs, queue_url, _worker_identity("relay"), metrics,
-            batch_size=args.batch_size, lease_s=args.lease_seconds,
+            pool,
+            sqs,
+            queue_url,
+            _worker_identity("relay"),
+            metrics,
+            batch_size=args.batch_size,
+            lease_s=args.lease_seconds,
+            heartbeat=heartbeat,
         )
         try:
             if args.once:
@@ -102,7 +113,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     configure_logging()
     metrics = Metrics()
-    _start_metrics_server(args.metrics_port, metrics)
+    heartbeat = _start_health_server(args, metrics)
 
     async def main(stop: asyncio.Event) -> None:
         sqs = sqs_client(settings)
@@ -110,10 +121,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         pool = await create_pool(settings)
         client = (
             build_client(settings.redis_url, settings.redis_password, settings.redis_timeout_s)
-            if settings.redis_url else None
+            if settings.redis_url
+            else None
         )
         redis = RedisGate(client, metrics, settings.redis_timeout_s)
-        worker = Worker(pool, sqs, queue_url, _worker_identity("venue"), metrics, redis)
+        worker = Worker(
+            pool, sqs, queue_url, _worker_identity("venue"), metrics, redis, heartbeat=heartbeat
+        )
         try:
             if args.once:
                 await worker.run_once()
@@ -189,6 +203,21 @@ def cmd_audit_verify(_: argparse.Namespace) -> int:
     return 1
 
 
+def _add_health_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--health-port", type=int, default=None, help="serve /health/live and /metrics on this port"
+    )
+    parser.add_argument(
+        "--health-host", default="127.0.0.1", help="address for --health-port (0.0.0.0 in a pod)"
+    )
+    parser.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=60.0,
+        help="/health/live fails when the loop has not turned for this long",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -196,28 +225,36 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    serve.add_argument("--drain-seconds", type=float, default=None,
-                       help="readiness-false period before shutdown (ORDERS_SHUTDOWN_DRAIN_S)")
+    serve.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=None,
+        help="readiness-false period before shutdown (ORDERS_SHUTDOWN_DRAIN_S)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     relay = commands.add_parser("relay", help="publish the outbox to SQS FIFO")
     relay.add_argument("--once", action="store_true", help="publish one batch and exit")
     relay.add_argument("--batch-size", type=int, default=50)
     relay.add_argument("--lease-seconds", type=float, default=30.0)
-    relay.add_argument("--metrics-port", type=int, default=None)
+    _add_health_arguments(relay)
     relay.set_defaults(func=cmd_relay)
 
     worker = commands.add_parser("worker", help="consume the queue (simulated venue)")
     worker.add_argument("--once", action="store_true", help="handle one receive and exit")
-    worker.add_argument("--metrics-port", type=int, default=None)
+    _add_health_arguments(worker)
     worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="apply SQL migrations")
     migrate.set_defaults(func=cmd_migrate)
 
     token = commands.add_parser("token", help="print a local development JWT")
-    token.add_argument("--account", action="append", required=True,
-                       help="an account the token may use (repeatable)")
+    token.add_argument(
+        "--account",
+        action="append",
+        required=True,
+        help="an account the token may use (repeatable)",
+    )
     token.add_argument("--subject", default="dev-user")
     token.add_argument("--ttl-seconds", type=int, default=3600)
     token.set_defaults(func=cmd_token)

@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from service.domain.orders import purge_expired_idempotency_keys
+from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 
 CLAIM_LOCK_KEY = 0x6F72646572730002
@@ -81,7 +82,8 @@ async def release_claims(conn: asyncpg.Connection, relay_id: str, ids: list[int]
         await conn.execute(
             "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
             " WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL",
-            ids, relay_id,
+            ids,
+            relay_id,
         )
 
 
@@ -114,10 +116,12 @@ class Relay:
         *,
         batch_size: int = 50,
         lease_s: float = 30.0,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.pool, self.sqs, self.queue_url = pool, sqs, queue_url
         self.relay_id, self.metrics = relay_id, metrics
         self.batch_size, self.lease_s = batch_size, lease_s
+        self.heartbeat = heartbeat or Heartbeat()
 
     def _send(self, batch: list[OutboxRow]) -> tuple[set[int], set[int]]:
         response = self.sqs.send_message_batch(
@@ -173,6 +177,7 @@ class Relay:
         backoff = 0.0
         last_purge = 0.0
         while not stop.is_set():
+            self.heartbeat.beat()
             try:
                 published = await self.run_once()
                 backoff = 0.0

@@ -19,6 +19,7 @@ import asyncpg
 
 from service.db import with_retries
 from service.domain.orders import UnknownOrderEvent, apply_venue_event
+from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 from service.redis_gate import RedisGate
 
@@ -53,10 +54,12 @@ class Worker:
         redis: RedisGate,
         *,
         wait_s: int = 1,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.pool, self.sqs, self.queue_url = pool, sqs, queue_url
         self.consumer, self.metrics, self.redis = consumer, metrics, redis
         self.wait_s = wait_s
+        self.heartbeat = heartbeat or Heartbeat()
 
     def _receive(self) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -71,7 +74,8 @@ class Worker:
     def _release(self, message: dict[str, Any], delay_s: int) -> None:
         with contextlib.suppress(Exception):  # it becomes visible at its timeout anyway
             self.sqs.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                QueueUrl=self.queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
                 VisibilityTimeout=delay_s,
             )
 
@@ -88,8 +92,11 @@ class Worker:
     async def _apply(self, event: QueueEvent) -> str:
         async def apply(conn: asyncpg.Connection) -> str:
             return await apply_venue_event(
-                conn, event_id=event.event_id, order_id=event.order_id,
-                event_type=event.event_type, consumer=self.consumer,
+                conn,
+                event_id=event.event_id,
+                order_id=event.order_id,
+                event_type=event.event_type,
+                consumer=self.consumer,
             )
 
         return await with_retries(self.pool, apply, budget_s=5.0)
@@ -138,6 +145,7 @@ class Worker:
         log.info("worker_started", consumer=self.consumer)
         backoff = 0.0
         while not stop.is_set():
+            self.heartbeat.beat()
             try:
                 await self.run_once()
                 backoff = 0.0

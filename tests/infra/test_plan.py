@@ -450,3 +450,14 @@ def test_stack_outputs_satisfy_the_aws_drill() -> None:
     parsed = StackOutputs.from_mapping(outputs)
     assert parsed.standby_cluster_id == "orders-prod-standby"
     assert parsed.api_endpoint == "https://api.orders.example.com"
+
+
+def test_relay_and_worker_have_heartbeat_probes_and_are_scraped(plan: Plan) -> None:
+    for name in ("primary-workload-relay", "primary-workload-worker", "standby-workload-worker"):
+        template = plan.named(name)["inputs"]["spec"]["template"]
+        (container,) = template["spec"]["containers"]
+        assert container["command"][-4:] == ["--health-host", "0.0.0.0", "--health-port", "9100"]
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert container[probe]["httpGet"]["path"] == "/health/live"
+            assert container[probe]["httpGet"]["port"] == "health"
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == "9100"

@@ -164,3 +164,26 @@ async def test_spans_cover_requests_database_and_redis(client: AsyncTestClient[A
     server = next(s for s in exporter.get_finished_spans() if s.name == "POST /v1/orders")
     child = next(s for s in exporter.get_finished_spans() if s.name == "db.place")
     assert child.parent is not None and child.parent.span_id == server.context.span_id
+
+
+def test_background_health_endpoint_reports_a_stalled_loop() -> None:
+    from localenv.procs import free_port
+    from service.messaging.health import Heartbeat, serve_health
+    from service.observability import Metrics
+
+    heartbeat = Heartbeat()
+    metrics = Metrics()
+    metrics.outbox_published.inc(3)
+    port = free_port()
+    server = serve_health("127.0.0.1", port, metrics.registry, heartbeat, max_age_s=0.3)
+    try:
+        live = httpx.get(f"http://127.0.0.1:{port}/health/live")
+        assert live.status_code == 200 and live.json()["status"] == "live"
+        assert "outbox_published_total 3.0" in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        time.sleep(0.5)  # the loop did not turn
+        stalled = httpx.get(f"http://127.0.0.1:{port}/health/live")
+        assert stalled.status_code == 503 and stalled.json()["status"] == "stalled"
+        heartbeat.beat()
+        assert httpx.get(f"http://127.0.0.1:{port}/health/live").status_code == 200
+    finally:
+        server.shutdown()
