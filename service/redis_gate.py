@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 import msgspec
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from service.observability import Metrics, log, span
@@ -59,6 +61,12 @@ class CachedResponse(msgspec.Struct, frozen=True):
     body: bytes
 
 
+def no_retry() -> Retry:
+    """The breaker decides when to try again; redis-py's own retries (3 with backoff by
+    default in 8.x) would only stretch a failed call past the latency budget."""
+    return Retry(NoBackoff(), 0)
+
+
 def build_client(url: str, password: str | None, timeout_s: float) -> redis.Redis:
     parts = urlsplit(url)
     if parts.scheme == "redis+sentinel":
@@ -72,6 +80,7 @@ def build_client(url: str, password: str | None, timeout_s: float) -> redis.Redi
         sentinel = Sentinel(hosts, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         return sentinel.master_for(
             service_name,
+            retry=no_retry(),
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             password=password,
@@ -83,6 +92,7 @@ def build_client(url: str, password: str | None, timeout_s: float) -> redis.Redi
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
         health_check_interval=0,
+        retry=no_retry(),
     )
 
 
