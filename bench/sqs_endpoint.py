@@ -55,11 +55,14 @@ class BenchResult:
 
 
 def _client(endpoint_url: str) -> Any:
+    kwargs = SqsEndpoint.boto3_kwargs()
     return boto3.client(
         "sqs",
         endpoint_url=endpoint_url,
         config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=4),
-        **SqsEndpoint.boto3_kwargs(),
+        region_name=kwargs["region_name"],
+        aws_access_key_id=kwargs["aws_access_key_id"],
+        aws_secret_access_key=kwargs["aws_secret_access_key"],
     )
 
 
@@ -102,7 +105,7 @@ def run_bench(
         seq = 0
         count = min(per_producer, messages - index * per_producer)
         while seq < count and time.monotonic() < deadline:
-            entries = []
+            entries: list[dict[str, Any]] = []
             for _ in range(min(10, count - seq)):
                 group = f"g{(index * per_producer + seq) % groups}"
                 entries.append(
