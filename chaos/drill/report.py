@@ -61,6 +61,12 @@ DEFINITIONS: dict[str, str] = {
         "last probe_window_s of the observation window"
     ),
     "slo_met": "both steady-state probes (before and after) held",
+    "outbox_backlog": (
+        "the run's outbox events not yet applied by the worker (no processed_events row), "
+        "sampled once a second from the database; baseline = the largest sample of the "
+        "warm-up; backlog_recovered_at = the first sample at or after fault_ended_at (and "
+        "after the peak) back at or below the baseline"
+    ),
     "acknowledged": "distinct idempotency keys the service acknowledged with an order id",
     "lost / duplicated / orphaned / undelivered / double_processed": (
         "see chaos/drill/checker.py; each counts orders (undelivered: outbox events)"
@@ -105,6 +111,8 @@ class RunTimeline:
     aborted: str | None = None  # why the experiment was aborted
     drain: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # (t, unpublished, unprocessed) of the run's outbox rows, sampled once a second.
+    backlog: list[tuple[float, int | None, int | None]] = field(default_factory=list)
 
     def journal(self, t: float, action: str, **details: Any) -> None:
         self.actions.append({"t": to_iso(t), "action": action, **details})
@@ -169,6 +177,7 @@ def build_report(
     after = probe(history, after_start, observed, slo) if fault_at is not None else None
     slo_met = before["ok"] and (after is None or after["ok"])
 
+    backlog = backlog_figures(timeline)
     gave_up = sum(1 for o in history.outcomes if o.kind == "gave_up")
     rejected = sum(1 for o in history.outcomes if o.kind == "rejected")
     started_orders = len(history.orders)
@@ -226,6 +235,9 @@ def build_report(
         "availability_during_fault": (
             round(during.availability, 5) if during and during.availability is not None else None
         ),
+        "outbox_backlog_baseline": backlog["baseline"],
+        "outbox_backlog_max": backlog["max"],
+        "backlog_recovered_at": _iso(backlog["recovered_at"]),
         "steady_state": {"before": before, "after": after},
         "slo": {
             "availability": slo.availability, "p99_ms": slo.p99_ms,
@@ -248,11 +260,33 @@ def build_report(
     return report
 
 
+def backlog_figures(timeline: RunTimeline) -> dict[str, Any]:
+    samples = [(t, n) for t, _, n in timeline.backlog if n is not None]
+    if not samples:
+        return {"baseline": None, "max": None, "recovered_at": None}
+    fault_at = timeline.fault_at
+    warm = [n for t, n in samples if fault_at is None or t < fault_at]
+    baseline = max(warm) if warm else 0
+    peak = max(n for _, n in samples)
+    recovered: float | None = None
+    if fault_at is not None:
+        after = [(t, n) for t, n in samples if t >= (timeline.fault_ended_at or fault_at)]
+        if after:
+            peak_t = max(after, key=lambda s: s[1])[0]
+            recovered = next((t for t, n in after if t >= peak_t and n <= baseline), None)
+    return {"baseline": baseline, "max": peak, "recovered_at": recovered}
+
+
 def series_json(history: History, timeline: RunTimeline) -> list[dict[str, Any]]:
-    end = max(timeline.ended_at, timeline.started_at) + 1.0
+    last = max([timeline.ended_at, timeline.started_at, *(t for t, _, _ in timeline.backlog)])
+    end = last + 1.0
+    backlog: dict[int, int | None] = {}
+    for t, _, unprocessed in timeline.backlog:
+        backlog[math.floor(t - timeline.started_at)] = unprocessed
     return [
         {"second": b.second, "requests": b.requests, "failed": b.failed, "acks": b.acks,
-         "p50_ms": _round(b.p50_ms), "p99_ms": _round(b.p99_ms)}
+         "p50_ms": _round(b.p50_ms), "p99_ms": _round(b.p99_ms),
+         "outbox_backlog": backlog.get(b.second)}
         for b in stats.per_second(history.attempts, history.acks, timeline.started_at, end)
     ]
 
@@ -267,7 +301,10 @@ def plot_timeline(
 
     t0 = timeline.started_at
     xs = [s["second"] + 0.5 for s in series]
-    fig, (ax_tp, ax_err, ax_lat) = plt.subplots(3, 1, figsize=(11, 7.5), sharex=True)
+    has_backlog = any(s.get("outbox_backlog") is not None for s in series)
+    rows = 4 if has_backlog else 3
+    fig, axes = plt.subplots(rows, 1, figsize=(11, 2.5 * rows), sharex=True)
+    ax_tp, ax_err, ax_lat = axes[0], axes[1], axes[2]
     ax_tp.plot(xs, [s["acks"] for s in series], color="tab:blue", label="orders acknowledged/s")
     ax_tp.plot(xs, [s["requests"] for s in series], color="tab:gray", linewidth=0.8,
                label="requests/s (incl. retries)")
@@ -286,8 +323,15 @@ def plot_timeline(
     ax_lat.set_ylabel("ms")
     if any(not math.isnan(v) and v > 0 for v in p99):
         ax_lat.set_yscale("log")
-    ax_lat.set_xlabel("seconds since load start")
     ax_lat.legend(loc="upper right", fontsize=8)
+    if has_backlog:
+        ax_bl = axes[3]
+        ax_bl.plot(xs, [math.nan if s.get("outbox_backlog") is None else s["outbox_backlog"]
+                        for s in series],
+                   color="tab:brown", label="outbox events not yet processed (run's)")
+        ax_bl.set_ylabel("backlog")
+        ax_bl.legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("seconds since load start")
 
     marks = [
         (timeline.fault_at, "tab:red", "-", "fault"),
@@ -296,7 +340,7 @@ def plot_timeline(
         (_epoch(report.get("recovered_at")), "tab:green", "-", "recovered"),
         (timeline.observed_until, "tab:gray", ":", "rollback"),
     ]
-    for ax in (ax_tp, ax_err, ax_lat):
+    for ax in axes:
         for ts, color, style, label in marks:
             if ts is not None:
                 ax.axvline(ts - t0, color=color, linestyle=style, linewidth=1.2,
@@ -367,6 +411,9 @@ def markdown(report: dict[str, Any], png_name: str | None = None) -> str:
         ("P99 ms during fault", r["p99_ms_during_fault"]),
         ("availability during fault", r["availability_during_fault"]),
         ("SLO met (steady state before and after)", r["slo_met"]),
+        ("outbox backlog: warm-up baseline / peak",
+         f"{_fmt(r['outbox_backlog_baseline'])} / {_fmt(r['outbox_backlog_max'])}"),
+        ("backlog back to baseline at", r["backlog_recovered_at"]),
     ]
     lines += [f"| {name} | {_fmt(value)} |" for name, value in rows]
     lines += ["", "## Steady-state hypothesis", ""]

@@ -69,6 +69,7 @@ class DrillEnv:
     heal: Callable[[float], object] | None = None  # last resort after a failed rollback
     checker: Callable[[History, list[str]], Awaitable[CheckResult]] | None = None
     drainer: Callable[[list[str], float], Awaitable[dict[str, Any]]] | None = None
+    sample_backlog: bool = True  # sample the run's outbox backlog once a second
     say: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
 
 
@@ -135,6 +136,45 @@ async def drain_outbox(database_url: str, accounts: list[str], within_s: float) 
                 await conn.close()
 
 
+BACKLOG_SQL = """
+    SELECT count(*) FILTER (WHERE x.published_at IS NULL) AS unpublished,
+           count(*) FILTER (WHERE p.event_id IS NULL) AS unprocessed
+    FROM outbox x LEFT JOIN processed_events p ON p.event_id = x.event_id
+    WHERE x.account_id = ANY($1::text[])
+"""
+
+
+async def sample_backlog(
+    database_url: str, accounts: list[str], out: list[tuple[float, int | None, int | None]],
+    stop: asyncio.Event, every_s: float = 1.0,
+) -> None:
+    """Once a second: the run's outbox rows not yet published / not yet processed by the
+    worker ((t, None, None) while the database cannot be read, e.g. during a failover)."""
+    conn: asyncpg.Connection | None = None
+    try:
+        while not stop.is_set():
+            t = time.time()
+            try:
+                if conn is None or conn.is_closed():
+                    conn = await asyncio.wait_for(connect_read_only(database_url), every_s)
+                live: asyncpg.Connection = conn
+                row = await asyncio.wait_for(live.fetchrow(BACKLOG_SQL, accounts), every_s)
+                assert row is not None
+                out.append((t, int(row["unpublished"]), int(row["unprocessed"])))
+            except Exception:
+                out.append((t, None, None))
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.terminate()
+                conn = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, t + every_s - time.time()))
+    finally:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
 async def _wait_healthy(env: DrillEnv, within_s: float) -> None:
     try:
         await asyncio.to_thread(env.wait_healthy, within_s)
@@ -167,6 +207,8 @@ async def run_scenario(
                         transport=env.transport)
     state = FaultState()
     load_task: asyncio.Task[History] | None = None
+    sampler: asyncio.Task[None] | None = None
+    stop_sampler = asyncio.Event()
     hold = scenario.hold_s if settings.hold_s is None else settings.hold_s
 
     def elapsed() -> str:
@@ -177,6 +219,10 @@ async def run_scenario(
         await _wait_healthy(env, settings.healthy_timeout_s)
         timeline.started_at = time.time()
         load_task = asyncio.create_task(gen.run())
+        if env.sample_backlog:
+            sampler = asyncio.create_task(
+                sample_backlog(env.database_url, gen.accounts, timeline.backlog, stop_sampler)
+            )
         say(f"[{scenario.name}] warm-up {settings.warmup_s:g}s at {load_cfg.rate:g} orders/s "
             f"({load_cfg.clients} clients)")
         await asyncio.sleep(settings.warmup_s)
@@ -247,28 +293,19 @@ async def run_scenario(
 
     # Orders only exist when load ran; otherwise there is nothing to drain or check.
     check_result: CheckResult | None = None
+    try:
+        if load_task is not None:
+            await _after_rollback(env, settings, timeline, scenario.name)
+            timeline.drain = await _drain(env, gen.accounts, settings, scenario.name)
+    finally:
+        stop_sampler.set()
+        if sampler is not None:
+            try:
+                await asyncio.wait_for(sampler, 5.0)
+            except (TimeoutError, asyncio.CancelledError):
+                sampler.cancel()
     if load_task is not None:
-        try:
-            await _wait_healthy(env, settings.healthy_timeout_s)
-        except _Abort as exc:
-            timeline.notes.append(f"after rollback: {exc}")
-            say(f"[{scenario.name}] after rollback: {exc}")
-            if env.heal is not None:
-                timeline.journal(time.time(), "heal")
-                say(f"[{scenario.name}] healing the stack (start whatever is down)")
-                try:
-                    await asyncio.to_thread(env.heal, settings.healthy_timeout_s)
-                except Exception as heal_exc:
-                    timeline.notes.append(f"heal failed: {heal_exc}")
-        accounts = gen.accounts
-        say(f"[{scenario.name}] drain: outbox published and processed (<= "
-            f"{settings.drain_timeout_s:g}s)")
-        drainer = env.drainer or (
-            lambda accts, within_s: drain_outbox(env.database_url, accts, within_s)
-        )
-        timeline.drain = await drainer(accounts, settings.drain_timeout_s)
-        say(f"[{scenario.name}] drain: {timeline.drain}")
-        check_result = await _run_checker(env, gen.history, accounts, timeline)
+        check_result = await _run_checker(env, gen.history, gen.accounts, timeline)
 
     report = reports.build_report(timeline, gen.history, check_result, slo)
     files = reports.write_run(out_dir, report, gen.history, timeline)
@@ -278,6 +315,37 @@ async def run_scenario(
         f"(acked {report['acknowledged']}, lost {report['lost']}, duplicated "
         f"{report['duplicated']}, error window {report['error_window_s']}s) -> {files.markdown}")
     return report
+
+
+async def _after_rollback(
+    env: DrillEnv, settings: DrillSettings, timeline: reports.RunTimeline, name: str
+) -> None:
+    """Wait until the stack is steady again; heal it as a last resort."""
+    try:
+        await _wait_healthy(env, settings.healthy_timeout_s)
+    except _Abort as exc:
+        timeline.notes.append(f"after rollback: {exc}")
+        env.say(f"[{name}] after rollback: {exc}")
+        if env.heal is not None:
+            timeline.journal(time.time(), "heal")
+            env.say(f"[{name}] healing the stack (start whatever is down)")
+            try:
+                await asyncio.to_thread(env.heal, settings.healthy_timeout_s)
+            except Exception as heal_exc:
+                timeline.notes.append(f"heal failed: {heal_exc}")
+
+
+async def _drain(
+    env: DrillEnv, accounts: list[str], settings: DrillSettings, name: str
+) -> dict[str, Any]:
+    env.say(f"[{name}] drain: outbox published and processed (<= "
+            f"{settings.drain_timeout_s:g}s)")
+    if env.drainer is not None:
+        result = await env.drainer(accounts, settings.drain_timeout_s)
+    else:
+        result = await drain_outbox(env.database_url, accounts, settings.drain_timeout_s)
+    env.say(f"[{name}] drain: {result}")
+    return result
 
 
 async def _run_checker(

@@ -145,9 +145,28 @@ def test_gave_up_and_rejected_are_counted() -> None:
     assert (report["gave_up"], report["rejected"]) == (1, 1)
 
 
+def test_outbox_backlog_figures() -> None:
+    history = synthetic(outage=(0, 0))
+    tl = timeline(fault_ended_at=T0 + 30.0)
+    # Warm-up hovers at 3-5 unprocessed; the outage piles up to 120; back to 4 at t=41.
+    tl.backlog = [(T0 + s, 0, 3 + s % 3) for s in range(25)]
+    tl.backlog += [(T0 + 25 + s, 20 * s, 20 * s) for s in range(7)]  # peak 120 at t=31
+    tl.backlog += [(T0 + 32, None, None)]  # the database unreadable for a moment
+    tl.backlog += [(T0 + 33 + s, 0, max(4, 100 - 12 * s)) for s in range(20)]
+    report = build_report(tl, history, clean_check(history))
+    assert report["outbox_backlog_baseline"] == 5
+    assert report["outbox_backlog_max"] == 120
+    assert from_iso(report["backlog_recovered_at"]) == pytest.approx(T0 + 41.0)
+    from chaos.drill.report import series_json
+
+    series = series_json(history, tl)
+    assert series[31]["outbox_backlog"] == 120 and series[32]["outbox_backlog"] is None
+
+
 def test_files_written_and_summary(tmp_path: Path) -> None:
     history = synthetic()
     tl = timeline()
+    tl.backlog = [(T0 + s + 0.5, 0, 5 if not 25 <= s < 29 else 40) for s in range(60)]
     tl.journal(T0 + 25.0, "kill", component="pg-a", signal="SIGKILL")
     report = build_report(tl, history, clean_check(history))
     files = write_run(tmp_path / "db-primary-kill", report, history, tl)

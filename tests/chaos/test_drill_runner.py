@@ -109,7 +109,7 @@ def make_env(stack: FakeStack, **kwargs: Any) -> tuple[DrillEnv, list[Any]]:
     env = DrillEnv(
         target=stack, api_url="http://api.test", jwt_secret=SECRET, database_url="unused",
         wait_healthy=stack.wait_healthy, transport=fake_api(stack, **kwargs),
-        checker=checker, drainer=drainer, say=lambda line: None,
+        checker=checker, drainer=drainer, say=lambda line: None, sample_backlog=False,
     )
     return env, seen
 
