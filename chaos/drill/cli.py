@@ -61,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-stack", action="store_true",
                         help="leave a stack this drill started running afterwards")
     parser.add_argument("--zone", default=None, metavar="ZONE",
-                        help="zone-loss: the zone to lose (default: the PostgreSQL leader's)")
+                        help="zone-loss: the zone to lose (local default: the PostgreSQL "
+                        "leader's; --target aws: also api-replica-kill, see chaos/aws)")
     timing = parser.add_argument_group("durations (seconds)")
     timing.add_argument("--warmup", type=float, default=20.0,
                         help="steady load before the fault (default 20)")
