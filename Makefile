@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 SCENARIO ?=
 
-.PHONY: venv sysdeps sqs-endpoint lint test test-fast run token plan policy-report drill stack-up stack-down stack-status bench clean
+.PHONY: venv sysdeps sqs-endpoint lint test test-fast run token runbook-timings plan policy-report drill stack-up stack-down stack-status bench clean
 
 venv: $(STAMP)
 
@@ -61,6 +61,10 @@ stack-down: venv
 
 stack-status: venv
 	$(PY) -m chaos stack status
+
+# Copy the latest passing drill figures into the runbooks' "Expected timings" tables.
+runbook-timings: venv
+	$(PY) -m chaos.drill.runbook_timings
 
 bench: sysdeps sqs-endpoint
 	$(PY) -m bench
