@@ -320,10 +320,14 @@ class Stack:
         return env
 
     # ---------------------------------------------------------------- faults
-    def kill(self, name: str, sig: int = signal.SIGKILL, *, part: str = "all") -> list[int]:
-        """Signal a component's process group (no waiting). For a Patroni node `part`
-        chooses: "process" (Patroni only), "postmaster" (PostgreSQL only: db-primary-kill)
-        or "all" (both: node loss). Returns the PIDs signalled."""
+    def kill(
+        self, name: str, sig: int = signal.SIGKILL, *, part: str = "all", wait: bool = True
+    ) -> list[int]:
+        """Signal a component's process group. For a Patroni node `part` chooses: "process"
+        (Patroni only), "postmaster" (PostgreSQL only: db-primary-kill) or "all" (both: node
+        loss). After SIGKILL it waits (bounded) until the processes are gone, so a restart
+        issued right after never mistakes a dying process for a running one. Returns the
+        PIDs signalled."""
         comp = self.component(name)
         if part not in ("all", "process", "postmaster"):
             raise ValueError(f"part must be all, process or postmaster, not {part!r}")
@@ -340,15 +344,27 @@ class Stack:
             signalled.append(postmaster)
         if not signalled:
             raise StackError(f"{name} is not running, nothing to signal")
+        if wait and sig == signal.SIGKILL:
+            self._await_exit(signalled)
         return signalled
+
+    def _await_exit(self, pids: list[int], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._reap()
+            if not any(pid_alive(pid) for pid in pids):
+                return
+            time.sleep(0.01)
 
     def kill_zone(self, zone: str, sig: int = signal.SIGKILL) -> list[str]:
         """Every component labelled `zone`, signalled together (zone loss)."""
-        hit = []
+        hit, pids = [], []
         for comp in self.components(zone=zone):
             with contextlib.suppress(StackError):
-                self.kill(comp.name, sig)
+                pids += self.kill(comp.name, sig, wait=False)
                 hit.append(comp.name)
+        if sig == signal.SIGKILL:
+            self._await_exit(pids)
         return hit
 
     def freeze(self, name: str) -> list[int]:

@@ -222,7 +222,8 @@ async def test_postmaster_kill_fails_over_and_keeps_every_acked_write(data_stack
                     conn = await asyncpg.connect(url, timeout=1)
                 await conn.execute("INSERT INTO probe (id) VALUES ($1)", next_id, timeout=2)
                 acked.append((time.monotonic(), next_id))
-            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                    asyncpg.InternalClientError) as exc:  # recipes trap 4: discard the connection
                 # In doubt: the row may exist; it is simply not counted as acknowledged.
                 errors.append((time.monotonic(), type(exc).__name__))
                 if conn is not None:
