@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -66,10 +67,16 @@ def _start_health_server(args: argparse.Namespace, metrics: Any) -> Any:
     return heartbeat
 
 
-def cmd_relay(args: argparse.Namespace) -> int:
+def _run_queue_process(
+    args: argparse.Namespace,
+    build: Callable[..., Any],
+) -> int:
+    """Shared life cycle of the relay and the worker: settings, logs, health server, the
+    queue and pool, then one iteration (--once) or the loop until SIGTERM/SIGINT.
+    `build(settings, pool, sqs, queue_url, metrics, heartbeat, stack)` returns the loop
+    object; `stack` is an AsyncExitStack for anything else it opens."""
     from service.db import create_pool
     from service.messaging.queue import ensure_queues, sqs_client
-    from service.messaging.relay import Relay
     from service.observability import Metrics, configure_logging
 
     settings = _settings()
@@ -80,65 +87,45 @@ def cmd_relay(args: argparse.Namespace) -> int:
     async def main(stop: asyncio.Event) -> None:
         sqs = sqs_client(settings)
         queue_url = await asyncio.to_thread(ensure_queues, sqs, settings)
-        pool = await create_pool(settings)
-        relay = Relay(
-            pool,
-            sqs,
-            queue_url,
-            _worker_identity("relay"),
-            metrics,
-            batch_size=args.batch_size,
-            lease_s=args.lease_seconds,
-            heartbeat=heartbeat,
-        )
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await create_pool(settings)
+            stack.push_async_callback(pool.close)
+            loop = await build(settings, pool, sqs, queue_url, metrics, heartbeat, stack)
             if args.once:
-                await relay.run_once()
+                await loop.run_once()
             else:
-                await relay.run(stop)
-        finally:
-            await pool.close()
+                await loop.run(stop)
 
     _run_until_signal(main)
     return 0
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    from service.messaging.relay import Relay
+
+    async def build(settings: Settings, pool: Any, sqs: Any, queue_url: str, metrics: Any,
+                    heartbeat: Any, stack: contextlib.AsyncExitStack) -> Relay:
+        return Relay(
+            pool, sqs, queue_url, _worker_identity("relay"), metrics,
+            batch_size=args.batch_size, lease_s=args.lease_seconds, heartbeat=heartbeat,
+        )
+
+    return _run_queue_process(args, build)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from service.db import create_pool
-    from service.messaging.queue import ensure_queues, sqs_client
     from service.messaging.worker import Worker
-    from service.observability import Metrics, configure_logging
-    from service.redis_gate import RedisGate, build_client
+    from service.redis_gate import RedisGate
 
-    settings = _settings()
-    configure_logging()
-    metrics = Metrics()
-    heartbeat = _start_health_server(args, metrics)
-
-    async def main(stop: asyncio.Event) -> None:
-        sqs = sqs_client(settings)
-        queue_url = await asyncio.to_thread(ensure_queues, sqs, settings)
-        pool = await create_pool(settings)
-        client = (
-            build_client(settings.redis_url, settings.redis_password, settings.redis_timeout_s)
-            if settings.redis_url
-            else None
-        )
-        redis = RedisGate(client, metrics, settings.redis_timeout_s)
-        worker = Worker(
+    async def build(settings: Settings, pool: Any, sqs: Any, queue_url: str, metrics: Any,
+                    heartbeat: Any, stack: contextlib.AsyncExitStack) -> Worker:
+        redis = RedisGate.from_settings(settings, metrics)
+        stack.push_async_callback(redis.close)
+        return Worker(
             pool, sqs, queue_url, _worker_identity("venue"), metrics, redis, heartbeat=heartbeat
         )
-        try:
-            if args.once:
-                await worker.run_once()
-            else:
-                await worker.run(stop)
-        finally:
-            await redis.close()
-            await pool.close()
 
-    _run_until_signal(main)
-    return 0
+    return _run_queue_process(args, build)
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:

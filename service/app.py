@@ -26,7 +26,7 @@ from service.api.state import AppState
 from service.config import Settings
 from service.db import DatabaseUnavailable, create_pool
 from service.observability import Metrics, configure_tracing, log
-from service.redis_gate import RedisGate, build_client
+from service.redis_gate import RedisGate
 
 
 async def sample_backlog_gauges(state: AppState) -> None:
@@ -61,17 +61,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(settings)
-        client = (
-            build_client(settings.redis_url, settings.redis_password, settings.redis_timeout_s)
-            if settings.redis_url else None
-        )
         state = AppState(
             settings=settings, metrics=metrics, pool=pool,
-            redis=RedisGate(client, metrics, settings.redis_timeout_s),
+            redis=RedisGate.from_settings(settings, metrics),
         )
         app.state.orders = state
         sampler = asyncio.create_task(sample_backlog_gauges(state))
-        log.info("api_started", redis=bool(client))
+        log.info("api_started", redis=state.redis.configured)
         try:
             yield
         finally:

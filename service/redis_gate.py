@@ -21,6 +21,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from service.config import Settings
 from service.observability import Metrics, log, span
 
 T = TypeVar("T")
@@ -105,6 +106,16 @@ class RedisGate:
         self._degraded = False
         self._token_bucket = client.register_script(RATE_LIMIT_SCRIPT) if client else None
         self._release = client.register_script(RELEASE_LOCK) if client else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, metrics: Metrics) -> RedisGate:
+        """A gate over the configured Redis, or an always-bypassed one when there is none."""
+        client = (
+            build_client(settings.redis_url, settings.redis_password, settings.redis_timeout_s)
+            if settings.redis_url
+            else None
+        )
+        return cls(client, metrics, settings.redis_timeout_s)
 
     @property
     def configured(self) -> bool:
