@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 SCENARIO ?=
+REPORTS_DIR ?= reports
 
 .PHONY: venv sysdeps sqs-endpoint lint test test-fast run token runbook-timings plan policy-report drill stack-up stack-down stack-status bench clean
 
@@ -51,7 +52,7 @@ policy-report: venv
 	  rc=$$?; echo "report written to reports/policy-report.md"; exit $$rc
 
 drill: sysdeps sqs-endpoint
-	$(PY) -m chaos drill $(if $(SCENARIO),--scenario $(SCENARIO),)
+	$(PY) -m chaos drill --reports-dir $(REPORTS_DIR) $(if $(SCENARIO),--scenario $(SCENARIO),)
 
 stack-up: sysdeps sqs-endpoint
 	$(PY) -m chaos stack up

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env(args: argparse.Namespace) -> int:
+    """Shell exports of the service's ORDERS_* configuration for this stack, for
+    `eval "$(python -m chaos stack env)"`. The JWT secret is read from its file by the
+    shell, so it is never printed."""
+    try:
+        stack = Stack.load(_state_dir(args))
+    except StackError as error:
+        print(f"no stack: {error}", file=sys.stderr)
+        return 1
+    env = stack.app_env()
+    env.pop("ORDERS_JWT_SECRET", None)
+    for key, value in sorted(env.items()):
+        print(f"export {key}={shlex.quote(value)}")
+    secret_path = shlex.quote(str(stack.endpoints["jwt_secret_path"]))
+    print(f'export ORDERS_JWT_SECRET="$(cat {secret_path})"')
+    return 0
+
+
 def _print_endpoints(stack: Stack) -> None:
     ep = stack.endpoints
     for key in ("api_url", "database_url_app", "database_url_owner", "redis_url",
@@ -135,6 +154,9 @@ def register(subparsers: Any) -> None:
                             help="health of each component, PG leader, Redis primary")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
+    env = sub.add_parser("env", parents=[common],
+                         help='shell exports for service commands: eval "$(... stack env)"')
+    env.set_defaults(func=cmd_env)
 
 
 def main(argv: list[str] | None = None) -> int:
