@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.common import COMPONENT_PREFIX, child, name_tag
+from infra.common import COMPONENT_PREFIX, child, client_only_security_group, name_tag
 from infra.config import CacheConfig, RegionConfig
 from infra.fis import AZ_IMPAIRMENT_TAG
 
@@ -54,20 +54,14 @@ class Cache(pulumi.ComponentResource):
             description=f"{self.replication_group_id}: isolated data subnets",
             opts=child(self),
         )
-        security_group = aws.ec2.SecurityGroup(
+        security_group = client_only_security_group(
             f"{name}-sg",
+            parent=self,
             vpc_id=args.vpc_id,
+            port=PORT,
+            client_cidrs=args.client_cidrs,
             description="Redis from the private (pod) subnets only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp",
-                    from_port=PORT,
-                    to_port=PORT,
-                    cidr_blocks=list(args.client_cidrs),
-                )
-            ],
-            tags=name_tag(f"{self.replication_group_id}-redis"),
-            opts=child(self),
+            tag=f"{self.replication_group_id}-redis",
         )
         slow_log = aws.cloudwatch.LogGroup(
             f"{name}-slow-log",

@@ -112,3 +112,28 @@ def service_role(
 
 def name_tag(name: str) -> dict[str, str]:
     return {"Name": name}
+
+
+def client_only_security_group(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    client_cidrs: Sequence[pulumi.Input[str]],
+    description: str,
+    tag: str,
+) -> aws.ec2.SecurityGroup:
+    """A data store's security group: its one port, from the pod subnets only."""
+    return aws.ec2.SecurityGroup(
+        name,
+        vpc_id=vpc_id,
+        description=description,
+        ingress=[
+            aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp", from_port=port, to_port=port, cidr_blocks=list(client_cidrs)
+            )
+        ],
+        tags=name_tag(tag),
+        opts=child(parent),
+    )

@@ -16,7 +16,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.common import COMPONENT_PREFIX, child, name_tag, service_role
+from infra.common import (
+    COMPONENT_PREFIX,
+    child,
+    client_only_security_group,
+    name_tag,
+    service_role,
+)
 from infra.config import DatabaseConfig, RegionConfig
 
 ENGINE = aws.rds.EngineType.AURORA_POSTGRESQL
@@ -70,20 +76,14 @@ class Database(pulumi.ComponentResource):
             tags=name_tag(self.cluster_identifier),
             opts=child(self),
         )
-        self.security_group = aws.ec2.SecurityGroup(
+        self.security_group = client_only_security_group(
             f"{name}-sg",
+            parent=self,
             vpc_id=args.vpc_id,
+            port=PORT,
+            client_cidrs=args.client_cidrs,
             description="PostgreSQL from the private (pod) subnets only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp",
-                    from_port=PORT,
-                    to_port=PORT,
-                    cidr_blocks=list(args.client_cidrs),
-                )
-            ],
-            tags=name_tag(f"{self.cluster_identifier}-db"),
-            opts=child(self),
+            tag=f"{self.cluster_identifier}-db",
         )
         parameter_group = aws.rds.ClusterParameterGroup(
             f"{name}-params",

@@ -276,6 +276,18 @@ ResourceCheck = Callable[[Resource, Reporter, Mapping[str, Any]], None]
 StackCheck = Callable[["Stack", Reporter, Mapping[str, Any]], None]
 
 
+def _policy_fields(meta: ControlMeta) -> dict[str, Any]:
+    """What the engine shows for a control, the same for resource and stack policies."""
+    return {
+        "enforcement_level": meta.enforcement,
+        "config_schema": meta.config_schema(),
+        "severity": meta.severity,
+        "framework": _framework_field(meta.frameworks),
+        "tags": [meta.category, *(ref.tag for ref in meta.frameworks)],
+        "remediation_steps": meta.remediation,
+    }
+
+
 class ControlResourcePolicy(ResourceValidationPolicy):
     meta: ControlMeta
 
@@ -283,15 +295,7 @@ class ControlResourcePolicy(ResourceValidationPolicy):
         self.meta = meta
         self.check = check
         super().__init__(
-            name=name,
-            description=description,
-            validate=self._validate,
-            enforcement_level=meta.enforcement,
-            config_schema=meta.config_schema(),
-            severity=meta.severity,
-            framework=_framework_field(meta.frameworks),
-            tags=[meta.category, *(ref.tag for ref in meta.frameworks)],
-            remediation_steps=meta.remediation,
+            name=name, description=description, validate=self._validate, **_policy_fields(meta)
         )
 
     def applies_to(self, resource_type: str) -> bool:
@@ -328,15 +332,7 @@ class ControlStackPolicy(StackValidationPolicy):
         self.meta = meta
         self.check = check
         super().__init__(
-            name=name,
-            description=description,
-            validate=self._validate,
-            enforcement_level=meta.enforcement,
-            config_schema=meta.config_schema(),
-            severity=meta.severity,
-            framework=_framework_field(meta.frameworks),
-            tags=[meta.category, *(ref.tag for ref in meta.frameworks)],
-            remediation_steps=meta.remediation,
+            name=name, description=description, validate=self._validate, **_policy_fields(meta)
         )
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
