@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 
 from chaos.drill.records import (
     Ack,
@@ -39,6 +38,7 @@ from chaos.drill.records import (
     OrderIntent,
     Outcome,
 )
+from service.auth import issue_token
 
 ISSUER = "orders-local"
 AUDIENCE = "orders-api"
@@ -56,17 +56,15 @@ def mint_token(
     issuer: str = ISSUER,
     audience: str = AUDIENCE,
 ) -> str:
-    """An HS256 bearer token as the service expects it (sub, accounts, iss, aud, iat, exp)."""
-    now = int(time.time())
-    claims = {
-        "sub": subject,
-        "accounts": list(accounts),
-        "iss": issuer,
-        "aud": audience,
-        "iat": now,
-        "exp": now + int(ttl_s),
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    """An HS256 bearer token as the service expects it: minted by the service's own issuer."""
+    return issue_token(
+        secret=secret,
+        issuer=issuer,
+        audience=audience,
+        subject=subject,
+        accounts=list(accounts),
+        ttl_seconds=int(ttl_s),
+    )
 
 
 def read_secret(path: Path) -> str:
@@ -291,8 +289,12 @@ class LoadGenerator:
                         return
                     self._record(
                         Ack(
-                            key=key, order_id=order_id, client_order_id=client_order_id,
-                            account=account, principal=principal.subject, t=time.time(),
+                            key=key,
+                            order_id=order_id,
+                            client_order_id=client_order_id,
+                            account=account,
+                            principal=principal.subject,
+                            t=time.time(),
                             status=status,
                             replayed=response.headers.get("Idempotent-Replayed", "").lower()
                             == "true",
