@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from localenv.postgres import PostgresServer
-from localenv.procs import ManagedProcess, free_port
+from localenv.procs import ManagedProcess, free_port, http_ok
 from localenv.redis import RedisServer
 from service.auth import issue_token
 
@@ -132,13 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started.append(api)
         url = f"http://127.0.0.1:{port}"
 
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{url}/health/ready", timeout=0.5).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        api.wait_healthy(ready, 30)
+        api.wait_healthy(lambda: http_ok(f"{url}/health/ready"), 30)
         token = issue_token(
             secret=secret,
             issuer="orders-local",

@@ -12,10 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from localenv.postgres import PostgresServer
-from localenv.procs import ManagedProcess, free_port
+from localenv.procs import ManagedProcess, free_port, http_ok
 from localenv.redis import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,14 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             process.start()
             started.append(process)
         api_url = f"http://127.0.0.1:{args.port}"
-
-        def api_ready() -> bool:
-            try:
-                return httpx.get(f"{api_url}/health/ready", timeout=0.5).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        processes[0].wait_healthy(api_ready, timeout=30)
+        processes[0].wait_healthy(lambda: http_ok(f"{api_url}/health/ready"), timeout=30)
         step(f"API ready on {api_url} (OpenAPI at {api_url}/schema); logs in {logs}")
         step(f"environment for CLI commands: set -a; . {base / 'env'}; set +a")
         step("a dev token: make token ACCOUNT=ACC-1    — Ctrl-C stops everything")

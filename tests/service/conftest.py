@@ -225,16 +225,10 @@ class LiveServer:
         )
 
     def start(self) -> LiveServer:
-        import httpx
-
-        def live() -> bool:
-            try:
-                return httpx.get(f"{self.url}/health/ready", timeout=0.5).status_code == 200
-            except httpx.HTTPError:
-                return False
+        from localenv.procs import http_ok
 
         self.process.start()
-        self.process.wait_healthy(live, timeout=30)
+        self.process.wait_healthy(lambda: http_ok(f"{self.url}/health/ready"), timeout=30)
         return self
 
 
