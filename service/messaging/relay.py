@@ -167,7 +167,8 @@ class Relay:
             # neither waits for the lease to expire.
             async with self.pool.acquire() as conn:
                 await mark_published(conn, published)
-                unsent = [row.id for row in rows if row.id not in set(published)]
+                reached = set(published)
+                unsent = [row.id for row in rows if row.id not in reached]
                 await release_claims(conn, self.relay_id, unsent)
         self.metrics.outbox_published.inc(len(published))
         return len(published)
