@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import socket
 import tempfile
 import threading
 import time
@@ -26,6 +25,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from localenv.procs import free_port
 from localenv.sqs import SqsEndpoint
 
 MIN_E2E_MSG_PER_S = 200  # what the drills need (see README)
@@ -211,12 +211,6 @@ def run_bench(
     return result
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _endpoint(endpoint_url: str | None) -> Iterator[str]:
     if endpoint_url:
@@ -224,7 +218,7 @@ def _endpoint(endpoint_url: str | None) -> Iterator[str]:
         return
     with tempfile.TemporaryDirectory(prefix="sqs-bench-") as tmp:
         started = time.monotonic()
-        with SqsEndpoint(_free_port(), Path(tmp)) as endpoint:
+        with SqsEndpoint(free_port(), Path(tmp)) as endpoint:
             took = time.monotonic() - started
             print(f"started SQS endpoint {endpoint.endpoint_url} in {took:.1f}s")
             yield endpoint.endpoint_url

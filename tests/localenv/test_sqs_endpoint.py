@@ -19,15 +19,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localenv.procs import free_port
 from localenv.sqs import SqsEndpoint, SqsEndpointError
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
