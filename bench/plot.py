@@ -36,7 +36,8 @@ def render(report: dict[str, Any], path: Path) -> Path:
           [sat["lag_ms"]["p50"], sat["lag_ms"]["p99"],
            paced["lag_ms"]["p50"], paced["lag_ms"]["p99"]],
           "Placement -> FILLED lag (ms)")
-    cpu = sat["cpu_ms_per_placement"]
+    cpu = {**sat["cpu_ms_per_placement"],
+           "pg per ceiling txn": report.get("ceiling_postgresql_cpu_ms_per_transaction")}
     _bars(axes[1][1], list(cpu), list(cpu.values()), "CPU ms per placement (saturation)")
     figure.suptitle(
         f"make bench {report['started_at'][:19]}Z - {report['machine']['cpus']} CPUs, shared",

@@ -33,6 +33,12 @@ def ratio(placements_per_s: float, ceiling: float) -> float | None:
     return round(placements_per_s / ceiling, 4) if ceiling > 0 else None
 
 
+def _mean_cpu(runs: list[dict[str, Any]]) -> float | None:
+    values = [run["cpu_ms_per_transaction"].get("postgresql") for run in runs]
+    known = [float(v) for v in values if v is not None]
+    return round(mean(known), 4) if known else None
+
+
 def _below(value: float | None, limit: float) -> bool | None:
     return None if value is None else value < limit
 
@@ -75,6 +81,7 @@ def build(
         "placements_per_s": placements_per_s,
         "ceiling_tps": round(ceiling, 1),
         "ratio": run_ratio,
+        "ceiling_postgresql_cpu_ms_per_transaction": _mean_cpu(result["ceiling_runs"]),
         "targets": targets(result, run_ratio),
         **result,
     }

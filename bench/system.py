@@ -115,6 +115,17 @@ class Database:
             },
         }
 
+    def ceiling_rows(self) -> dict[str, int]:
+        """Rows the ceiling wrote: one of each per committed transaction."""
+        row = self.fetch(
+            "SELECT (SELECT count(*) FROM orders) AS orders,"
+            " (SELECT count(*) FROM outbox) AS outbox,"
+            " (SELECT count(*) FROM idempotency_keys) AS idempotency_keys,"
+            " (SELECT count(*) FROM audit_events) AS audit_events",
+            database=ceiling.DATABASE,
+        )[0]
+        return {key: int(value) for key, value in row.items()}
+
     def prepare_ceiling(self) -> None:
         """The ceiling's own database, migrated by the service's migrations."""
         asyncio.run(self._prepare_ceiling())
@@ -232,6 +243,7 @@ class Run:
             "postgres": self.db.settings(),
             "processes": {role: len(pids) for role, pids in self.system.roles.items()},
             "ceiling_runs": ceiling_runs,
+            "ceiling_rows": self.db.ceiling_rows(),
             "saturation": saturation,
             "paced": paced,
         }
