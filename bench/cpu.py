@@ -10,6 +10,7 @@ time: `delta` reports it as missing rather than as zero.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,19 +61,25 @@ def read_all(proc: Path = PROC) -> dict[int, ProcStat]:
     return stats
 
 
-def tree_ticks(root: int, stats: Mapping[int, ProcStat]) -> int | None:
-    """Ticks of `root` and all its live descendants; None when `root` is gone."""
+def tree_pids(root: int, stats: Mapping[int, ProcStat]) -> list[int]:
+    """`root` and all its live descendants (empty when `root` is gone)."""
     if root not in stats:
-        return None
+        return []
     children: dict[int, list[int]] = {}
     for stat in stats.values():
         children.setdefault(stat.ppid, []).append(stat.pid)
-    total, stack = 0, [root]
+    found, stack = [], [root]
     while stack:
         pid = stack.pop()
-        total += stats[pid].ticks
+        found.append(pid)
         stack.extend(children.get(pid, ()))
-    return total
+    return found
+
+
+def tree_ticks(root: int, stats: Mapping[int, ProcStat]) -> int | None:
+    """Ticks of `root` and all its live descendants; None when `root` is gone."""
+    pids = tree_pids(root, stats)
+    return sum(stats[pid].ticks for pid in pids) if pids else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,30 @@ def snapshot(roles: Mapping[str, Iterable[int]], proc: Path = PROC) -> Snapshot:
         counts = [tree_ticks(pid, stats) for pid in pids]
         result[role] = None if any(c is None for c in counts) else sum(c or 0 for c in counts)
     return Snapshot(result)
+
+
+def _members(roles: Mapping[str, Iterable[int]], proc: Path) -> set[int]:
+    stats = read_all(proc)
+    return {pid for pids in roles.values() for root in pids for pid in tree_pids(root, stats)}
+
+
+def settled_snapshot(
+    roles: Mapping[str, Iterable[int]], proc: Path = PROC, pause: float = 0.2, tries: int = 25
+) -> Snapshot:
+    """A snapshot taken once no process joined or left the trees for `pause` seconds.
+
+    Reading /proc is not atomic: a child reaped between the read of its parent and its own
+    read is counted nowhere. Processes exit in bursts (pgbench's 16 backends at its end),
+    so wait for the trees to stop changing (bounded by `tries`).
+    """
+    members = _members(roles, proc)
+    for _ in range(tries):
+        time.sleep(pause)
+        current = _members(roles, proc)
+        if current == members:
+            break
+        members = current
+    return snapshot(roles, proc)
 
 
 def delta_seconds(

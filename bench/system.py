@@ -37,7 +37,7 @@ class Options:
     saturation_s: int = 30
     paced_s: int = 30
     paced_fraction: float = 0.7
-    drain_timeout_s: float = 30.0
+    drain_timeout_s: float = 90.0
 
 
 class Database:
@@ -186,7 +186,7 @@ class Run:
             wrk.account_names(opts.accounts), path=PLACE_PATH, interval_ms=interval_ms
         )
         counters_before = self.db.counters()
-        cpu_before = cpu.snapshot(self.system.roles)
+        cpu_before = cpu.settled_snapshot(self.system.roles)
         start = datetime.now(UTC)
         result = wrk.run_wrk(
             self.system.api_url + PLACE_PATH, script, token=self.token, work_dir=self.work_dir,
@@ -195,7 +195,7 @@ class Run:
         end = datetime.now(UTC)
         drained = self.db.wait_drained(opts.drain_timeout_s)
         time.sleep(1.2)  # let backends flush their WAL statistics
-        cpu_seconds = cpu.delta_seconds(cpu_before, cpu.snapshot(self.system.roles))
+        cpu_seconds = cpu.delta_seconds(cpu_before, cpu.settled_snapshot(self.system.roles))
         placements = result.count(201)
         return {
             "wrk": result.to_json(),
@@ -212,13 +212,13 @@ class Run:
 
     def ceiling_phase(self, name: str, duration_s: int) -> dict[str, Any]:
         opts = self.options
-        cpu_before = cpu.snapshot({"postgresql": self.system.roles["postgresql"]})
+        cpu_before = cpu.settled_snapshot({"postgresql": self.system.roles["postgresql"]})
         result = ceiling.run_pgbench(
             port=self.system.pg_port, user="orders_app", work_dir=self.work_dir,
             clients=opts.connections, duration_s=duration_s, accounts=opts.accounts, name=name,
         )
         seconds = cpu.delta_seconds(
-            cpu_before, cpu.snapshot({"postgresql": self.system.roles["postgresql"]})
+            cpu_before, cpu.settled_snapshot({"postgresql": self.system.roles["postgresql"]})
         )
         return {
             **result.to_json(),

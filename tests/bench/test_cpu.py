@@ -94,3 +94,13 @@ def test_real_proc_charges_a_busy_child_to_its_parent_tree() -> None:
     after = cpu.delta_seconds(before, cpu.snapshot(roles))["self"]
     assert middle is not None and after is not None
     assert after >= 0.2  # the reaped child's time is in our cutime now
+
+
+def test_settled_snapshot_of_a_quiet_tree_is_the_snapshot(tmp_path: Path) -> None:
+    write_stat(tmp_path, 100, 1, utime=10)
+    write_stat(tmp_path, 101, 100, utime=30)
+    roles = {"postgresql": [100]}
+    settled = cpu.settled_snapshot(roles, tmp_path, pause=0.01)
+    assert settled == cpu.snapshot(roles, tmp_path)
+    assert settled.ticks == {"postgresql": 40}
+    assert cpu.tree_pids(100, cpu.read_all(tmp_path)) == [100, 101]
