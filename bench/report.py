@@ -94,7 +94,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"placements/s {report['placements_per_s']}  ceiling {report['ceiling_tps']} tps"
         f"  ratio {report['ratio']}",
         f"saturation  P50 {sat['latency_ms']['p50']} ms  P99 {sat['latency_ms']['p99']} ms"
-        f"  lag P50 {sat['lag_ms']['p50']} ms  P99 {sat['lag_ms']['p99']} ms",
+        f"  lag P50 {sat['lag_ms']['p50']} ms  P99 {sat['lag_ms']['p99']} ms"
+        f"  (relay+worker filled {sat['lag_ms'].get('filled_per_s')}/s)",
         f"paced {paced['placements_per_s']}/s (target {paced['target_per_s']})"
         f"  P50 {paced['latency_ms']['p50']} ms  P99 {paced['latency_ms']['p99']} ms"
         f"  lag P50 {paced['lag_ms']['p50']} ms  P99 {paced['lag_ms']['p99']} ms",

@@ -93,7 +93,9 @@ class Database:
         row = self.fetch(
             """
             WITH placed AS (
-                SELECT status, extract(epoch FROM updated_at - created_at) * 1000 AS ms
+                SELECT status, created_at,
+                       CASE WHEN status = 'FILLED' THEN updated_at END AS filled_at,
+                       extract(epoch FROM updated_at - created_at) * 1000 AS ms
                 FROM orders WHERE created_at >= $1 AND created_at < $2)
             SELECT count(*) AS placed,
                    count(*) FILTER (WHERE status = 'FILLED') AS filled,
@@ -101,14 +103,18 @@ class Database:
                        FILTER (WHERE status = 'FILLED') AS p50,
                    percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
                        FILTER (WHERE status = 'FILLED') AS p99,
-                   max(ms) FILTER (WHERE status = 'FILLED') AS max
+                   max(ms) FILTER (WHERE status = 'FILLED') AS max,
+                   extract(epoch FROM max(filled_at) - min(created_at)) AS span_s
             FROM placed
             """,
             start, end,
         )[0]
+        span = float(row["span_s"] or 0)
         return {
             "placed": int(row["placed"]),
             "filled": int(row["filled"]),
+            # What relay + SQS + worker sustained: fills over first placement -> last fill.
+            "filled_per_s": round(int(row["filled"]) / span, 1) if span > 0 else None,
             **{
                 key: None if row[key] is None else round(float(row[key]), 1)
                 for key in ("p50", "p99", "max")
@@ -228,7 +234,8 @@ class Run:
     def execute(self) -> dict[str, Any]:
         opts = self.options
         self.db.prepare_ceiling()
-        self.wrk_phase("warmup", opts.warmup_s)
+        if opts.warmup_s > 0:
+            self.wrk_phase("warmup", opts.warmup_s)
         half = max(1, opts.ceiling_s // 2)
         ceiling_runs = [self.ceiling_phase("ceiling-1", half)]
         saturation = self.wrk_phase("saturation", opts.saturation_s)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHORT = ["--warmup-s", "1", "--ceiling-s", "2", "--saturation-s", "3", "--paced-s", "2",
+SHORT = ["--warmup-s", "0", "--ceiling-s", "2", "--saturation-s", "3", "--paced-s", "2",
          "--drain-timeout-s", "10", "--connections", "4", "--accounts", "4"]
 ROLES = {"api", "relay", "worker", "postgresql", "redis", "sqs-endpoint"}
 
@@ -46,6 +46,7 @@ def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
         assert phase["lag_ms"]["placed"] >= phase["placements"]
         assert phase["drained"] is True
         assert phase["lag_ms"]["filled"] == phase["lag_ms"]["placed"]
+        assert phase["lag_ms"]["filled_per_s"] > 0
         assert set(phase["cpu_ms_per_placement"]) >= ROLES
         assert all(v is not None and v >= 0 for v in phase["cpu_ms_per_placement"].values())
         assert phase["cpu_ms_per_placement"]["api"] > 0
