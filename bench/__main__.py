@@ -4,6 +4,7 @@
                                          ceiling, side by side in one run (default; ~3 min)
     python -m bench api-latency [...]    one API process: placement P50/P95/P99 vs the SLO
     python -m bench sqs-endpoint [...]   the local SQS endpoint's msg/s under the drill pattern
+    python -m bench capacity REPORT      pods, nodes and writer class from a system report
 
 The system bench writes `reports/bench/system-<UTC time>.json` and `.png`; it exits 0 when
 the run completed (the targets are reported, not enforced: the machine is shared).
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("system", "api-latency", "sqs-endpoint")
+SUBCOMMANDS = ("system", "api-latency", "sqs-endpoint", "capacity")
 
 
 def system_main(argv: Sequence[str]) -> int:
@@ -68,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import api_latency
 
         return api_latency.main(args)
+    if command == "capacity":
+        from bench import capacity
+
+        return capacity.main(args)
     if command == "sqs-endpoint":
         from bench import sqs_endpoint
 
