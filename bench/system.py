@@ -153,6 +153,10 @@ class Database:
             await conn.close()
 
 
+def _progress(message: str) -> None:
+    print(f"[bench] {datetime.now(UTC):%H:%M:%S} {message}", flush=True)
+
+
 def counter_deltas(before: dict[str, int], after: dict[str, int], units: int) -> dict[str, Any]:
     per = {key: (after[key] - before[key]) / units if units > 0 else None for key in before}
     return {
@@ -235,13 +239,18 @@ class Run:
         opts = self.options
         self.db.prepare_ceiling()
         if opts.warmup_s > 0:
+            _progress(f"warm-up {opts.warmup_s} s")
             self.wrk_phase("warmup", opts.warmup_s)
         half = max(1, opts.ceiling_s // 2)
+        _progress(f"ceiling (pgbench) {half} s")
         ceiling_runs = [self.ceiling_phase("ceiling-1", half)]
+        _progress(f"saturation (wrk) {opts.saturation_s} s, then drain")
         saturation = self.wrk_phase("saturation", opts.saturation_s)
+        _progress(f"ceiling (pgbench) {half} s")
         ceiling_runs.append(self.ceiling_phase("ceiling-2", half))
         target = max(1.0, saturation["placements_per_s"] * opts.paced_fraction)
         threads = min(opts.threads, opts.connections)
+        _progress(f"paced at {target:.1f}/s (wrk) {opts.paced_s} s, then drain")
         paced = self.wrk_phase(
             "paced", opts.paced_s, interval_ms=wrk.slot_interval_ms(threads, target)
         )
