@@ -49,6 +49,7 @@ def system_main(argv: Sequence[str]) -> int:
         print(f"[bench] processes: {system.roles}", flush=True)
         result = Run(system, options, work).execute()
     finally:
+        print("[bench] stopping the make run system", flush=True)
         system.stop()
         if not args.keep_work_dir:
             shutil.rmtree(work, ignore_errors=True)
