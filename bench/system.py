@@ -41,20 +41,32 @@ class Options:
 
 
 class Database:
-    """The superuser's view of the server the system runs on."""
+    """The superuser's view of the server the system runs on.
+
+    One connection per database, kept for the whole run: a connection per poll would fork a
+    backend each time and charge that to the placements' PostgreSQL CPU.
+    """
 
     def __init__(self, system: devstack.DevSystem) -> None:
         self.system = system
+        self._loop = asyncio.new_event_loop()
+        self._connections: dict[str, asyncpg.Connection] = {}
 
     async def _run(self, database: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.system.superuser_url(database))
-        try:
-            return list(await conn.fetch(sql, *args))
-        finally:
-            await conn.close()
+        conn = self._connections.get(database)
+        if conn is None:
+            conn = await asyncpg.connect(self.system.superuser_url(database))
+            self._connections[database] = conn
+        return list(await conn.fetch(sql, *args))
 
     def fetch(self, sql: str, *args: Any, database: str = "orders") -> list[asyncpg.Record]:
-        return asyncio.run(self._run(database, sql, *args))
+        return self._loop.run_until_complete(self._run(database, sql, *args))
+
+    def close(self) -> None:
+        for conn in self._connections.values():
+            self._loop.run_until_complete(conn.close())
+        self._connections.clear()
+        self._loop.close()
 
     def counters(self) -> dict[str, int]:
         """Write transactions (xids assigned), WAL bytes and WAL syncs so far."""
@@ -134,7 +146,7 @@ class Database:
 
     def prepare_ceiling(self) -> None:
         """The ceiling's own database, migrated by the service's migrations."""
-        asyncio.run(self._prepare_ceiling())
+        self._loop.run_until_complete(self._prepare_ceiling())
 
     async def _prepare_ceiling(self) -> None:
         from service.migrate import apply_migrations
@@ -236,6 +248,12 @@ class Run:
         }
 
     def execute(self) -> dict[str, Any]:
+        try:
+            return self._phases()
+        finally:
+            self.db.close()
+
+    def _phases(self) -> dict[str, Any]:
         opts = self.options
         self.db.prepare_ceiling()
         if opts.warmup_s > 0:
