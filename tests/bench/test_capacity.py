@@ -63,3 +63,20 @@ def test_size_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     path.write_text(json.dumps(REPORT))
     assert capacity.main([str(path), "--peaks", "1000"]) == 0
     assert "| 1,000 |" in capsys.readouterr().out
+
+
+def test_python_m_bench_dispatches_its_sub_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.__main__ import main
+
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(REPORT))
+    assert main(["capacity", str(path), "--peaks", "20000"]) == 0
+    assert "| 20,000 |" in capsys.readouterr().out
+    for command, prog in (("sqs-endpoint", "bench.sqs_endpoint"),
+                          ("api-latency", "bench.api_latency"), ("system", "bench system")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert prog in capsys.readouterr().out
