@@ -8,7 +8,9 @@ commits on the same server, with the same durability, over the same number of cl
 
 It runs in its own database (`bench_ceiling`) on the same server, migrated with the
 service's own migrations, so the relay and worker of the system under test never see its
-rows. The audit `seq` comes from a bench-only sequence: the ceiling has no chain-head lock.
+rows. The audit event is written in the format the migrated schema has: the hash-chain
+format (`seq` from a bench-only sequence: the ceiling takes no chain-head lock) or the
+Merkle-log format (`seq` from the table's default, a `leaf_hash`, no chain columns).
 
 pgbench substitutes `:name` anywhere in a script, string literals included, so the JSON is
 written with `": "` separators and the response body as a bytea hex literal;
@@ -85,7 +87,34 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def pgbench_script(accounts: int = 16) -> str:
+AUDIT_FORMATS = ("chain", "merkle")
+
+
+def audit_format(columns: set[str]) -> str:
+    """Which audit-event format a set of audit_events columns belongs to."""
+    return "merkle" if "leaf_hash" in columns else "chain"
+
+
+def _audit_insert(fmt: str, payload: str) -> str:
+    if fmt == "merkle":
+        return f"""\
+INSERT INTO audit_events (event_id, order_id, event_type, from_status, to_status, actor,
+    payload, occurred_at, leaf_hash)
+VALUES (gen_random_uuid(), :o_id, 'order.created', NULL, 'PENDING', '{PRINCIPAL}',
+    {_sql_text(payload)}::jsonb, now(), '\\x{"ab" * 32}'::bytea);
+"""  # noqa: S608
+    if fmt != "chain":
+        raise ValueError(f"unknown audit format {fmt!r}; one of {AUDIT_FORMATS}")
+    return f"""\
+INSERT INTO audit_events (seq, event_id, order_id, event_type, from_status, to_status,
+    actor, payload, occurred_at, prev_hash, hash)
+VALUES (nextval('{AUDIT_SEQUENCE}'), gen_random_uuid(), :o_id, 'order.created', NULL,
+    'PENDING', '{PRINCIPAL}', {_sql_text(payload)}::jsonb, now(), '{"0" * 64}',
+    '{"f" * 64}');
+"""  # noqa: S608
+
+
+def pgbench_script(accounts: int = 16, audit: str = "chain") -> str:
     """One placement's writes in one transaction, as a pgbench custom script."""
     texts = payloads()
     body_hex = texts["response_body"].encode().hex()
@@ -109,12 +138,7 @@ INSERT INTO idempotency_keys (principal, idempotency_key, request_hash, request_
     order_id, response_status, response_body, created_at, expires_at)
 VALUES ('{PRINCIPAL}', {key}, '{request_hash}', 'pgbench', :o_id, 201,
     '\\x{body_hex}'::bytea, now(), now() + interval '24 hours');
-INSERT INTO audit_events (seq, event_id, order_id, event_type, from_status, to_status,
-    actor, payload, occurred_at, prev_hash, hash)
-VALUES (nextval('{AUDIT_SEQUENCE}'), gen_random_uuid(), :o_id, 'order.created', NULL,
-    'PENDING', '{PRINCIPAL}', {_sql_text(texts["audit"])}::jsonb, now(), '{"0" * 64}',
-    '{"f" * 64}');
-END;
+{_audit_insert(audit, texts["audit"])}END;
 """  # noqa: S608
 
 
@@ -190,10 +214,11 @@ def run_pgbench(
     clients: int,
     duration_s: int,
     accounts: int = 16,
+    audit: str = "chain",
     name: str = "pgbench",
     pgbench: Path = PGBENCH,
 ) -> PgbenchResult:
-    script = pgbench_script(accounts)
+    script = pgbench_script(accounts, audit)
     stray = undefined_variables(script)
     if stray:
         raise ValueError(f"pgbench script references undefined variables: {stray}")

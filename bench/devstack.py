@@ -15,11 +15,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from localenv.procs import free_port, http_ok, pid_alive, stop_process_group, wait_until
+from localenv.procs import free_port, http_ok, pid_alive, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS_MODULES = ("localenv.devrun", "service.devrun")
@@ -155,10 +156,11 @@ def start(state_dir: Path, log_path: Path, timeout: float = 120.0) -> DevSystem:
     api_url = f"http://127.0.0.1:{port}"
     system = DevSystem(state_dir, api_url, {}, "", harness)
     try:
-        wait_until(
-            lambda: harness.poll() is not None or http_ok(f"{api_url}/health/ready"),
-            timeout, "the dev system's API to become ready", interval=0.2,
-        )
+        deadline = time.monotonic() + timeout
+        while harness.poll() is None and not http_ok(f"{api_url}/health/ready"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the dev system's API was not ready in {timeout:.0f} s")
+            time.sleep(0.2)
         if harness.poll() is not None:
             raise RuntimeError(f"the dev harness exited with {harness.returncode}; see {log_path}")
         system.env = read_env_file(state_dir / "env")

@@ -20,11 +20,9 @@ import asyncpg
 
 from bench import ceiling, cpu, devstack, wrk
 from service.auth import issue_token
+from service.config import load_settings
 
 PLACE_PATH = "/v1/orders"
-# Default issuer/audience of the service (ORDERS_JWT_ISSUER / ORDERS_JWT_AUDIENCE).
-DEFAULT_ISSUER = "orders-local"
-DEFAULT_AUDIENCE = "orders-api"
 
 
 @dataclass(frozen=True)
@@ -144,11 +142,12 @@ class Database:
         )[0]
         return {key: int(value) for key, value in row.items()}
 
-    def prepare_ceiling(self) -> None:
-        """The ceiling's own database, migrated by the service's migrations."""
-        self._loop.run_until_complete(self._prepare_ceiling())
+    def prepare_ceiling(self) -> str:
+        """The ceiling's own database, migrated by the service's migrations; the audit
+        format its schema has."""
+        return self._loop.run_until_complete(self._prepare_ceiling())
 
-    async def _prepare_ceiling(self) -> None:
+    async def _prepare_ceiling(self) -> str:
         from service.migrate import apply_migrations
 
         await self._run(
@@ -159,8 +158,17 @@ class Database:
         )
         try:
             await apply_migrations(conn)
-            await conn.execute(f"CREATE SEQUENCE {ceiling.AUDIT_SEQUENCE}")
-            await conn.execute(f"GRANT USAGE ON SEQUENCE {ceiling.AUDIT_SEQUENCE} TO orders_app")
+            columns = await conn.fetch(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_name = 'audit_events'"
+            )
+            audit = ceiling.audit_format({row["column_name"] for row in columns})
+            if audit == "chain":
+                await conn.execute(f"CREATE SEQUENCE {ceiling.AUDIT_SEQUENCE}")
+                await conn.execute(
+                    f"GRANT USAGE ON SEQUENCE {ceiling.AUDIT_SEQUENCE} TO orders_app"
+                )
+            return audit
         finally:
             await conn.close()
 
@@ -190,11 +198,13 @@ class Run:
         self.options = options
         self.work_dir = work_dir
         self.db = Database(system)
-        env = system.env
+        self.audit_format = "chain"
+        # The issuer and audience the API checks, resolved as the API resolves them.
+        settings = load_settings({**system.env, "ORDERS_JWT_SECRET": system.jwt_secret})
         self.token = issue_token(
             secret=system.jwt_secret,
-            issuer=env.get("ORDERS_JWT_ISSUER") or DEFAULT_ISSUER,
-            audience=env.get("ORDERS_JWT_AUDIENCE") or DEFAULT_AUDIENCE,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
             subject="bench",
             accounts=wrk.account_names(options.accounts),
             ttl_seconds=3600,
@@ -237,7 +247,8 @@ class Run:
         cpu_before = cpu.settled_snapshot({"postgresql": self.system.roles["postgresql"]})
         result = ceiling.run_pgbench(
             port=self.system.pg_port, user="orders_app", work_dir=self.work_dir,
-            clients=opts.connections, duration_s=duration_s, accounts=opts.accounts, name=name,
+            clients=opts.connections, duration_s=duration_s, accounts=opts.accounts,
+            audit=self.audit_format, name=name,
         )
         seconds = cpu.delta_seconds(
             cpu_before, cpu.settled_snapshot({"postgresql": self.system.roles["postgresql"]})
@@ -255,7 +266,7 @@ class Run:
 
     def _phases(self) -> dict[str, Any]:
         opts = self.options
-        self.db.prepare_ceiling()
+        self.audit_format = self.db.prepare_ceiling()
         if opts.warmup_s > 0:
             _progress(f"warm-up {opts.warmup_s} s")
             self.wrk_phase("warmup", opts.warmup_s)
@@ -278,6 +289,7 @@ class Run:
             "processes": {role: len(pids) for role, pids in self.system.roles.items()},
             "ceiling_runs": ceiling_runs,
             "ceiling_rows": self.db.ceiling_rows(),
+            "ceiling_audit_format": self.audit_format,
             "saturation": saturation,
             "paced": paced,
         }

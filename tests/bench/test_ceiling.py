@@ -42,10 +42,23 @@ def insert_columns(text: str) -> dict[str, set[str]]:
 def test_script_inserts_the_columns_the_service_inserts() -> None:
     service_sql = "\n".join(p.read_text() for p in SERVICE.rglob("*.py"))
     service = insert_columns(service_sql)
-    script = insert_columns(ceiling.pgbench_script())
+    # The audit format the service writes today decides the ceiling's audit INSERT.
+    audit = ceiling.audit_format(service["audit_events"])
+    script = insert_columns(ceiling.pgbench_script(audit=audit))
     assert sorted(script) == sorted(PLACEMENT_TABLES)
     for table in PLACEMENT_TABLES:
         assert script[table] == service[table], f"{table}: the service's INSERT changed"
+
+
+def test_both_audit_formats() -> None:
+    chain = insert_columns(ceiling.pgbench_script(audit="chain"))["audit_events"]
+    merkle = insert_columns(ceiling.pgbench_script(audit="merkle"))["audit_events"]
+    assert {"seq", "prev_hash", "hash"} <= chain and "leaf_hash" not in chain
+    assert "leaf_hash" in merkle and not {"seq", "prev_hash", "hash"} & merkle
+    assert ceiling.audit_format(chain) == "chain" and ceiling.audit_format(merkle) == "merkle"
+    assert "'\\x" + "ab" * 32 + "'::bytea" in ceiling.pgbench_script(audit="merkle")
+    with pytest.raises(ValueError, match="unknown audit format"):
+        ceiling.pgbench_script(audit="paper")
 
 
 def test_script_returns_the_columns_the_service_returns() -> None:
@@ -64,8 +77,9 @@ def test_script_is_one_transaction_with_the_service_payload_sizes() -> None:
     assert sizes["audit"] > sizes["outbox"] > sizes["response_body"] > 300
 
 
-def test_generated_script_has_no_undefined_variable() -> None:
-    assert ceiling.undefined_variables(ceiling.pgbench_script()) == []
+@pytest.mark.parametrize("audit", ceiling.AUDIT_FORMATS)
+def test_generated_script_has_no_undefined_variable(audit: str) -> None:
+    assert ceiling.undefined_variables(ceiling.pgbench_script(audit=audit)) == []
     assert {"o_id", "o_account_id", "acct", "key", "client_id"} <= ceiling.defined_variables(
         ceiling.pgbench_script()
     )

@@ -38,6 +38,7 @@ def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
     # Every ceiling transaction wrote one row to each of the four tables.
     committed = sum(run["transactions"] for run in report["ceiling_runs"])
     assert set(report["ceiling_rows"].values()) == {committed}
+    assert report["ceiling_audit_format"] in ("chain", "merkle")
 
     for name in ("saturation", "paced"):
         phase = report[name]
