@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PGBENCH = Path("/usr/lib/postgresql/15/bin/pgbench")
+from localenv.postgres import postgres_bin_dir
+
 DATABASE = "bench_ceiling"
 AUDIT_SEQUENCE = "bench_ceiling_audit_seq"
 PRINCIPAL = "bench-ceiling"
@@ -216,8 +217,9 @@ def run_pgbench(
     accounts: int = 16,
     audit: str = "chain",
     name: str = "pgbench",
-    pgbench: Path = PGBENCH,
+    pgbench: Path | None = None,
 ) -> PgbenchResult:
+    """pgbench from the PostgreSQL the servers run (`/usr/lib/postgresql/<major>/bin`)."""
     script = pgbench_script(accounts, audit)
     stray = undefined_variables(script)
     if stray:
@@ -225,9 +227,9 @@ def run_pgbench(
     script_path = work_dir / f"{name}.sql"
     script_path.write_text(script)
     command = [
-        str(pgbench), "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)),
-        "-T", str(duration_s), "-f", str(script_path),
-        "-h", "127.0.0.1", "-p", str(port), "-U", user, DATABASE,
+        str(pgbench or postgres_bin_dir() / "pgbench"), "-n", "-M", "prepared",
+        "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(duration_s),
+        "-f", str(script_path), "-h", "127.0.0.1", "-p", str(port), "-U", user, DATABASE,
     ]
     completed = subprocess.run(
         command, capture_output=True, text=True, timeout=duration_s + 60, check=False
