@@ -6,8 +6,8 @@ in `done()`, prints one `BENCH_JSON {...}` line with the totals and latency perc
 The token comes from the environment (`BENCH_TOKEN`), so it is never written to a file.
 A paced run adds `delay()`: each wrk thread hands out send slots every 1000 x threads / rate
 ms (a monotonic clock through LuaJIT's FFI) and a connection waits for its slot, so the rate
-holds whatever the latency; a slot missed is not caught up later (no bursts). The achieved
-rate is reported, not assumed.
+holds whatever the latency; a slot missed is not caught up later (no bursts). wrk sends
+each connection's first request unpaced. The achieved rate is reported, not assumed.
 """
 
 from __future__ import annotations
