@@ -90,6 +90,10 @@ class Database:
         )
         return int(rows[0]["n"])
 
+    def orders_created_since(self, start: datetime) -> int:
+        rows = self.fetch("SELECT count(*) AS n FROM orders WHERE created_at >= $1", start)
+        return int(rows[0]["n"])
+
     def wait_drained(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -229,17 +233,21 @@ class Run:
         time.sleep(1.2)  # let backends flush their WAL statistics
         cpu_seconds = cpu.delta_seconds(cpu_before, cpu.settled_snapshot(self.system.roles))
         placements = result.count(201)
+        # Costs are shared over every order the phase created, the ones still in flight
+        # when wrk stopped (committed, but their 201 never counted) included.
+        created = self.db.orders_created_since(start)
         return {
             "wrk": result.to_json(),
             "placements": placements,
+            "orders_created": created,
             "placements_per_s": round(result.rate(201), 1),
             "latency_ms": result.latency_ms,
             "errors_by_status": result.errors_by_status(201),
             "lag_ms": self.db.lag(start, end),
             "drained": drained,
             "cpu_s": {k: None if v is None else round(v, 3) for k, v in cpu_seconds.items()},
-            "cpu_ms_per_placement": cpu.per_unit(cpu_seconds, placements),
-            **counter_deltas(counters_before, self.db.counters(), placements),
+            "cpu_ms_per_placement": cpu.per_unit(cpu_seconds, created),
+            **counter_deltas(counters_before, self.db.counters(), created),
         }
 
     def ceiling_phase(self, name: str, duration_s: int) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
     for name in ("saturation", "paced"):
         phase = report[name]
         assert phase["placements"] > 0
+        assert phase["orders_created"] >= phase["placements"]
         assert set(phase["latency_ms"]) >= {"p50", "p99"}
         assert phase["lag_ms"]["placed"] >= phase["placements"]
         assert phase["drained"] is True
