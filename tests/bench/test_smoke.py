@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHORT = ["--warmup-s", "0", "--ceiling-s", "2", "--saturation-s", "3", "--paced-s", "2",
+SHORT = ["--warmup-s", "0", "--ceiling-s", "2", "--saturation-s", "2", "--paced-s", "2",
          "--drain-timeout-s", "10", "--connections", "4", "--accounts", "4"]
 ROLES = {"api", "relay", "worker", "postgresql", "redis", "sqs-endpoint"}
 
