@@ -14,7 +14,7 @@ def _bars(axis: Any, labels: list[str], values: list[float | None], title: str) 
         axis.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                       ha="center", va="bottom", fontsize=8)
     axis.set_title(title, fontsize=10)
-    axis.tick_params(axis="x", labelsize=8)
+    axis.tick_params(axis="x", labelsize=8, labelrotation=20)
 
 
 def render(report: dict[str, Any], path: Path) -> Path:
@@ -37,7 +37,7 @@ def render(report: dict[str, Any], path: Path) -> Path:
            paced["lag_ms"]["p50"], paced["lag_ms"]["p99"]],
           "Placement -> FILLED lag (ms)")
     cpu = {**sat["cpu_ms_per_placement"],
-           "pg per ceiling txn": report.get("ceiling_postgresql_cpu_ms_per_transaction")}
+           "pg (ceiling)": report.get("ceiling_postgresql_cpu_ms_per_transaction")}
     _bars(axes[1][1], list(cpu), list(cpu.values()), "CPU ms per placement (saturation)")
     figure.suptitle(
         f"make bench {report['started_at'][:19]}Z - {report['machine']['cpus']} CPUs, shared",
