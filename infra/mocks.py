@@ -342,6 +342,20 @@ def _ingress(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dic
     return {"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}}
 
 
+def _sar_stack(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    function = inputs.get("name", rid)
+    return {
+        "outputs": {
+            "RotationLambdaARN": f"arn:aws:lambda:{region}:{MOCK_ACCOUNT_ID}:function:{function}"
+        }
+    }
+
+
+def _s3_bucket(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', name)}{_short_hash(name)}"
+    return {"__id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
 def _random_password(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
     length = int(inputs.get("length", 32))
     return {"result": ("m0ck" * length)[:length]}
@@ -369,6 +383,8 @@ _TYPE_OUTPUTS: dict[str, Callable[[str, str, Mapping[str, Any], str], dict[str, 
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "kubernetes:networking.k8s.io/v1:Ingress": _ingress,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
+    "aws:s3/bucket:Bucket": _s3_bucket,
     "kubernetes:core/v1:Namespace": _kubernetes_object,
     "kubernetes:core/v1:ServiceAccount": _kubernetes_object,
     "kubernetes:core/v1:Secret": _kubernetes_object,
@@ -379,9 +395,22 @@ _TYPE_OUTPUTS: dict[str, Callable[[str, str, Mapping[str, Any], str], dict[str, 
 def _caller_identity(_: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "accountId": MOCK_ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:user/deployer",
+        "arn": f"arn:aws:sts::{MOCK_ACCOUNT_ID}:assumed-role/platform-deployer/pulumi",
         "userId": "AIDAMOCK",
         "id": MOCK_ACCOUNT_ID,
+    }
+
+
+def _session_context(args: Mapping[str, Any]) -> dict[str, Any]:
+    """An assumed-role session ARN resolved to its role's ARN, as IAM does."""
+    arn = str(args.get("arn", ""))
+    name = arn.split("/")[1] if "assumed-role/" in arn else "deployer"
+    return {
+        "arn": arn,
+        "issuerArn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/{name}",
+        "issuerName": name,
+        "issuerId": "AROAMOCK",
+        "sessionName": "pulumi",
     }
 
 
@@ -411,6 +440,7 @@ _CALL_RESULTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:route53/getZone:getZone": _zone,
     "aws:lb/getLoadBalancer:getLoadBalancer": _load_balancer,
     "aws:index/getPartition:getPartition": _partition,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
 }
 
 
