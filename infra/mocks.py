@@ -45,6 +45,9 @@ class RecordedResource:
     provider_urn: str
     provider_urns: dict[str, str]
     inputs: dict[str, Any]
+    # resource options the engine sees: explicit dependencies (URNs) and ignored drift
+    dependencies: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +105,19 @@ class Recording:
                 "name": r.name,
                 "region": self._region(r, index, depth=0),
                 "inputs": r.inputs,
+            }
+            for r in self.resources
+        ]
+
+    def options(self) -> list[dict[str, Any]]:
+        """Per resource: the names it explicitly depends on and the drift it ignores."""
+        names = {r.urn: r.name for r in self.resources}
+        return [
+            {
+                "type": r.type,
+                "name": r.name,
+                "dependsOn": sorted(names.get(u, u) for u in r.dependencies),
+                "ignoreChanges": r.ignore_changes,
             }
             for r in self.resources
         ]
@@ -164,6 +180,8 @@ class RecordingMonitor(MockMonitor):
             provider_urn=_provider_urn(request.provider),
             provider_urns={k: _provider_urn(v) for k, v in request.providers.items()},
             inputs=plain_inputs(request.object),
+            dependencies=list(request.dependencies),
+            ignore_changes=list(request.ignoreChanges),
         )
         self.recording.resources.append(recorded)
         args = MockResourceArgs(
