@@ -163,6 +163,7 @@ class Cluster(pulumi.ComponentResource):
             self.node_groups.append(
                 eks.ManagedNodeGroup(
                     f"{name}-nodes-{az}",
+                    node_group_name=f"{args.cluster_name}-{az}",
                     cluster=self.eks,
                     node_role=node_role,
                     subnet_ids=[subnet_id],
@@ -183,6 +184,7 @@ class Cluster(pulumi.ComponentResource):
                     opts=child(self),
                 )
             )
+        self._tag_autoscaling_groups(name, args)
         self.kubeconfig_json = self.eks.kubeconfig_json
         self.oidc_provider_arn = self.eks.oidc_provider_arn
         self.oidc_provider_url = self.eks.oidc_provider_url
@@ -195,3 +197,24 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs(
             {"clusterName": args.cluster_name, "oidcProviderArn": self.oidc_provider_arn}
         )
+
+    def _tag_autoscaling_groups(self, name: str, args: ClusterArgs) -> None:
+        """Tag each node group's Auto Scaling group for the FIS zone experiment's
+        capacity-error action (it selects ASGs by tag; EKS does not copy node group tags
+        to the ASG, and the launch template's tags reach only the instances)."""
+        for az, group in zip(args.region.azs, self.node_groups, strict=True):
+            found = aws.eks.get_node_group_output(
+                cluster_name=args.cluster_name,
+                node_group_name=f"{args.cluster_name}-{az}",
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[group]),
+            )
+            aws.autoscaling.Tag(
+                f"{name}-asg-fis-tag-{az}",
+                autoscaling_group_name=found.apply(
+                    lambda ng: str(ng.resources[0].autoscaling_groups[0].name)
+                ),
+                tag=aws.autoscaling.TagTagArgs(
+                    key=AZ_IMPAIRMENT_TAG, value="IceAsg", propagate_at_launch=False
+                ),
+                opts=child(self),
+            )

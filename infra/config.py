@@ -54,6 +54,7 @@ _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _CHART_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _K8S_QUANTITY_RE = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi|Ki)?$")
 _DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_ECR_REPOSITORY_RE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+")
 
 # Pinned versions, checked against the providers' documentation and upstream repositories
 # (infra/README.md, "Pinned versions"); `python -m infra.preflight` re-checks them
@@ -814,6 +815,8 @@ def _workload(s: _Section) -> WorkloadConfig:
     s.reject_unknown()
     if config.image_tag in {"latest", ""}:
         s.problems.append(f"{s.path}.imageTag must be an immutable tag, not {config.image_tag!r}")
+    if not _ECR_REPOSITORY_RE.fullmatch(config.image_repository):
+        s.problems.append(f"{s.path}.imageRepository must be an ECR repository URL")
     if not _DIGEST_RE.fullmatch(config.image_digest):
         s.problems.append(f"{s.path}.imageDigest must be sha256:<64 hex digits>")
     if config.otel_endpoint and not config.otel_endpoint.startswith(("http://", "https://")):

@@ -432,6 +432,16 @@ def _session_context(args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _node_group(args: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(args.get("nodeGroupName", "nodes"))
+    asg = f"eks-{name}-{_short_hash(name)}"
+    return {
+        "clusterName": args.get("clusterName"),
+        "nodeGroupName": name,
+        "resources": [{"autoscalingGroups": [{"name": asg}], "remoteAccessSecurityGroupId": ""}],
+    }
+
+
 def _zone(args: Mapping[str, Any]) -> dict[str, Any]:
     zone_name = str(args.get("name", "example.com")).rstrip(".")
     zone_id = f"Z{_short_hash(zone_name).upper()}"
@@ -459,6 +469,7 @@ _CALL_RESULTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:lb/getLoadBalancer:getLoadBalancer": _load_balancer,
     "aws:index/getPartition:getPartition": _partition,
     "aws:iam/getSessionContext:getSessionContext": _session_context,
+    "aws:eks/getNodeGroup:getNodeGroup": _node_group,
 }
 
 

@@ -27,6 +27,7 @@ from infra.fis import FaultInjection, FaultInjectionArgs
 from infra.keys import Keys, KeysArgs
 from infra.network import Network, NetworkArgs
 from infra.queues import Queue, QueueArgs
+from infra.registry import ImageRepository, RepositoryArgs, repository_name
 from infra.workload import Workload, WorkloadArgs
 
 
@@ -85,6 +86,7 @@ def deploy(cfg: StackConfig) -> None:
         keys=create_keys(cfg, providers),
     )
 
+    create_image_repositories(cfg, providers, shared.account_id)
     primary = deploy_region(cfg, cfg.primary, providers["primary"], shared, None)
     standby = (
         deploy_region(cfg, cfg.standby, providers["standby"], shared, primary)
@@ -152,6 +154,8 @@ def export_outputs(
         "serviceNamespace": cfg.workload.namespace,
         "primaryLoadBalancer": primary.workload.load_balancer_hostname,
         "primaryAlarmTopicArn": primary.alarms.topic.arn,
+        # the FIS zone experiment the drill creates stops when the error-rate SLO breaks
+        "fisStopConditionAlarmArn": primary.alarms.error_rate_alarm.arn,
     }
     if primary.database.master_secret is not None:
         outputs["databaseMasterSecretArn"] = primary.database.master_secret.arn
@@ -169,6 +173,26 @@ def export_outputs(
         }
     for key, value in outputs.items():
         pulumi.export(key, value)
+
+
+def create_image_repositories(
+    cfg: StackConfig, providers: dict[str, aws.Provider], account_id: pulumi.Input[str]
+) -> None:
+    """The image repository in every region; the standby's first, so that replication
+    from the primary does not create it with default (mutable) settings."""
+    name = repository_name(cfg.workload.image_repository)
+    for region in reversed(cfg.regions):
+        ImageRepository(
+            f"{region.role}-images",
+            RepositoryArgs(
+                name=name,
+                account_id=account_id,
+                replicate_to=(
+                    cfg.standby.region if region.is_primary and cfg.standby_enabled else None
+                ),
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": providers[region.role]}),
+        )
 
 
 def create_keys(cfg: StackConfig, providers: dict[str, aws.Provider]) -> dict[str, Keys]:

@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import RegionConfig, SloConfig, WorkloadConfig
 from infra.edge import ACCESS_LOG_PREFIX
+from infra.registry import regional_repository
 
 HTTP_PORT = 8000
 # relay and worker: /health/live (a heartbeat of their loop) and /metrics
@@ -181,7 +182,8 @@ class Workload(pulumi.ComponentResource):
     def image(self) -> str:
         """By digest: the tag is kept for people, the digest decides what runs."""
         s = self.args.settings
-        return f"{s.image_repository}:{s.image_tag}@{s.image_digest}"
+        repository = regional_repository(s.image_repository, self.args.region.region)
+        return f"{repository}:{s.image_tag}@{s.image_digest}"
 
     def _labels(self, app: str) -> dict[str, str]:
         return {

@@ -248,3 +248,37 @@ def test_flow_logs_role_trusts_only_this_accounts_flow_logs(plan: Plan) -> None:
         policy = statements(plan.named(f"{role}-network-flow-logs-policy")["inputs"]["policy"])
         write = policy["WriteFlowLogStreams"]
         assert all(r.startswith(f"arn:aws:logs:{region}:") for r in write["Resource"])
+
+
+def test_image_repositories_are_tag_immutable_scanned_and_replicated(plan: Plan) -> None:
+    repositories = {r["region"]: r["inputs"] for r in plan.of_type("aws:ecr/repository:Repository")}
+    assert set(repositories) == {PRIMARY, STANDBY}
+    for repository in repositories.values():
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        assert repository["imageScanningConfiguration"]["scanOnPush"] is True
+    (replication,) = plan.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+    assert replication["region"] == PRIMARY
+    (rule,) = replication["inputs"]["replicationConfiguration"]["rules"]
+    assert rule["destinations"][0]["region"] == STANDBY
+    # each region's pods pull from their own region's repository, by digest
+    for role, region in (("primary", PRIMARY), ("standby", STANDBY)):
+        image = plan.named(f"{role}-workload-api")["inputs"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]["image"]
+        assert f".dkr.ecr.{region}.amazonaws.com/orders-service:" in image and "@sha256:" in image
+
+
+def test_fis_zone_experiment_finds_tagged_asgs_and_has_a_stop_condition(plan: Plan) -> None:
+    from .conftest import run_plan
+
+    tags = plan.of_type("aws:autoscaling/tag:Tag", PRIMARY)
+    assert len(tags) == 3  # one per AZ node group
+    assert all(
+        t["inputs"]["tag"]
+        == {"key": "AzImpairmentPower", "value": "IceAsg", "propagateAtLaunch": False}
+        for t in tags
+    )
+    assert all(t["inputs"]["autoscalingGroupName"].startswith("eks-") for t in tags)
+    outputs = json.loads(run_plan("--outputs").stdout)
+    assert outputs["fisStopConditionAlarmArn"].startswith("arn:aws:cloudwatch:eu-central-1:")
+    assert "alb-5xx-rate" in outputs["fisStopConditionAlarmArn"]
