@@ -40,11 +40,22 @@ def test_ebs_key_waits_for_the_autoscaling_service_linked_role(
         assert role["name"] in plan_options[f"{region_role}-keys-ebs"]["dependsOn"]
 
 
-def test_an_account_that_has_the_role_does_not_create_it_again() -> None:
+@pytest.fixture(scope="module")
+def variant() -> Plan:
+    """One plan run for the non-default settings: an account that has the Auto Scaling
+    role already, and a deployer on a restricted public endpoint."""
     from .conftest import load_plan
 
-    plan = load_plan("orders:iam.createAutoScalingServiceLinkedRole=false")
-    assert plan.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole") == []
+    return load_plan(
+        "orders:iam.createAutoScalingServiceLinkedRole=false",
+        "orders:cluster.endpointPublicAccess=true",
+        'orders:cluster.publicAccessCidrs=["203.0.113.0/24"]',
+        "orders:cluster.privateAccessCidrs=[]",
+    )
+
+
+def test_an_account_that_has_the_role_does_not_create_it_again(variant: Plan) -> None:
+    assert variant.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole") == []
 
 
 def test_aurora_version_is_pinned_on_the_cluster_only_and_its_drift_ignored(
@@ -104,17 +115,13 @@ def test_every_helm_release_waits_for_the_load_balancer_controller(
             assert lbc in plan_options[name]["dependsOn"], name
 
 
-def test_the_deployer_path_is_explicit_and_the_endpoint_private_by_default(plan: Plan) -> None:
+def test_the_deployer_path_is_explicit_and_the_endpoint_private_by_default(
+    plan: Plan, variant: Plan
+) -> None:
     for role in ("primary", "standby"):
         eks = plan.named(f"{role}-cluster-eks")["inputs"]
         assert eks["endpointPublicAccess"] is False
-    from .conftest import load_plan
-
-    public = load_plan(
-        "orders:cluster.endpointPublicAccess=true",
-        'orders:cluster.publicAccessCidrs=["203.0.113.0/24"]',
-        "orders:cluster.privateAccessCidrs=[]",
-    )
+    public = variant
     eks = public.named("primary-cluster-eks")["inputs"]
     assert eks["endpointPublicAccess"] is True
     assert eks["publicAccessCidrs"] == ["203.0.113.0/24"]
