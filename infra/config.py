@@ -68,7 +68,7 @@ CHART_VERSIONS = {
     "loadBalancerControllerChart": "3.5.0",  # controller v3.5.0
     "argoRolloutsChart": "2.41.0",  # Argo Rollouts v1.9.0
     "kedaChart": "2.20.2",
-    "prometheusChart": "27.28.0",
+    "prometheusChart": "29.27.0",  # Prometheus v3.14.0
     "clusterAutoscalerChart": "9.59.0",  # appVersion 1.35.0
     "metricsServerChart": "3.13.1",  # metrics-server 0.8.1
 }
