@@ -25,23 +25,27 @@ KEY_PURPOSES = ("database", "cache", "queue", "eks", "ebs", "backup", "logs")
 AUTOSCALING_ROLE_PATH = "role/aws-service-role/autoscaling.amazonaws.com/"
 AUTOSCALING_ROLE_NAME = "AWSServiceRoleForAutoScaling"
 
-# Manage, never use: no Encrypt/Decrypt/GenerateDataKey here.
+# Manage, never use: no Encrypt/Decrypt/GenerateDataKey, and no CreateGrant (a grant would
+# let an administrator hand themselves use of the key).
 ADMIN_ACTIONS = [
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
     "kms:Get*",
-    "kms:Delete*",
+    "kms:List*",
+    "kms:PutKeyPolicy",
+    "kms:UpdateKeyDescription",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:RotateKeyOnDemand",
+    "kms:RevokeGrant",
     "kms:TagResource",
     "kms:UntagResource",
     "kms:ScheduleKeyDeletion",
     "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
 ]
 USE_ACTIONS = [
     "kms:Encrypt",

@@ -187,6 +187,7 @@ def test_key_policies_separate_administrators_from_users(plan: Plan, role: str) 
     for key in keys:
         policy = statements(key["inputs"]["policy"])
         admin = policy["KeyAdministrators"]
+        assert "kms:CreateGrant" not in admin["Action"]
         assert not any(
             a.startswith(("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"))
             for a in admin["Action"]
