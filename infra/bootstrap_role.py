@@ -21,9 +21,10 @@ from typing import Any
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-def statements(app_user: str, database: str, iam_auth: bool) -> list[str]:
+def statements(app_user: str, database: str, iam_auth: bool, audit: bool = False) -> list[str]:
     """The SQL that makes `app_user` able to log in (through IAM on Aurora) and own the
-    schema the migrations write to."""
+    schema the migrations write to; with `audit`, pgaudit's extension (its event triggers
+    classify DDL) and the role the cluster's `pgaudit.role` names."""
     for name in (app_user, database):
         if not _IDENTIFIER.fullmatch(name):
             raise ValueError(f"not a plain SQL identifier: {name!r}")
@@ -37,12 +38,21 @@ def statements(app_user: str, database: str, iam_auth: bool) -> list[str]:
     ]
     if iam_auth:
         sql.insert(1, f"GRANT rds_iam TO {app_user}")
+    if audit:
+        sql += [
+            "DO $$ BEGIN "
+            "IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'rds_pgaudit') THEN "
+            "CREATE ROLE rds_pgaudit NOLOGIN; END IF; END $$",
+            "CREATE EXTENSION IF NOT EXISTS pgaudit",
+        ]
     return sql
 
 
-async def bootstrap(connection: Any, app_user: str, database: str, iam_auth: bool) -> None:
+async def bootstrap(
+    connection: Any, app_user: str, database: str, iam_auth: bool, audit: bool = False
+) -> None:
     async with connection.transaction():
-        for statement in statements(app_user, database, iam_auth):
+        for statement in statements(app_user, database, iam_auth, audit):
             await connection.execute(statement)
 
 
@@ -61,7 +71,11 @@ async def _main(password: str) -> int:
     )
     try:
         await bootstrap(
-            connection, env["ORDERS_BOOTSTRAP_APP_USER"], env["ORDERS_BOOTSTRAP_DATABASE"], True
+            connection,
+            env["ORDERS_BOOTSTRAP_APP_USER"],
+            env["ORDERS_BOOTSTRAP_DATABASE"],
+            iam_auth=True,
+            audit=True,
         )
     finally:
         await connection.close()

@@ -59,3 +59,6 @@ def test_names_are_never_interpolated_unchecked() -> None:
     with pytest.raises(ValueError, match="not a plain SQL identifier"):
         statements("orders_app; DROP TABLE orders", "orders", iam_auth=False)
     assert not any("rds_iam" in s for s in statements("orders_app", "orders", iam_auth=False))
+    on_aurora = statements("orders_app", "orders", iam_auth=True, audit=True)
+    assert "CREATE EXTENSION IF NOT EXISTS pgaudit" in on_aurora
+    assert any("CREATE ROLE rds_pgaudit" in s for s in on_aurora)
