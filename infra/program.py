@@ -378,6 +378,7 @@ def deploy_region(
             access_log_bucket=edge.access_log_bucket,
             addons=addons.ready,
             ingress_after=[edge.bucket_policy],
+            database_ready=database.instances,
         ),
         opts=on_cluster,
     )

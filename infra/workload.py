@@ -87,6 +87,7 @@ class WorkloadArgs:
     master_password: pulumi.Input[str] | None = None  # primary: bootstraps the app role
     addons: Sequence[pulumi.Resource] = ()
     ingress_after: Sequence[pulumi.Resource] = ()  # the access-log bucket policy
+    database_ready: Sequence[pulumi.Resource] = ()  # the writer exists: the Jobs can connect
 
 
 class Workload(pulumi.ComponentResource):
@@ -156,7 +157,9 @@ class Workload(pulumi.ComponentResource):
         migrations: list[pulumi.Resource] = []
         if args.run_migrations:
             # The role must exist before the migrations connect as it.
-            bootstrap = self._bootstrap_job(name, in_ns)
+            bootstrap = self._bootstrap_job(
+                name, child(self, depends_on=[namespace, *args.database_ready])
+            )
             migrations.append(
                 self._migration_job(name, child(self, depends_on=[namespace, bootstrap]))
             )

@@ -98,6 +98,16 @@ def _list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
+def test_role_bootstrap_waits_for_the_writer_and_migrations_wait_for_it(
+    plan_options: dict[str, dict[str, Any]],
+) -> None:
+    bootstrap = plan_options["primary-workload-bootstrap-role"]["dependsOn"]
+    assert "primary-database-instance-1" in bootstrap
+    assert (
+        "primary-workload-bootstrap-role" in plan_options["primary-workload-migrate"]["dependsOn"]
+    )
+
+
 def test_every_helm_release_waits_for_the_load_balancer_controller(
     plan: Plan, plan_options: dict[str, dict[str, Any]]
 ) -> None:
