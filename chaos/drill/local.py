@@ -31,7 +31,7 @@ def _stderr(line: str) -> None:
 
 
 class StackTarget:
-    """`chaos.drill.scenarios.Target` over a `chaos.stack.Stack`."""
+    """`chaos.drill.methods.Target` over a `chaos.stack.Stack`."""
 
     def __init__(self, stack: Stack, zone: str | None = None,
                  component_timeout: float = 90.0) -> None:
@@ -72,6 +72,19 @@ class StackTarget:
         # replica, via pg_rewind); start_component is a no-op for running components.
         self.stack.start_component(name, timeout=self.component_timeout)
 
+    # Partitions come from the stack's faults module; until it is there they fail loudly.
+    def partition(self, side_a: str, side_b: str) -> str:
+        return str(self._fault("partition")(side_a, side_b))
+
+    def heal(self, handle: str | None = None) -> None:
+        self._fault("heal_partitions")(handle)
+
+    def _fault(self, name: str) -> Callable[..., object]:
+        method = getattr(self.stack, name, None)
+        if method is None:
+            raise RuntimeError(f"this stack has no {name}() fault primitive")
+        return method
+
 
 def default_state_dir() -> Path:
     from chaos.stack import DEFAULT_STATE_DIR
@@ -103,6 +116,7 @@ def env_for(stack: Stack, zone: str | None = None,
         wait_healthy=wait_healthy,
         sqs_endpoint_url=ep.get("sqs_endpoint_url"),
         queue_url=ep.get("queue_url"),
+        service_env=stack.app_env(),
         heal=stack.heal,
         say=say,
     )

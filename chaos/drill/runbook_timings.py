@@ -14,28 +14,18 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chaos import catalogue
+
 HEADING = "## Expected timings (latest local drill)"
 BEGIN, END = "<!-- timings:begin -->", "<!-- timings:end -->"
 
-# Which drill scenarios each runbook draws its figures from.
-RUNBOOK_SCENARIOS: dict[str, tuple[str, ...]] = {
-    "db-primary-kill": ("db-primary-kill",),
-    "db-leader-node-loss": ("db-leader-node-loss",),
-    "redis-primary-kill": ("redis-primary-kill",),
-    "redis-down": ("redis-down",),
-    "api-replica-kill": ("api-replica-kill",),
-    "queue-outage": ("queue-outage",),
-    "relay-kill": ("relay-kill",),
-    "zone-loss": ("zone-loss",),
-    "database-failover": ("db-primary-kill", "db-leader-node-loss"),
-    "redis-failover": ("redis-primary-kill", "redis-down"),
-    "queue-backlog": ("queue-outage", "relay-kill"),
-}
+# Which drill scenarios each runbook draws its figures from (from the scenario catalogue).
+RUNBOOK_SCENARIOS: dict[str, tuple[str, ...]] = catalogue.runbook_scenarios()
 
 ROWS: tuple[tuple[str, str], ...] = (
     ("run started (UTC)", "started_at"),
@@ -58,24 +48,35 @@ def _seconds_between(start: str | None, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
+def _anomalies(report: Mapping[str, Any]) -> str:
+    keys = ("lost", "duplicated", "orphaned", "undelivered", "double_processed")
+    return " / ".join(str(report[k]) for k in keys)
+
+
+def _backlog_recovery(report: Mapping[str, Any]) -> str:
+    seconds = _seconds_between(report.get("fault_ended_at"), report.get("backlog_recovered_at"))
+    return "—" if seconds is None else f"{max(seconds, 0.0):.1f}"
+
+
+def _time_to_recover(report: Mapping[str, Any]) -> str:
+    value = report.get("time_to_recover_s")
+    return "no errors to recover from" if value is None else str(value)
+
+
+FIGURES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "started_at": lambda r: str(r["started_at"])[:19].replace("T", " "),
+    "p50_p99": lambda r: f"{r['p50_ms']} / {r['p99_ms']}",
+    "backlog": lambda r: f"{r.get('outbox_backlog_baseline')} / {r.get('outbox_backlog_max')}",
+    "backlog_recovery_s": _backlog_recovery,
+    "anomalies": _anomalies,
+    "audit_chain_ok": lambda r: "yes" if r["audit_chain_ok"] else "NO",
+    "time_to_recover_s": _time_to_recover,
+}
+
+
 def figure(report: Mapping[str, Any], field: str) -> str:
-    if field == "started_at":
-        return str(report["started_at"])[:19].replace("T", " ")
-    if field == "p50_p99":
-        return f"{report['p50_ms']} / {report['p99_ms']}"
-    if field == "backlog":
-        return f"{report.get('outbox_backlog_baseline')} / {report.get('outbox_backlog_max')}"
-    if field == "backlog_recovery_s":
-        seconds = _seconds_between(report.get("fault_ended_at"), report.get("backlog_recovered_at"))
-        return "—" if seconds is None else f"{max(seconds, 0.0):.1f}"
-    if field == "anomalies":
-        keys = ("lost", "duplicated", "orphaned", "undelivered", "double_processed")
-        return " / ".join(str(report[k]) for k in keys)
-    if field == "audit_chain_ok":
-        return "yes" if report["audit_chain_ok"] else "NO"
-    if field == "time_to_recover_s":
-        value = report.get("time_to_recover_s")
-        return "no errors to recover from" if value is None else str(value)
+    if field in FIGURES:
+        return FIGURES[field](report)
     return str(report.get(field))
 
 

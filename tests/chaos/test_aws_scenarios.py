@@ -20,10 +20,13 @@ from botocore.stub import ANY, Stubber
 
 from chaos.aws import cli
 from chaos.aws.calls import CallLayer
+from chaos.aws.cli import make_scenario
 from chaos.aws.kube import KubeApi, eks_token
 from chaos.aws.outputs import StackOutputs
-from chaos.aws.runner import execute, exit_code
-from chaos.aws.scenarios import AwsContext, DrillOptions, make_scenario
+from chaos.aws.runner import execute
+from chaos.aws.scenarios import AwsContext, DrillOptions
+from chaos.drill.report import REPORT_FIELDS
+from chaos.drill.verdict import exit_code
 
 PRIMARY, STANDBY = "eu-west-1", "eu-central-1"
 ACCOUNT = "123456789012"
@@ -220,7 +223,7 @@ def test_db_primary_kill_fails_over_and_waits_for_a_new_writer() -> None:
     assert report["details"]["writer_before"] == "db-1"
     assert report["details"]["writer_after"] == "db-2"
     assert report["fault_at"] == "2025-01-01T12:00:00+00:00"
-    assert report["recovery_s"] == 10.0  # one 5 s wait for Aurora, one for the probe
+    assert report["time_to_recover_s"] == 10.0  # one 5 s wait for Aurora, one for the probe
     for field in ("scenario", "started_at", "fault_at", "recovered_at", "verdict", "lost"):
         assert field in report
     assert report["lost"] is None  # the checker's field: not measured without load
@@ -830,13 +833,17 @@ def test_relay_kill_deletes_every_relay_pod() -> None:
     assert set(fake.selectors) == {"app=relay"}
 
 
-@pytest.mark.parametrize("name", ["redis-down", "queue-outage"])
+@pytest.mark.parametrize("name", ["redis-down", "queue-outage", "api-db-partition",
+                                  "zone-partition"])
 def test_scenarios_without_a_safe_aws_fault_say_so(name: str) -> None:
     d = Drill()
     report = d.run(name)
     assert report["verdict"] == "not-supported"
     assert "not supported on AWS" in report["verdict_reason"]
     assert d.calls.calls == []
+    # The local drill's report schema, whatever the target.
+    assert tuple(report) == REPORT_FIELDS
+    assert report["target"] == "aws" and report["alerts"] == []
 
 
 # -- dry run and the CLI -------------------------------------------------------------------
@@ -949,7 +956,7 @@ def test_cli_real_run_writes_a_report(tmp_path: Path) -> None:
 def test_cli_unknown_scenario_and_missing_outputs(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(cli_args(tmp_path, scenario="nope"), session_factory=NoAwsSession) == 2
-    assert "unknown AWS scenario(s): nope" in capsys.readouterr().err
+    assert "unknown scenario 'nope'" in capsys.readouterr().err
     args = cli_args(tmp_path)
     args.stack_outputs = None
     assert cli.run(args, session_factory=NoAwsSession) == 2
@@ -978,7 +985,7 @@ def test_standard_set_and_scenario_names() -> None:
     assert cli.scenario_names(["zone-loss", "ci,zone-loss"]) == [
         "zone-loss", "db-primary-kill", "redis-primary-kill"]
     assert cli.scenario_names("standard") == cli.scenario_names(None)
-    assert len(cli.scenario_names("all")) == 11
+    assert len(cli.scenario_names("all")) == 13
 
 
 @pytest.mark.parametrize(

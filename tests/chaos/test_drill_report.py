@@ -9,16 +9,15 @@ import pytest
 
 from chaos.drill import stats
 from chaos.drill.checker import CheckResult
+from chaos.drill.files import write_run, write_summary
 from chaos.drill.records import Ack, Attempt, History, OrderIntent, Outcome, from_iso
 from chaos.drill.report import (
     RUN_FIELDS,
     RunTimeline,
     Slo,
     build_report,
-    exit_code,
-    write_run,
-    write_summary,
 )
+from chaos.drill.verdict import exit_code
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
