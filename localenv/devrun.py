@@ -35,7 +35,7 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.devrun", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localenv.devrun", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--state-dir", type=Path, default=ROOT / "var" / "dev")
     parser.add_argument("--exit-after-start", action="store_true",

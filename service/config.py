@@ -70,7 +70,6 @@ class Settings:
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 200.0
     idempotency_ttl_hours: float = 24.0
-    db_pool_min: int = 2
     db_pool_max: int = 20
     db_command_timeout_s: float = 5.0
     db_connect_timeout_s: float = 1.0
@@ -138,7 +137,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_per_second=_number(env, "ORDERS_RATE_LIMIT_PER_SECOND", 100.0, 0.1),
         rate_limit_burst=_number(env, "ORDERS_RATE_LIMIT_BURST", 200.0, 1.0),
         idempotency_ttl_hours=ttl,
-        db_pool_min=int(_number(env, "ORDERS_DB_POOL_MIN", 2, 0)),
         db_pool_max=int(_number(env, "ORDERS_DB_POOL_MAX", 20, 1)),
         db_command_timeout_s=_number(env, "ORDERS_DB_COMMAND_TIMEOUT_S", 5.0, 0.1),
         db_connect_timeout_s=_number(env, "ORDERS_DB_CONNECT_TIMEOUT_S", 1.0, 0.1),
