@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import contract
+
 ARN_CLUSTER = re.compile(r"^arn:aws[\w-]*:rds:([\w-]+):(\d{12}):cluster:(.+)$")
 PULUMI_SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - what Pulumi prints for secrets
 
@@ -70,13 +72,13 @@ class StackOutputs:
     api_pod_selector: str = _key(
         "apiPodSelector",
         "label selector of the API pods",
-        default="app.kubernetes.io/name=orders-api",
+        default=contract.API_POD_SELECTOR,
         required=False,
     )
     relay_pod_selector: str = _key(
         "relayPodSelector",
         "label selector of the outbox relay pods",
-        default="app.kubernetes.io/name=orders-relay",
+        default=contract.RELAY_POD_SELECTOR,
         required=False,
     )
 

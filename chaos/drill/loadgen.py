@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+import contract
 from chaos.drill.records import (
     Ack,
     Attempt,
@@ -40,8 +41,8 @@ from chaos.drill.records import (
 )
 from service.auth import issue_token
 
-ISSUER = "orders-local"
-AUDIENCE = "orders-api"
+ISSUER = contract.JWT_ISSUER_DEFAULT
+AUDIENCE = contract.JWT_AUDIENCE_DEFAULT
 RETRYABLE_STATUSES = frozenset({409, 429})
 # Real ISINs (valid check digits), used round-robin.
 INSTRUMENTS = ("US0378331005", "US5949181045", "DE0007164600", "IE00B4L5Y983", "NL0010273215")
@@ -70,8 +71,9 @@ def mint_token(
 def read_secret(path: Path) -> str:
     """The JWT secret from a file (trailing newline stripped)."""
     secret = path.read_text(encoding="utf-8").strip("\r\n")
-    if len(secret.encode()) < 32:
-        raise ValueError(f"JWT secret in {path} is shorter than 32 bytes")
+    if len(secret.encode()) < contract.JWT_SECRET_MIN_BYTES:
+        raise ValueError(
+            f"JWT secret in {path} is shorter than {contract.JWT_SECRET_MIN_BYTES} bytes")
     return secret
 
 

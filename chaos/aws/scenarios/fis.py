@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import contract
 from chaos.aws.scenarios.aurora import AuroraMixin
 from chaos.aws.scenarios.base import AwsScenario, NotRecovered
 from chaos.aws.scenarios.elasticache import RedisMixin
 
 FIS_TERMINAL_FAILURES = ("stopped", "failed", "cancelled")
-AZ_POWER_TAG = "AzImpairmentPower"  # tag key of the FIS scenario library's AZ templates
+AZ_POWER_TAG = contract.FIS_AZ_POWER_TAG
 
 class ZoneLoss(RedisMixin, AuroraMixin):
     aws_fault = (
