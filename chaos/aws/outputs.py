@@ -1,7 +1,7 @@
 """The stack outputs the AWS drill reads: the JSON of `pulumi stack output --json`.
 
 Every key the drill needs is declared once, here, in `StackOutputs`; the infrastructure
-program (issue 2) exports exactly these names. `load_stack_outputs` fails with one
+program (`infra/`) exports exactly these names. `load_stack_outputs` fails with one
 message naming every missing or malformed key.
 """
 
