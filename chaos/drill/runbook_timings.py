@@ -1,6 +1,8 @@
-"""Copy the latest local drill figures into the runbooks' "Expected timings" sections.
+"""Copy the latest local drill figures into the runbooks' "Expected timings" sections and
+the root README's table of the standard set.
 
     python -m chaos.drill.runbook_timings [--index reports/drill-index.json] [--runbooks runbooks]
+                                          [--readme README.md]
 
 Each runbook's section holds one generated table between `<!-- timings:begin -->` and
 `<!-- timings:end -->` (on the first run, the paragraph and table right under the heading
@@ -109,6 +111,45 @@ def replace_section(text: str, block: str) -> str:
     return text[:start] + "\n\n" + block + "\n" + rest[match.end() :]
 
 
+FIGURES_BEGIN, FIGURES_END = "<!-- figures:begin -->", "<!-- figures:end -->"
+
+
+def _label(name: str) -> str:
+    method = catalogue.get(name).local
+    return f"{name} ({method.hold_s:g} s)" if method and method.hold_s else name
+
+
+def readme_figures(reports: Sequence[Mapping[str, Any]]) -> str:
+    """The root README's table: one row per standard scenario, from its latest report."""
+    def num(value: Any) -> str:
+        return "—" if value is None else f"{value:g}"
+
+    lines = [FIGURES_BEGIN,
+             "| scenario | acknowledged | error window (s) | availability | "
+             "P99 during fault (ms) |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {_label(r['scenario'])} | {r['acknowledged']} | "
+              f"{num(round(r['error_window_s'], 1))} | {num(round(r['availability'], 3))} | "
+              f"{num(round(r['p99_ms_during_fault'] or 0))} |" for r in reports]
+    return "\n".join([*lines, FIGURES_END])
+
+
+def update_readme(index_path: Path, readme: Path) -> bool:
+    """Rewrite the README's figures once every standard scenario has a passing report."""
+    index = json.loads(index_path.read_text())
+    entries = [index.get(name) for name in catalogue.standard("local")]
+    if any(e is None or e.get("verdict") != "passed" for e in entries):
+        return False
+    root = index_path.parent.parent
+    reports = [json.loads((root / e["report"]).read_text()) for e in entries if e]
+    text = readme.read_text()
+    pattern = re.escape(FIGURES_BEGIN) + r".*?" + re.escape(FIGURES_END)
+    new = re.sub(pattern, lambda _: readme_figures(reports), text, count=1, flags=re.S)
+    if new != text:
+        readme.write_text(new)
+    return new != text
+
+
 def update_runbooks(index_path: Path, runbooks: Path) -> list[str]:
     index = json.loads(index_path.read_text())
     root = index_path.parent.parent
@@ -137,11 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--index", type=Path, default=Path("reports/drill-index.json"))
     parser.add_argument("--runbooks", type=Path, default=Path("runbooks"))
+    parser.add_argument("--readme", type=Path, default=Path("README.md"))
     args = parser.parse_args(argv)
     if not args.index.exists():
         print(f"no drill index at {args.index}: run `make drill` first", file=sys.stderr)
         return 2
     updated = update_runbooks(args.index, args.runbooks)
+    if args.readme.exists() and update_readme(args.index, args.readme):
+        updated.append(str(args.readme))
     print(f"updated: {', '.join(updated)}" if updated else "runbooks already current")
     return 0
 

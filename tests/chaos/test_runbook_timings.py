@@ -91,3 +91,24 @@ def test_runbook_map_comes_from_the_catalogue() -> None:
     assert RUNBOOK_SCENARIOS["queue-backlog"] == ("queue-outage", "relay-kill")
     assert RUNBOOK_SCENARIOS["zone-partition"] == ("zone-partition",)
     assert "region-switchover" not in {s for v in RUNBOOK_SCENARIOS.values() for s in v}
+
+
+def test_readme_figures_list_the_standard_set_and_are_regenerated(tmp_path: Path) -> None:
+    from chaos.drill.runbook_timings import FIGURES_BEGIN, FIGURES_END, update_readme
+
+    def rows(text: str) -> list[str]:
+        table = text.split(FIGURES_BEGIN, 1)[1].split(FIGURES_END, 1)[0]
+        return [line.split("|")[1].strip().split(" (")[0]
+                for line in table.strip().splitlines()[2:]]
+
+    assert rows((ROOT / "README.md").read_text()) == list(catalogue.standard("local"))
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    standard = catalogue.standard("local")
+    index = write_run(tmp_path, [report(n) for n in standard[:-1]])
+    assert update_readme(index, readme) is False  # one standard scenario has no report yet
+    index = write_run(tmp_path, [report(n, acknowledged=7) for n in standard])
+    assert update_readme(index, readme) is True
+    text = readme.read_text()
+    assert rows(text) == list(standard)
+    assert "| redis-down (30 s) | 7 | 2.8 | 0.979 | 2002 |" in text
