@@ -132,7 +132,9 @@ SETTINGS = DrillSettings(
     warmup_s=1.5, recovery_s=3.0, max_extension_s=1.5,
     load=LoadConfig(rate=40.0, clients=4, duration_s=None, backoff_initial_s=0.01,
                     backoff_max_s=0.05, order_deadline_s=10.0),
-    slo=Slo(probe_window_s=1.0, min_clean_s=0.5),
+    # The fake API answers at once; the generous P99 bound keeps a loaded CI machine's
+    # event-loop stalls from aborting runs whose flow, not latency, is under test.
+    slo=Slo(p99_ms=5000.0, probe_window_s=1.0, min_clean_s=0.5),
 )
 
 
