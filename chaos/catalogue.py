@@ -257,8 +257,9 @@ _SCENARIOS: tuple[Scenario, ...] = (
         ExpectedAlerts(("DatabasePrimaryUnavailable",),
                        "the leader is cut off from the quorum and a replica is promoted"),
         no_aws=(
-            "not implemented on AWS yet: FIS aws:network:disrupt-connectivity (scope "
-            "availability-zone) on one zone's subnets is the candidate primitive."
+            "not implemented on AWS yet: FIS aws:network:disrupt-connectivity on one zone's "
+            "subnets is the candidate primitive (it cuts the subnets off; whether it can "
+            "spare the zone's own traffic is to be checked)."
         ),
     ),
     Scenario(
