@@ -227,7 +227,8 @@ _SCENARIOS: tuple[Scenario, ...] = (
             "stops routing to them; the other replicas serve every order; nothing is lost."
         ),
         "Partition the API replicas of one zone (--zone, else one outside the PostgreSQL "
-        "leader's zone) from the database nodes for 30 s while every process keeps running.",
+        "leader's zone) from their database path (HAProxy) for 30 s while every process "
+        "keeps running.",
         "Heal the partition.",
         "api-db-partition",
         local.LocalMethod(local.partition_api_from_db, hold_s=30.0,
@@ -247,8 +248,9 @@ _SCENARIOS: tuple[Scenario, ...] = (
             "one PostgreSQL primary and one Redis primary accept writes; nothing "
             "acknowledged is lost or duplicated; the zone rejoins after the heal."
         ),
-        "Partition the PostgreSQL leader's zone (or --zone) from every other zone for 30 s "
-        "while its processes keep running.",
+        "Partition the PostgreSQL leader's zone (or --zone) from every other zone and from "
+        "the shared components (etcd, HAProxy, the queue) for 30 s while its processes keep "
+        "running.",
         "Heal the partitions.",
         "zone-partition",
         local.LocalMethod(local.partition_zone, hold_s=30.0, restore=local.heal_partitions,

@@ -161,13 +161,10 @@ def _partition(target: Target, state: FaultState, side_a: str, side_b: str) -> N
     state.partitions.append(target.partition(side_a, side_b))
 
 
-def _zones(target: Target) -> list[str]:
-    return sorted({z for z in map(target.zone_of, target.components()) if z is not None})
-
-
 def partition_api_from_db(target: Target, state: FaultState) -> None:
-    """The API replicas of one zone cut off from the database nodes: the target's `zone`
-    when set (`--zone`), else the first zone with an API replica but not the PG leader."""
+    """The API replicas of one zone cut off from their database path (the service reaches
+    PostgreSQL only through HAProxy): the target's `zone` when set (`--zone`), else the
+    first zone with an API replica but not the PG leader."""
     leader_zone = target.zone_of(target.pg_leader())
     api_zones = sorted({z for z in map(target.zone_of, target.components(kind="api")) if z})
     zone = getattr(target, "zone", None) or next(
@@ -175,15 +172,19 @@ def partition_api_from_db(target: Target, state: FaultState) -> None:
     )
     if zone is None:
         raise RuntimeError("no API replica outside the PostgreSQL leader's zone")
-    _partition(target, state, f"kind:api@{zone}", "kind:patroni")
+    _partition(target, state, f"kind:api@{zone}", "kind:haproxy")
 
 
 def partition_zone(target: Target, state: FaultState) -> None:
-    """One zone (the target's `zone`, else the PG leader's) cut off from every other zone;
-    its processes keep running."""
+    """One zone (the target's `zone`, else the PG leader's) cut off from everything outside
+    it, every other zone and the shared components (etcd, HAProxy, the queue) alike, while
+    its processes keep running: the old leader loses the DCS and must demote itself."""
     zone = getattr(target, "zone", None) or target.zone_of(target.pg_leader())
-    others = [z for z in _zones(target) if z != zone]
+    zones = {name: target.zone_of(name) for name in target.components()}
+    others = sorted({z for z in zones.values() if z is not None and z != zone})
     if zone is None or not others:
         raise RuntimeError(f"cannot partition zone {zone!r} from {others or 'no other zone'}")
     for other in others:
         _partition(target, state, f"zone:{zone}", f"zone:{other}")
+    for shared in sorted(name for name, z in zones.items() if z is None):
+        _partition(target, state, f"zone:{zone}", shared)

@@ -265,9 +265,11 @@ async def test_zone_partition_is_held_then_healed(tmp_path: Path) -> None:
     report = await run_scenario(env, catalogue.get("zone-partition"), settings, tmp_path)
     assert report["verdict"] == "passed", report["verdict_reason"]
     cuts = [c for c in stack.calls if c[0] in ("partition", "heal")]
-    # pg-1 (the leader) is in zone a: a is cut from b and from c, then both are healed.
+    # pg-1 (the leader) is in zone a: a is cut from b, from c and from the shared sqs,
+    # then every partition is healed.
     assert cuts == [("partition", "zone:a|zone:b"), ("partition", "zone:a|zone:c"),
-                    ("heal", "p1"), ("heal", "p2")]
+                    ("partition", "zone:a|sqs"),
+                    ("heal", "p1"), ("heal", "p2"), ("heal", "p3")]
     assert not stack.partitions
     assert "hold-and-restore" in [p["phase"] for p in report["phases"]]
 
@@ -277,7 +279,7 @@ async def test_api_db_partition_cuts_one_zones_api_from_the_database() -> None:
     state = methods.FaultState()
     methods.partition_api_from_db(stack, state)
     # The leader pg-1 is in zone a; the first other zone with an API replica is b.
-    assert stack.calls == [("partition", "kind:api@b|kind:patroni")]
+    assert stack.calls == [("partition", "kind:api@b|kind:haproxy")]
     methods.rollback_all(stack, state)
     assert stack.calls[-1] == ("heal", "p1") and not stack.partitions
 
