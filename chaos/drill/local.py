@@ -72,18 +72,20 @@ class StackTarget:
         # replica, via pg_rewind); start_component is a no-op for running components.
         self.stack.start_component(name, timeout=self.component_timeout)
 
-    # Partitions come from the stack's faults module; until it is there they fail loudly.
+    # Partitions come from the stack's faults module (Stack.partition, and Stack.heal with a
+    # handle); a stack without them fails loudly instead of skipping the fault.
     def partition(self, side_a: str, side_b: str) -> str:
-        return str(self._fault("partition")(side_a, side_b))
+        return str(self._faults()[0](side_a, side_b))
 
     def heal(self, handle: str | None = None) -> None:
-        self._fault("heal_partitions")(handle)
+        self._faults()[1](handle, timeout=self.component_timeout)
 
-    def _fault(self, name: str) -> Callable[..., object]:
-        method = getattr(self.stack, name, None)
-        if method is None:
-            raise RuntimeError(f"this stack has no {name}() fault primitive")
-        return method
+    def _faults(self) -> tuple[Callable[..., object], Callable[..., object]]:
+        partition = getattr(self.stack, "partition", None)
+        if partition is None:
+            raise RuntimeError("this stack has no partition() fault primitive")
+        heal: Callable[..., object] = self.stack.heal
+        return partition, heal
 
 
 def default_state_dir() -> Path:
@@ -117,7 +119,7 @@ def env_for(stack: Stack, zone: str | None = None,
         sqs_endpoint_url=ep.get("sqs_endpoint_url"),
         queue_url=ep.get("queue_url"),
         service_env=stack.app_env(),
-        heal=stack.heal,
+        heal=lambda timeout: stack.heal(timeout=timeout),
         say=say,
     )
 
@@ -155,7 +157,7 @@ def local_stack(
         if not health.steady:
             say("drill: stack not steady (" + "; ".join(health.problems) + "); healing")
             try:
-                stack.heal(healthy_timeout)
+                stack.heal(timeout=healthy_timeout)
             except StackError as exc:
                 raise LocalStackError(f"the running stack is not healthy: {exc}") from exc
     try:
