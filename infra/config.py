@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import pulumi
 
+import contract
+
 NAMESPACE = "orders"
 REQUIRED_AZ_COUNT = 3
 MIN_BACKUP_RETENTION_DAYS = 14  # point-in-time restore window the business asked for
@@ -446,7 +448,7 @@ def _scalar(raw: str | None) -> Any:
 
 
 SECRET_SETTINGS = ("jwtSecret",)  # read by the program as Pulumi secrets, never here
-MIN_JWT_SECRET_BYTES = 32  # the service refuses shorter HS256 keys
+MIN_JWT_SECRET_BYTES = contract.JWT_SECRET_MIN_BYTES
 
 
 def load_config(
@@ -667,9 +669,9 @@ def _database(s: _Section) -> DatabaseConfig:
     config = DatabaseConfig(
         engine_version=s.text("engineVersion", AURORA_ENGINE_VERSION),
         parameter_group_family=s.text("parameterGroupFamily", AURORA_PARAMETER_FAMILY),
-        database_name=s.text("databaseName", "orders"),
+        database_name=s.text("databaseName", contract.DATABASE_NAME),
         master_username=s.text("masterUsername", "orders_admin"),
-        app_username=s.text("appUsername", "orders_app"),
+        app_username=s.text("appUsername", contract.APP_ROLE),
         backup_retention_days=s.integer(
             "backupRetentionDays", 14, lo=MIN_BACKUP_RETENTION_DAYS, hi=35
         ),

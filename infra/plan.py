@@ -6,7 +6,7 @@
 No Pulumi CLI, engine or AWS account is involved. The stack config is read from the stack
 file the CLI would use and handed to the program as the engine would (objects as JSON).
 `--json` prints a JSON array of {"type", "name", "region", "inputs"} (camelCase inputs, as
-a policy pack sees them); the policy pack (issue 3) reads exactly this format.
+a policy pack sees them); the policy pack (`policies/`) reads exactly this format.
 Exit status: 0 on success, 2 when the stack config is invalid (nothing is registered).
 """
 

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+import contract
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import RegionConfig, SloConfig, WorkloadConfig
 from infra.edge import ACCESS_LOG_PREFIX
@@ -25,7 +26,8 @@ from infra.registry import regional_repository
 HTTP_PORT = 8000
 # relay and worker: /health/live (a heartbeat of their loop) and /metrics
 HEALTH_PORT = 9100
-API, RELAY, WORKER, MIGRATE = "orders-api", "orders-relay", "orders-worker", "orders-migrate"
+API, RELAY, WORKER, MIGRATE = (
+    contract.API_APP, contract.RELAY_APP, contract.WORKER_APP, contract.MIGRATE_APP)
 BOOTSTRAP = "orders-bootstrap-role"
 BOOTSTRAP_SCRIPT = Path(__file__).resolve().parent / "bootstrap_role.py"
 MASTER_SECRET_NAME = "orders-db-master"  # noqa: S105 (the Kubernetes Secret's name)
@@ -190,7 +192,7 @@ class Workload(pulumi.ComponentResource):
 
     def _labels(self, app: str) -> dict[str, str]:
         return {
-            "app.kubernetes.io/name": app,
+            contract.APP_LABEL: app,
             "app.kubernetes.io/part-of": "investment-orders",
             "orders/region-role": self.args.region.role,
         }
@@ -324,13 +326,13 @@ class Workload(pulumi.ComponentResource):
                 "maxSkew": 1,
                 "topologyKey": "topology.kubernetes.io/zone",
                 "whenUnsatisfiable": "DoNotSchedule",
-                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                "labelSelector": {"matchLabels": {contract.APP_LABEL: app}},
             },
             {
                 "maxSkew": 1,
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                "labelSelector": {"matchLabels": {contract.APP_LABEL: app}},
             },
         ]
         if hash_label:
@@ -498,7 +500,7 @@ class Workload(pulumi.ComponentResource):
 
     def _api(self, name: str, opts: pulumi.ResourceOptions) -> None:
         s, region = self.args.settings, self.args.region
-        selector = {"matchLabels": {"app.kubernetes.io/name": API}}
+        selector = {"matchLabels": {contract.APP_LABEL: API}}
         steps: list[dict[str, Any]] = []
         for weight in s.canary_weights:
             steps += [{"setWeight": weight}, {"pause": {"duration": f"{s.canary_pause_seconds}s"}}]
@@ -558,7 +560,7 @@ class Workload(pulumi.ComponentResource):
                 metadata={"name": API, "namespace": self.namespace, "labels": self._labels(API)},
                 spec={
                     "type": "ClusterIP",
-                    "selector": {"app.kubernetes.io/name": API},
+                    "selector": {contract.APP_LABEL: API},
                     "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
                 },
             ),
@@ -613,7 +615,7 @@ class Workload(pulumi.ComponentResource):
             (RELAY, ["relay"], region.relay_replicas),
             (WORKER, ["worker"], region.worker_min_replicas),
         ):
-            selector = {"matchLabels": {"app.kubernetes.io/name": app}}
+            selector = {"matchLabels": {contract.APP_LABEL: app}}
             k8s.apps.v1.Deployment(
                 f"{name}-{app.removeprefix('orders-')}",
                 **manifest(
@@ -701,7 +703,7 @@ class Workload(pulumi.ComponentResource):
             **manifest(
                 metadata={"name": "api-ingress", "namespace": self.namespace},
                 spec={
-                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": API}},
+                    "podSelector": {"matchLabels": {contract.APP_LABEL: API}},
                     "policyTypes": ["Ingress"],
                     "ingress": [
                         {
@@ -723,7 +725,7 @@ class Workload(pulumi.ComponentResource):
                     "podSelector": {
                         "matchExpressions": [
                             {
-                                "key": "app.kubernetes.io/name",
+                                "key": contract.APP_LABEL,
                                 "operator": "In",
                                 "values": [RELAY, WORKER],
                             }
