@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from litestar.testing import AsyncTestClient
 
@@ -40,7 +41,7 @@ async def test_database_primary_up_follows_the_pool(database: Database, redis_ur
 
 def test_oldest_age_uses_sent_timestamps() -> None:
     now = 1_700_000_100.0
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"Attributes": {"SentTimestamp": "1700000090000"}},
         {"Attributes": {"SentTimestamp": "1700000040500"}},
         {"Attributes": {}},
