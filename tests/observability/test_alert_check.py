@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from observability.alert_check import AlertRecord, check_alerts
+
+T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+FAULT = T0 + timedelta(seconds=60)
+STEADY = (T0, FAULT)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_expected_alerts_met_with_time_to_detect() -> None:
+    alerts = [
+        AlertRecord("DatabasePrimaryUnavailable", "page", at(64.5), at(80)),
+        AlertRecord("OrdersAvailabilityBudgetBurn", "page", at(70)),
+        AlertRecord("OrdersAvailabilityBudgetBurn", "page", at(90)),  # later window: ignored
+        AlertRecord("RedisDegraded", "ticket", at(10), at(20)),  # a ticket in steady state
+    ]
+    verdict = check_alerts(
+        alerts, fault_at=FAULT, steady_state=STEADY,
+        expected=["DatabasePrimaryUnavailable", "OrdersAvailabilityBudgetBurn"],
+    )
+    assert verdict.expected_alerts_met and verdict.passed
+    assert verdict.time_to_detect_s == {
+        "DatabasePrimaryUnavailable": 4.5, "OrdersAvailabilityBudgetBurn": 10.0,
+    }
+    assert verdict.findings() == []
+    assert alerts[0].as_json() == {
+        "name": "DatabasePrimaryUnavailable", "severity": "page",
+        "fired_at": "2026-12-03T09:01:04.500000+00:00",
+        "resolved_at": "2026-12-03T09:01:20+00:00",
+    }
+
+
+def test_missing_alert_and_one_that_fired_only_before_the_fault() -> None:
+    alerts = [AlertRecord("OutboxBacklogHigh", "page", at(30), at(50))]
+    verdict = check_alerts(
+        alerts, fault_at=FAULT, steady_state=STEADY,
+        expected=["OutboxBacklogHigh", "QueueMessageAgeHigh"],
+    )
+    assert not verdict.expected_alerts_met
+    assert verdict.missing == ["OutboxBacklogHigh", "QueueMessageAgeHigh"]
+    assert [a.name for a in verdict.steady_state_pages] == ["OutboxBacklogHigh"]
+    assert len(verdict.findings()) == 3 and not verdict.passed
+
+
+def test_page_still_firing_from_before_the_steady_state_counts() -> None:
+    alerts = [AlertRecord("ScrapeTargetDown", "ticket", at(-30)),
+              AlertRecord("OrdersErrorBudgetBurn", "page", at(-30), None)]
+    verdict = check_alerts(alerts, fault_at=FAULT, steady_state=STEADY, expected=[])
+    assert verdict.expected_alerts_met
+    assert [a.name for a in verdict.steady_state_pages] == ["OrdersErrorBudgetBurn"]
+    resolved_before = [AlertRecord("OrdersErrorBudgetBurn", "page", at(-30), at(-1))]
+    assert check_alerts(
+        resolved_before, fault_at=FAULT, steady_state=STEADY, expected=[]
+    ).passed
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError):
+        check_alerts([], fault_at=FAULT.replace(tzinfo=None), steady_state=STEADY, expected=[])
