@@ -52,7 +52,7 @@ def service_metrics() -> set[str]:
 
 
 def recorded_metrics() -> set[str]:
-    names = set()
+    names: set[str] = set()
     for path in (generate.HERE / "rules").glob("*.yml"):
         for group in yaml.safe_load(path.read_text())["groups"]:
             names.update(r["record"] for r in group["rules"] if "record" in r)
