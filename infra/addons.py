@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import AddonsConfig, RegionConfig
+from infra.monitoring import with_rules
 
 LBC_NAMESPACE, LBC_SERVICE_ACCOUNT = "kube-system", "aws-load-balancer-controller"
 CA_NAMESPACE, CA_SERVICE_ACCOUNT = "kube-system", "cluster-autoscaler"
@@ -137,13 +138,14 @@ class ClusterAddons(pulumi.ComponentResource):
             "https://prometheus-community.github.io/helm-charts",
             charts.prometheus_chart,
             MONITORING_NAMESPACE,
-            {
+            # The generated SLO and alert rules, sent to Alertmanager (infra/monitoring.py).
+            with_rules({
                 # The canary analysis needs minutes of data, not history: no volume (so no
                 # EBS CSI driver), short retention.
                 "server": {"persistentVolume": {"enabled": False}, "retention": "3d"},
                 "alertmanager": {"enabled": False},
                 "prometheus-pushgateway": {"enabled": False},
-            },
+            }),
         )
         self.cluster_autoscaler = release(
             "cluster-autoscaler",
