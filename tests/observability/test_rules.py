@@ -137,7 +137,7 @@ def unit_test_file(case: Case, rule_set: str, scale: Scale, tmp_path: Path) -> P
     source = "slos.yml" if not case.expected else "alerts.yml"
     document = {
         "rule_files": [str(RULES_DIR / rule_set / source)],
-        "evaluation_interval": interval,
+        "evaluation_interval": scale.offset(case.evaluation_interval or case.interval),
         "tests": [test(case.fires, expected_alerts(case, rules))]
         + [test(quiet, []) for quiet in case.quiet],
     }
