@@ -158,7 +158,10 @@ def pods(database: Database, redis_url: str, work_dir: Path) -> Iterator[dict[st
                 })
                 for name, url in urls.items()
             ]
-            with PrometheusServer(logs / "prometheus", free_port(), targets) as prometheus:
+            drill_rules = sorted((ROOT / "observability" / "rules-drill").glob("*.yml"))
+            with PrometheusServer(
+                logs / "prometheus", free_port(), targets, rule_files=drill_rules
+            ) as prometheus:
                 prometheus.wait_targets_up()
                 proxy.delay_s = 0.15
                 yield {**urls, "prometheus": prometheus}
@@ -214,6 +217,16 @@ def test_canary_analysis_passes_healthy_and_fails_injected_errors_and_latency(
     assert len(healthy) == len(slow) == len(idle) == 1
     assert healthy[0] < threshold < slow[0]
     assert idle == [0.0]  # no traffic: a number KEDA can read, never a reason to scale
+
+    # The drill rule set, evaluated by the same Prometheus: the failing pod's 503s burn the
+    # fast availability window (a page); the database is fine for the other pods.
+    firing = {
+        (a["labels"]["alertname"], a["labels"]["severity"], a["labels"].get("window"))
+        for a in prometheus.alerts()
+        if a["state"] == "firing"
+    }
+    assert ("OrdersAvailabilityBudgetBurn", "page", "1h") in firing
+    assert not any(name == "DatabasePrimaryUnavailable" for name, _, _ in firing)
 
 
 async def test_relay_trigger_reads_the_outbox_backlog(
