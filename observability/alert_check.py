@@ -35,6 +35,8 @@ class AlertVerdict:
     missing: list[str]
     # seconds from the fault to the first firing of each expected alert that fired
     time_to_detect_s: dict[str, float]
+    # the same for every alert that fired after the fault, expected or not
+    time_from_fault_s: dict[str, float]
     # pages active during the steady state, before the fault
     steady_state_pages: list[AlertRecord]
 
@@ -79,6 +81,9 @@ def check_alerts(
             name: (first_fired[name] - fault_at).total_seconds()
             for name in wanted
             if name in first_fired
+        },
+        time_from_fault_s={
+            name: (fired - fault_at).total_seconds() for name, fired in first_fired.items()
         },
         steady_state_pages=pages,
     )

@@ -30,6 +30,7 @@ def test_expected_alerts_met_with_time_to_detect() -> None:
     assert verdict.time_to_detect_s == {
         "DatabasePrimaryUnavailable": 4.5, "OrdersAvailabilityBudgetBurn": 10.0,
     }
+    assert verdict.time_from_fault_s == verdict.time_to_detect_s  # the ticket fired before
     assert verdict.findings() == []
     assert alerts[0].as_json() == {
         "name": "DatabasePrimaryUnavailable", "severity": "page",
@@ -48,6 +49,9 @@ def test_missing_alert_and_one_that_fired_only_before_the_fault() -> None:
     assert verdict.missing == ["OutboxBacklogHigh", "QueueMessageAgeHigh"]
     assert [a.name for a in verdict.steady_state_pages] == ["OutboxBacklogHigh"]
     assert len(verdict.findings()) == 3 and not verdict.passed
+    late = AlertRecord("ScrapeTargetDown", "ticket", at(75))
+    unexpected = check_alerts([late], fault_at=FAULT, steady_state=STEADY, expected=[])
+    assert unexpected.time_from_fault_s == {"ScrapeTargetDown": 15.0}
 
 
 def test_page_still_firing_from_before_the_steady_state_counts() -> None:
