@@ -103,6 +103,17 @@ class Worker:
             self._dlq_url = str(self.sqs.get_queue_url(QueueName=name)["QueueUrl"])
         return self._dlq_url
 
+    async def _maybe_sample_dead_letters(self) -> None:
+        """Every DEAD_LETTER_SAMPLE_S; a failure (no permission on the DLQ, queue failing
+        over) only leaves the gauge as it was: it must never hold up the work."""
+        if time.monotonic() - self._dead_letters_sampled_at < DEAD_LETTER_SAMPLE_S:
+            return
+        self._dead_letters_sampled_at = time.monotonic()
+        try:
+            await asyncio.to_thread(self.sample_dead_letters)
+        except Exception as error:
+            log.debug("dead_letter_sampling_failed", error=type(error).__name__)
+
     def sample_dead_letters(self) -> None:
         dlq_url = self._dead_letter_url()
         if dlq_url is None:
@@ -188,9 +199,7 @@ class Worker:
         while not stop.is_set():
             self.heartbeat.beat()
             try:
-                if time.monotonic() - self._dead_letters_sampled_at >= DEAD_LETTER_SAMPLE_S:
-                    self._dead_letters_sampled_at = time.monotonic()
-                    await asyncio.to_thread(self.sample_dead_letters)
+                await self._maybe_sample_dead_letters()
                 await self.run_once()
                 backoff = 0.0
             except Exception as error:  # queue or database failing over: back off, go on

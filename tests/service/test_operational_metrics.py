@@ -76,3 +76,17 @@ async def test_worker_reports_message_age_and_dead_letters(
     assert 1.0 <= first_age <= time.time() - sent + 1.0
     assert sample(pipe.metrics, "queue_message_age_seconds") == 0  # nothing left to receive
     assert sample(pipe.metrics, "queue_dead_letter_messages") == 2
+
+
+async def test_dead_letter_sampling_failure_does_not_stop_the_worker(
+    queue_settings: Settings, database: Database
+) -> None:
+    pool = await create_pool(queue_settings)
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        worker = pipe.worker()
+        worker.queue_url = pipe.queue_url + "-missing"  # every SQS call on it fails
+        await worker._maybe_sample_dead_letters()  # logged, not raised
+        assert worker._dead_letters_sampled_at > 0
+    finally:
+        await pool.close()
