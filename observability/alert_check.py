@@ -5,7 +5,7 @@ recorded from Alertmanager and writes the result into its report."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -87,3 +87,42 @@ def check_alerts(
         },
         steady_state_pages=pages,
     )
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass
+class AlertTracker:
+    """Turns successive polls of Alertmanager's `GET /api/v2/alerts` into AlertRecords.
+
+    An alert counts from its `startsAt` (when Prometheus first sent it as firing); it is
+    resolved at the first poll that no longer lists it as active."""
+
+    _open: dict[str, AlertRecord] = field(default_factory=dict)
+    _closed: list[AlertRecord] = field(default_factory=list)
+
+    def observe(self, alerts: Iterable[dict[str, Any]], polled_at: datetime) -> None:
+        active = {}
+        for alert in alerts:
+            if alert.get("status", {}).get("state", "active") == "suppressed":
+                continue  # silenced or inhibited: not delivered
+            labels = alert["labels"]
+            active[alert["fingerprint"]] = AlertRecord(
+                name=labels["alertname"],
+                severity=labels.get("severity", ""),
+                fired_at=_parse_time(alert["startsAt"]),
+            )
+        for fingerprint, record in list(self._open.items()):
+            if fingerprint not in active:
+                self._closed.append(
+                    AlertRecord(record.name, record.severity, record.fired_at, polled_at)
+                )
+                del self._open[fingerprint]
+        for fingerprint, record in active.items():
+            self._open.setdefault(fingerprint, record)
+
+    def records(self) -> list[AlertRecord]:
+        """Every alert seen, resolved or still firing, in firing order."""
+        return sorted([*self._closed, *self._open.values()], key=lambda a: a.fired_at)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from observability.alert_check import AlertRecord, check_alerts
+from observability.alert_check import AlertRecord, AlertTracker, check_alerts
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 FAULT = T0 + timedelta(seconds=60)
@@ -69,3 +69,32 @@ def test_page_still_firing_from_before_the_steady_state_counts() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError):
         check_alerts([], fault_at=FAULT.replace(tzinfo=None), steady_state=STEADY, expected=[])
+
+
+def test_tracker_records_fired_and_resolved_from_alertmanager_polls() -> None:
+    def alert(fingerprint: str, name: str, severity: str, starts: str,
+              state: str = "active") -> dict[str, object]:
+        return {
+            "fingerprint": fingerprint, "startsAt": starts, "status": {"state": state},
+            "labels": {"alertname": name, "severity": severity},
+        }
+
+    page = alert("a1", "DatabasePrimaryUnavailable", "page", "2026-12-03T09:01:04.5Z")
+    ticket = alert("b2", "RedisDegraded", "ticket", "2026-12-03T09:01:10Z")
+    inhibited = alert("c3", "OrdersAvailabilityBudgetBurn", "ticket", "2026-12-03T09:01:05Z",
+                      state="suppressed")
+    tracker = AlertTracker()
+    tracker.observe([page], at(65))
+    tracker.observe([page, ticket, inhibited], at(70))
+    tracker.observe([ticket], at(80))
+    records = tracker.records()
+    assert [r.as_json() for r in records] == [
+        {"name": "DatabasePrimaryUnavailable", "severity": "page",
+         "fired_at": "2026-12-03T09:01:04.500000+00:00",
+         "resolved_at": "2026-12-03T09:01:20+00:00"},
+        {"name": "RedisDegraded", "severity": "ticket",
+         "fired_at": "2026-12-03T09:01:10+00:00", "resolved_at": None},
+    ]
+    verdict = check_alerts(records, fault_at=FAULT, steady_state=STEADY,
+                           expected=["DatabasePrimaryUnavailable"])
+    assert verdict.passed and verdict.time_to_detect_s == {"DatabasePrimaryUnavailable": 4.5}
