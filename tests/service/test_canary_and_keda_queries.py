@@ -17,7 +17,6 @@ import contextlib
 import re
 import secrets
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +29,14 @@ import pytest
 from localenv.procs import ManagedProcess, free_port, http_ok
 from localenv.prometheus import PrometheusServer, ScrapeTarget
 from tests.infra.conftest import load_plan
-from tests.service.conftest import Database, auth_headers, live_env, new_key, order_body
+from tests.service.conftest import (
+    Database,
+    LiveServer,
+    auth_headers,
+    live_env,
+    new_key,
+    order_body,
+)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("prometheus") is None, reason="Debian package prometheus missing"
@@ -82,17 +88,11 @@ class DelayProxy:
 
 
 def api_process(env: dict[str, str], log: Path) -> tuple[ManagedProcess, str]:
-    import os
-
-    port = free_port()
-    process = ManagedProcess(
-        f"api:{port}", [sys.executable, "-m", "service", "serve", "--port", str(port)], log,
-        env={**os.environ, **env, **FAST_ENV}, cwd=ROOT,
-    )
-    process.start()
-    url = f"http://127.0.0.1:{port}"
-    process.wait_healthy(lambda: http_ok(f"{url}/health/live"), timeout=30)
-    return process, url
+    """A real API process, up once live (the failing pod is never ready)."""
+    server = LiveServer({**env, **FAST_ENV}, log)
+    server.process.start()
+    server.process.wait_healthy(lambda: http_ok(f"{server.url}/health/live"), timeout=30)
+    return server.process, server.url
 
 
 def place_orders(url: str, seconds: float, workers: int) -> None:
