@@ -193,7 +193,8 @@ def concern_groups(
 
 def render(groups: list[dict[str, Any]], drill: bool) -> str:
     class Dumper(yaml.SafeDumper):
-        pass
+        def ignore_aliases(self, data: Any) -> bool:  # spell every label set out
+            return True
 
     def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
         style = "|" if "\n" in value else None
