@@ -60,7 +60,6 @@ def test_alertmanager_routes_pages_and_tickets_to_their_topics(
     assert len(policies) == 1 and "sns:Publish" in policies[0]
 
 
-@pytest.mark.skipif(shutil.which("amtool") is None, reason="prometheus-alertmanager missing")
 def test_amtool_accepts_the_alertmanager_config_and_routes_by_severity(tmp_path: Path) -> None:
     config = alertmanager_config(
         "eu-central-1",
@@ -69,6 +68,8 @@ def test_amtool_accepts_the_alertmanager_config_and_routes_by_severity(tmp_path:
     )
     path = tmp_path / "alertmanager.yml"
     path.write_text(yaml.safe_dump(config))
+
+    assert shutil.which("amtool"), "run: sudo apt-get install -y prometheus-alertmanager"
 
     def amtool(*args: str) -> str:
         done = subprocess.run(

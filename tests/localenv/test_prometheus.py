@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import pytest
 
 from localenv.procs import free_port, pid_alive
 from localenv.prometheus import PrometheusServer, ScrapeTarget
 from observability.generate import HERE as OBSERVABILITY
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("prometheus") is None, reason="Debian package prometheus missing"
-)
 
 
 def test_scrapes_targets_loads_the_drill_rules_and_stops(tmp_path: Path) -> None:

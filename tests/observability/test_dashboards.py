@@ -10,13 +10,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from observability import dashboards, generate
 from service.observability import Metrics
 
-PROMTOOL = shutil.which("promtool")
+PROMTOOL = shutil.which("promtool")  # Debian prometheus, from scripts/install-system-deps.sh
 # patroni/api.py do_GET_metrics at tag v3.0.2 (the Debian package's version)
 PATRONI = {
     "patroni_version", "patroni_postgres_running", "patroni_postmaster_start_time",
@@ -98,7 +97,6 @@ def test_metric_names_are_found_and_unknown_ones_rejected() -> None:
     ) == {"http_request_duration_seconds_bucket", "slo:error_budget:ratio", "up"}
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="Debian package prometheus missing")
 def test_every_panel_query_parses_and_names_exported_metrics(tmp_path: Path) -> None:
     known = service_metrics() | PATRONI | INTEGRATOR | PROMETHEUS | recorded_metrics()
     queries = panel_queries()
@@ -115,7 +113,7 @@ def test_every_panel_query_parses_and_names_exported_metrics(tmp_path: Path) -> 
     ]
     path = tmp_path / "dashboard-queries.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
-    assert PROMTOOL is not None
+    assert PROMTOOL, "promtool not found; run: sudo apt-get install -y prometheus"
     result = subprocess.run(
         [PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True, check=False
     )

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import re
 import secrets
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -38,9 +37,6 @@ from tests.service.conftest import (
     order_body,
 )
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("prometheus") is None, reason="Debian package prometheus missing"
-)
 ROOT = Path(__file__).resolve().parents[2]
 FAST_ENV = {
     "ORDERS_GAUGE_INTERVAL_S": "0.2",
