@@ -26,6 +26,7 @@ import pulumi_kubernetes as k8s
 
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import CLUSTER_AUTOSCALER_IMAGES, AddonsConfig, RegionConfig
+from infra.monitoring import with_rules
 
 # The upstream policy of the pinned controller version, vendored unmodified (PROVENANCE.json).
 LBC_POLICY_FILE = (
@@ -159,13 +160,14 @@ class ClusterAddons(pulumi.ComponentResource):
             "https://prometheus-community.github.io/helm-charts",
             charts.prometheus_chart,
             MONITORING_NAMESPACE,
-            {
+            # The generated SLO and alert rules, sent to Alertmanager (infra/monitoring.py).
+            with_rules({
                 # The canary analysis needs minutes of data, not history: no volume (so no
                 # EBS CSI driver), short retention.
                 "server": {"persistentVolume": {"enabled": False}, "retention": "3d"},
                 "alertmanager": {"enabled": False},
                 "prometheus-pushgateway": {"enabled": False},
-            },
+            }),
         )
         self.cluster_autoscaler = release(
             "cluster-autoscaler",

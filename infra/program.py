@@ -25,6 +25,7 @@ from infra.dns import Certificate, CertificateArgs, FailoverDns, FailoverDnsArgs
 from infra.edge import Edge, EdgeArgs
 from infra.fis import FaultInjection, FaultInjectionArgs
 from infra.keys import Keys, KeysArgs
+from infra.monitoring import Monitoring, MonitoringArgs
 from infra.network import Network, NetworkArgs
 from infra.queues import Queue, QueueArgs
 from infra.registry import ImageRepository, RepositoryArgs, repository_name
@@ -397,6 +398,22 @@ def deploy_region(
             alb_name=workload.load_balancer_hostname.apply(lambda _: workload.alb_name),
         ),
         opts=in_region,
+    )
+    Monitoring(
+        f"{role}-monitoring",
+        MonitoringArgs(
+            prefix=cfg.prefix,
+            region=region,
+            namespace=cfg.workload.namespace,
+            prometheus_url=addons.prometheus_url,
+            page_topic_arn=alarms.topic.arn,
+            topic_key_arn=keys.logs.arn,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[*addons.ready, workload])
+        ),
     )
     return RegionStack(
         provider, keys, network, database, cache, queue, cluster, certificate, workload, alarms

@@ -574,36 +574,8 @@ class Workload(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-api-hpa",
-            **manifest(
-                metadata={"name": API, "namespace": self.namespace},
-                spec={
-                    "scaleTargetRef": {
-                        "apiVersion": "argoproj.io/v1alpha1",
-                        "kind": "Rollout",
-                        "name": API,
-                    },
-                    "minReplicas": region.api_replicas,
-                    "maxReplicas": region.api_max_replicas,
-                    "metrics": [
-                        _utilization("cpu", 70),
-                        _utilization("memory", 80),
-                    ],
-                    "behavior": {
-                        "scaleUp": {
-                            "stabilizationWindowSeconds": 0,
-                            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 30}],
-                        },
-                        "scaleDown": {
-                            "stabilizationWindowSeconds": 300,
-                            "policies": [{"type": "Percent", "value": 25, "periodSeconds": 60}],
-                        },
-                    },
-                },
-            ),
-            opts=opts,
-        )
+        # The API's autoscaler (CPU, memory and P99 latency) is a KEDA ScaledObject:
+        # infra/monitoring.py.
 
     def _background_processes(self, name: str, opts: pulumi.ResourceOptions) -> None:
         """Relay (outbox -> SQS; several may run) and worker (SQS consumer, KEDA-scaled).
@@ -638,8 +610,9 @@ class Workload(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions.merge(
                     opts,
+                    # KEDA owns their replica count (queue depth, outbox backlog)
                     pulumi.ResourceOptions(ignore_changes=["spec.replicas"])
-                    if app == WORKER
+                    if app in (WORKER, RELAY)
                     else None,
                 ),
             )
@@ -848,16 +821,6 @@ def _load_balancer_hostname(status: Any) -> str:
         return str(status.load_balancer.ingress[0].hostname)
     except (AttributeError, IndexError, TypeError) as missing:
         raise ValueError("the Ingress reports no load balancer address") from missing
-
-
-def _utilization(resource: str, percent: int) -> dict[str, Any]:
-    return {
-        "type": "Resource",
-        "resource": {
-            "name": resource,
-            "target": {"type": "Utilization", "averageUtilization": percent},
-        },
-    }
 
 
 def _namespace_peer(namespace: str) -> dict[str, Any]:

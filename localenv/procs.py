@@ -46,6 +46,18 @@ def http_ok(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
+def wait_until(
+    predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.05
+) -> None:
+    """Poll `predicate` until it holds; TimeoutError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
 def pid_alive(pid: int) -> bool:
     """True for a running process; a zombie (killed, not yet reaped) counts as dead."""
     try:
