@@ -1,7 +1,7 @@
 """The whole `make run` system, started by the dev harness itself, for the benchmark.
 
-The harness module is imported to locate it (wherever it lives: `localenv.devrun` or
-`service.devrun`) and run as its own process with a throw-away state directory, exactly as
+The harness module (`localenv.devrun`) is imported to locate it and run as its own
+process with a throw-away state directory, exactly as
 `make run` runs it: whatever processes it starts (API, relay, worker, an integrator when it
 has one, PostgreSQL with fsync on, Redis, the SQS endpoint) are the system under load. Its
 children are found in /proc and named by their command line, so CPU can be charged to each.
@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import contract
 from localenv.procs import free_port, http_ok, pid_alive, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
-HARNESS_MODULES = ("localenv.devrun", "service.devrun")
+HARNESS_MODULES = ("localenv.devrun",)
 # Loopback load must not be throttled by the per-principal rate limiter.
 # Stopped by the harness itself, after the application processes that use them.
 SERVER_ROLES = frozenset({"postgresql", "redis", "sqs-endpoint"})
@@ -107,7 +108,7 @@ class DevSystem:
             raise RuntimeError("ORDERS_DATABASE_URL names no port")
         return port
 
-    def superuser_url(self, database: str = "orders") -> str:
+    def superuser_url(self, database: str = contract.DATABASE_NAME) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{database}"
 
     def discover(self) -> dict[str, list[int]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+import contract
 from bench import ceiling, cpu, devstack, wrk
 from service.auth import issue_token
 from service.config import load_settings
@@ -57,7 +58,9 @@ class Database:
             self._connections[database] = conn
         return list(await conn.fetch(sql, *args))
 
-    def fetch(self, sql: str, *args: Any, database: str = "orders") -> list[asyncpg.Record]:
+    def fetch(
+        self, sql: str, *args: Any, database: str = contract.DATABASE_NAME
+    ) -> list[asyncpg.Record]:
         return self._loop.run_until_complete(self._run(database, sql, *args))
 
     def close(self) -> None:
@@ -155,10 +158,11 @@ class Database:
         from service.migrate import apply_migrations
 
         await self._run(
-            "postgres", f"CREATE DATABASE {ceiling.DATABASE} OWNER orders_owner"
+            "postgres", f"CREATE DATABASE {ceiling.DATABASE} OWNER {contract.OWNER_ROLE}"
         )
         conn = await asyncpg.connect(
-            f"postgresql://orders_owner@127.0.0.1:{self.system.pg_port}/{ceiling.DATABASE}"
+            f"postgresql://{contract.OWNER_ROLE}@127.0.0.1:{self.system.pg_port}"
+            f"/{ceiling.DATABASE}"
         )
         try:
             await apply_migrations(conn)
@@ -170,7 +174,7 @@ class Database:
             if audit == "chain":
                 await conn.execute(f"CREATE SEQUENCE {ceiling.AUDIT_SEQUENCE}")
                 await conn.execute(
-                    f"GRANT USAGE ON SEQUENCE {ceiling.AUDIT_SEQUENCE} TO orders_app"
+                    f"GRANT USAGE ON SEQUENCE {ceiling.AUDIT_SEQUENCE} TO {contract.APP_ROLE}"
                 )
             return audit
         finally:
@@ -254,7 +258,7 @@ class Run:
         opts = self.options
         cpu_before = cpu.settled_snapshot({"postgresql": self.system.roles["postgresql"]})
         result = ceiling.run_pgbench(
-            port=self.system.pg_port, user="orders_app", work_dir=self.work_dir,
+            port=self.system.pg_port, user=contract.APP_ROLE, work_dir=self.work_dir,
             clients=opts.connections, duration_s=duration_s, accounts=opts.accounts,
             audit=self.audit_format, name=name,
         )

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
@@ -666,7 +665,3 @@ def load(
     else:  # pragma: no cover - argparse restricts the choices
         raise InputError(f"unknown input kind {kind}")
     return evaluate(subjects, source, config)
-
-
-def enforcement_values() -> list[str]:
-    return [level.value for level in EnforcementLevel]
