@@ -15,6 +15,7 @@ from litestar.types import Receive, Scope, Send
 
 from service.api.health import HEALTH_HANDLERS
 from service.api.middleware import RequestContext
+from service.api.openapi import COMPONENTS
 from service.api.orders import ORDER_HANDLERS
 from service.api.problems import (
     Problem,
@@ -112,6 +113,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
             title="Investment orders API",
             version="1.0.0",
             path="/schema",
+            components=COMPONENTS,
             render_plugins=[RedocRenderPlugin(), YamlRenderPlugin()],
         ),
         debug=False,

@@ -11,10 +11,21 @@ import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from service.api.cursors import CursorCodec
 from service.api.guards import AUTH, enforce_rate_limit
+from service.api.openapi import (
+    CANCEL_PROBLEMS,
+    LIST_PROBLEMS,
+    ORDER_REQUEST_SCHEMA,
+    PLACE_PROBLEMS,
+    PLACED_HEADERS,
+    READ_PROBLEMS,
+    documented,
+    order_links,
+)
 from service.api.problems import Problem
 from service.api.schemas import AuditTrail, CreateOrderRequest, OrderPage, OrderView
 from service.api.state import app_state
@@ -130,8 +141,14 @@ def key_reused() -> Problem:
     "/v1/orders",
     dependencies=AUTH,
     status_code=201,
+    operation_id="placeOrder",
     summary="Place an order (idempotent per Idempotency-Key)",
-    response_description="The order (also replayed for a retried key)",
+    responses={201: ResponseSpec(OrderView, description="The order (also for a retried key)")},
+    operation_class=documented(
+        problems=PLACE_PROBLEMS, success=201, links=order_links(),
+        success_headers=PLACED_HEADERS, required_headers=frozenset({"Idempotency-Key"}),
+        request_schema=ORDER_REQUEST_SCHEMA,
+    ),
 )
 async def place_order(
     request: Request[Any, Any, Any],
@@ -218,7 +235,10 @@ def view(row: asyncpg.Record) -> OrderView:
     return msgspec.convert(domain.order_document(row), OrderView)
 
 
-@get("/v1/orders/{order_id:uuid}", dependencies=AUTH, summary="Read one order")
+@get(
+    "/v1/orders/{order_id:uuid}", dependencies=AUTH, operation_id="readOrder",
+    summary="Read one order", operation_class=documented(problems=READ_PROBLEMS),
+)
 async def read_order(
     request: Request[Any, Any, Any],
     order_id: FromPath[uuid.UUID],
@@ -236,7 +256,11 @@ async def read_order(
         raise not_found(order_id) from None
 
 
-@get("/v1/orders", dependencies=AUTH, summary="List orders, newest first (keyset pagination)")
+@get(
+    "/v1/orders", dependencies=AUTH, operation_id="listOrders",
+    summary="List orders, newest first (keyset pagination)",
+    operation_class=documented(problems=LIST_PROBLEMS),
+)
 async def list_orders(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -269,8 +293,14 @@ async def list_orders(
     )
 
 
-@post("/v1/orders/{order_id:uuid}/cancel", dependencies=AUTH, status_code=200,
-      summary="Cancel an order (idempotent; only from PENDING, SUBMITTED, PARTIALLY_FILLED)")
+@post(
+    "/v1/orders/{order_id:uuid}/cancel", dependencies=AUTH, status_code=200,
+    operation_id="cancelOrder",
+    summary="Cancel an order (idempotent; only from PENDING, SUBMITTED, PARTIALLY_FILLED)",
+    operation_class=documented(
+        problems=CANCEL_PROBLEMS, links=order_links("$request.path.order_id")
+    ),
+)
 async def cancel_order(
     request: Request[Any, Any, Any],
     order_id: FromPath[uuid.UUID],
@@ -311,7 +341,11 @@ async def cancel_order(
     return view(row)
 
 
-@get("/v1/orders/{order_id:uuid}/events", dependencies=AUTH, summary="The order's audit trail")
+@get(
+    "/v1/orders/{order_id:uuid}/events", dependencies=AUTH, operation_id="orderEvents",
+    summary="The order's audit trail, as an account holder may see it",
+    operation_class=documented(problems=READ_PROBLEMS),
+)
 async def order_events(
     request: Request[Any, Any, Any],
     order_id: FromPath[uuid.UUID],

@@ -21,7 +21,6 @@ from tests.service.conftest import (
     make_settings,
     new_key,
     order_body,
-    token_for,
 )
 from tests.service.test_bad_input import assert_nothing_written, assert_problem
 
@@ -239,26 +238,6 @@ async def test_cancel_of_an_invisible_order_takes_no_lock(
 
 
 # --- authentication edge cases -----------------------------------------------------------------
-
-
-async def test_two_authorization_headers_are_400(
-    client: AsyncTestClient[Any], database: Database
-) -> None:
-    headers = [
-        ("Authorization", f"Bearer {token_for('ACC-1')}"),
-        ("Authorization", "Bearer forged"),
-        ("Idempotency-Key", new_key()),
-        ("Content-Type", "application/json"),
-    ]
-    response = await client.post(
-        "/v1/orders", content=json.dumps(order_body()).encode(), headers=headers
-    )
-    assert_problem(response, 400, "/duplicate-authorization")
-    listing = await client.get(
-        "/v1/orders", headers=[("Authorization", f"Bearer {token_for('ACC-1')}")] * 2
-    )
-    assert_problem(listing, 400, "/duplicate-authorization")
-    await assert_nothing_written(database)
 
 
 def _token_with_exp(exp: Any) -> str:
