@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.api.state import app_state
@@ -16,7 +17,10 @@ async def live() -> dict[str, str]:
     return {"status": "live"}
 
 
-@get("/health/ready", summary="Ready for traffic: database reachable (Redis optional)")
+@get(
+    "/health/ready", summary="Ready for traffic: database reachable (Redis optional)",
+    responses={503: ResponseSpec(dict[str, str], description="Not ready, or draining")},
+)
 async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     state = app_state(request)
     if state.draining:

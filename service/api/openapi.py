@@ -38,7 +38,22 @@ STRING, INTEGER, OBJECT, ARRAY, NULL = (
 ISIN_FORMAT = "isin"
 POSITIVE_DECIMAL_FORMAT = "positive-decimal"
 
-DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,8})?$"
+
+
+def positive_decimal_pattern(integer_digits: int = 18, fraction_digits: int = 8) -> str:
+    """The API's decimal rule as one regular expression (no lookaround, so generators can
+    use it): at most `integer_digits` before and `fraction_digits` after the point, and
+    > 0, spelled out by the position of the first non-zero digit."""
+
+    def first_nonzero_at(digits: int) -> str:
+        return "|".join(f"0{{{k}}}[1-9][0-9]{{0,{digits - 1 - k}}}" for k in range(digits))
+
+    integer = f"(?:{first_nonzero_at(integer_digits)})(?:\\.[0-9]{{1,{fraction_digits}}})?"
+    fraction = f"0{{1,{integer_digits}}}\\.(?:{first_nonzero_at(fraction_digits)})"
+    return f"^(?:{integer}|{fraction})$"
+
+
+DECIMAL = positive_decimal_pattern()
 
 
 def _string(pattern: str, description: str, fmt: str | None = None) -> Schema:
@@ -126,7 +141,7 @@ PLACED_HEADERS = {
 
 def problem_response(status: int, slugs: tuple[str, ...], description: str) -> OpenAPIResponse:
     schema = Schema(all_of=[
-        Reference(ref="#/components/schemas/Problem"),
+        PROBLEM_SCHEMA,
         Schema(type=OBJECT, properties={
             "type": Schema(type=STRING, enum=[PROBLEM_BASE + slug for slug in slugs]),
             "status": Schema(type=INTEGER, const=status),
@@ -175,6 +190,22 @@ def order_links(body_pointer: str = "$response.body#/id") -> dict[str, Link | Re
     }
 
 
+IDEMPOTENCY_KEY_SCHEMA = Schema(
+    type=STRING,
+    pattern=r'^[A-Za-z0-9._:-]{8,128}$|^"[A-Za-z0-9._:-]{8,128}"$',
+    description="8-128 of A-Z a-z 0-9 . _ : - (bare or as a structured-field string)",
+)
+CURSOR_FORMAT = "cursor"
+PARAMETER_SCHEMAS = {
+    "Idempotency-Key": IDEMPOTENCY_KEY_SCHEMA,
+    "cursor": Schema(
+        type=STRING, min_length=1, format=cast(Any, CURSOR_FORMAT),
+        description="opaque and signed: only a next_cursor value returned by this endpoint",
+    ),
+    "account_id": Schema(type=STRING, pattern=r"^[A-Za-z0-9_-]{1,64}$"),
+}
+
+
 def documented(
     *,
     problems: tuple[int, ...],
@@ -199,8 +230,12 @@ def documented(
                 ok.headers = {"X-Request-ID": REQUEST_ID_HEADER, **(success_headers or {})}
             self.responses = responses
             for parameter in self.parameters or []:
-                if getattr(parameter, "name", None) in required_headers:
-                    parameter.required = True  # type: ignore[union-attr]
+                if isinstance(parameter, Reference):
+                    continue
+                if parameter.name in required_headers:
+                    parameter.required = True
+                if parameter.name in PARAMETER_SCHEMAS:
+                    parameter.schema = PARAMETER_SCHEMAS[parameter.name]
             if request_schema is not None and self.request_body is not None:
                 body = self.request_body
                 if not isinstance(body, Reference):
@@ -212,7 +247,6 @@ def documented(
 
 
 COMPONENTS = Components(
-    schemas={"Problem": PROBLEM_SCHEMA},
     security_schemes={
         BEARER: SecurityScheme(
             type="http", scheme="bearer", bearer_format="JWT",

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, post, route
 from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
@@ -368,4 +369,16 @@ async def order_events(
     )
 
 
-ORDER_HANDLERS = [place_order, read_order, list_orders, cancel_order, order_events]
+@route("/v1/orders", http_method=HttpMethod.OPTIONS, include_in_schema=False,
+       sync_to_thread=False)
+def orders_options(request: Request[Any, Any, Any]) -> Response[None]:
+    """Litestar builds the automatic OPTIONS answer with the first handler registered for a
+    path, so GET /v1/orders (registered after POST) was missing from its Allow header."""
+    methods = request.app.route_handler_method_map.get("/v1/orders", {})
+    return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
+
+
+# The explicit OPTIONS handler first: registered later, it would clash with the automatic one.
+ORDER_HANDLERS = [
+    orders_options, place_order, read_order, list_orders, cancel_order, order_events,
+]

@@ -7,12 +7,15 @@ generate values the API must accept, so positive_data_acceptance tests real rule
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import schemathesis
 from hypothesis import strategies as st
 
+from service.api.cursors import CursorCodec
 from service.domain.validation import ACCOUNT_PATTERN, isin_check_digit_ok
 
 ACCOUNT = "ACC-1"  # the one account the fuzzer's token lists
@@ -33,7 +36,16 @@ POSITIVE_DECIMAL = st.builds(
     st.one_of(st.just(""), st.from_regex(re.compile(r"[0-9]{1,8}", re.ASCII), fullmatch=True)),
 )
 
+# Cursors are signed; a valid one is any position signed with the service's secret.
+CURSOR = st.builds(
+    lambda moment, ident: CursorCodec(os.environ["ORDERS_JWT_SECRET"]).encode((moment, ident)),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+                 timezones=st.just(UTC)),
+    st.uuids(),
+)
+
 schemathesis.openapi.format("isin", ISIN_BODY.map(_with_check_digit))
+schemathesis.openapi.format("cursor", CURSOR)
 schemathesis.openapi.format("positive-decimal", POSITIVE_DECIMAL)
 
 

@@ -340,3 +340,9 @@ async def test_unknown_routes_and_methods_are_counted(database: Database, redis_
     }
     assert samples.get(("GET", "unmatched", "404")) == 1, samples
     assert samples.get(("DELETE", "unmatched", "405")) == 1, samples
+
+
+async def test_options_lists_every_method_of_the_path(client: AsyncTestClient[Any]) -> None:
+    response = await client.options("/v1/orders")
+    assert response.status_code == 204
+    assert set(response.headers["allow"].split(", ")) == {"GET", "OPTIONS", "POST"}
