@@ -298,9 +298,7 @@ async def list_orders(
     "/v1/orders/{order_id:uuid}/cancel", dependencies=AUTH, status_code=200,
     operation_id="cancelOrder",
     summary="Cancel an order (idempotent; only from PENDING, SUBMITTED, PARTIALLY_FILLED)",
-    operation_class=documented(
-        problems=CANCEL_PROBLEMS, links=order_links("$request.path.order_id")
-    ),
+    operation_class=documented(problems=CANCEL_PROBLEMS),
 )
 async def cancel_order(
     request: Request[Any, Any, Any],

@@ -1,4 +1,4 @@
-"""Schemathesis hooks (loaded through SCHEMATHESIS_HOOKS) for the order API's custom formats.
+"""Schemathesis hooks (loaded through SCHEMATHESIS_HOOKS): the order API's custom formats.
 
 The document marks ISINs (`format: isin`) and positive decimals (`format: positive-decimal`)
 because a pattern cannot express a check digit or "greater than zero"; these strategies
@@ -49,12 +49,21 @@ schemathesis.openapi.format("cursor", CURSOR)
 schemathesis.openapi.format("positive-decimal", POSITIVE_DECIMAL)
 
 
+ISIN_SHAPE = re.compile(r"[A-Z]{2}[A-Z0-9]{9}[0-9]", re.ASCII)
+
+
 @schemathesis.hook
-def map_body(context: Any, body: Any) -> Any:
-    """Orders for a well-formed account go to the token's account (else every valid order
-    would be a 403); malformed account ids stay malformed for negative testing."""
-    if isinstance(body, dict) and isinstance(body.get("account_id"), str) and (
-        ACCOUNT_PATTERN.fullmatch(body["account_id"])
-    ):
-        return {**body, "account_id": ACCOUNT}
-    return body
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """Every phase (the coverage phase builds values from patterns alone) sends orders
+    that satisfy the two rules a schema cannot express: the account is one the token lists
+    (else every valid order is a 403) and the ISIN's check digit is right. Values that
+    break the documented shape are left alone, so negative testing keeps its teeth; the
+    check-digit rule itself is tested in tests/service/test_bad_input.py."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    account, instrument = body.get("account_id"), body.get("instrument")
+    if isinstance(account, str) and ACCOUNT_PATTERN.fullmatch(account):
+        body["account_id"] = ACCOUNT
+    if isinstance(instrument, str) and ISIN_SHAPE.fullmatch(instrument):
+        body["instrument"] = _with_check_digit(instrument[:-1])
