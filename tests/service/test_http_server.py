@@ -12,20 +12,38 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import Database, LiveServer, live_env, new_key, token_for
+from localenv.postgres import OWNER_ROLE, PostgresServer
+from localenv.redis import RedisServer
+from tests.service.conftest import (
+    TEMPLATE_DB,
+    Database,
+    LiveServer,
+    live_env,
+    new_key,
+    token_for,
+)
 
 TIMEOUT_S = 1.0
 
 
-@pytest.fixture
-def server(database: Database, redis_url: str, work_dir: Path) -> Iterator[LiveServer]:
+@pytest.fixture(scope="module")
+def server(pg: PostgresServer, redis_server: RedisServer, work_dir: Path) -> Iterator[LiveServer]:
+    """One server for the module (each test reads metric deltas): start-up is the cost."""
+    name = f"orders_http_{secrets.token_hex(3)}"
+    pg.psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB} OWNER {OWNER_ROLE}",
+            database="postgres")
     env = live_env(
-        database, redis_url,
+        Database(pg, name), redis_server.url,
         ORDERS_HEADER_READ_TIMEOUT_S=str(TIMEOUT_S), ORDERS_BODY_READ_TIMEOUT_S=str(TIMEOUT_S),
     )
     live = LiveServer(env, work_dir / f"api-http-{secrets.token_hex(3)}.log").start()
     yield live
     live.process.stop()
+    pg.psql(f"DROP DATABASE {name} WITH (FORCE)", database="postgres")
+
+
+def metrics_of(server: LiveServer) -> str:
+    return httpx.get(f"{server.url}/metrics").text
 
 
 def exchange(port: int, *chunks: bytes, pause_s: float = 0.0, wait_s: float = 5.0) -> tuple[bytes, bool]:
@@ -78,6 +96,10 @@ def counter(metrics_text: str, name: str, **labels: str) -> float:
     return total
 
 
+def delta(before: str, after: str, name: str, **labels: str) -> float:
+    return counter(after, name, **labels) - counter(before, name, **labels)
+
+
 def test_content_length_with_transfer_encoding_is_refused_and_closed(server: LiveServer) -> None:
     request = head(
         "POST", "/v1/orders", bearer(), f"Idempotency-Key: {new_key()}",
@@ -108,6 +130,7 @@ def test_slow_request_head_times_out(server: LiveServer) -> None:
 
 
 def test_slow_body_times_out_and_is_counted_as_408(server: LiveServer) -> None:
+    before = metrics_of(server)
     started = time.monotonic()
     response, closed = exchange(
         server.port,
@@ -119,12 +142,13 @@ def test_slow_body_times_out_and_is_counted_as_408(server: LiveServer) -> None:
     assert response.startswith(b"HTTP/1.1 408"), response
     assert b"request-timeout" in response
     assert closed and elapsed < TIMEOUT_S + 2, elapsed
-    metrics = httpx.get(f"{server.url}/metrics").text
-    assert counter(metrics, "http_request_duration_seconds_count", status="408") == 1
-    assert counter(metrics, "http_request_duration_seconds_count", status="500") == 0
+    after = metrics_of(server)
+    assert delta(before, after, "http_request_duration_seconds_count", status="408") == 1
+    assert counter(after, "http_request_duration_seconds_count", status="500") == 0
 
 
 def test_client_aborts_and_bad_chunked_framing_are_not_500s(server: LiveServer) -> None:
+    before = metrics_of(server)
     post = head(
         "POST", "/v1/orders", bearer(), f"Idempotency-Key: {new_key()}",
         "Content-Type: application/json", "Content-Length: 200",
@@ -140,12 +164,12 @@ def test_client_aborts_and_bad_chunked_framing_are_not_500s(server: LiveServer) 
                                 pause_s=0.3)
     assert response.startswith(b"HTTP/1.1 400") and closed, response
     time.sleep(0.3)
-    metrics = httpx.get(f"{server.url}/metrics").text
-    assert counter(metrics, "http_request_duration_seconds_count", status="500") == 0, metrics
-    assert counter(metrics, "http_request_duration_seconds_count", status="499") == 1
-    assert counter(metrics, "http_request_duration_seconds_count", status="400") == 1
-    assert counter(metrics, "http_client_errors_total", reason="client_aborted") == 1
-    assert counter(metrics, "http_client_errors_total", reason="framing_error") == 1
+    after = metrics_of(server)
+    assert counter(after, "http_request_duration_seconds_count", status="500") == 0, after
+    assert delta(before, after, "http_request_duration_seconds_count", status="499") == 1
+    assert delta(before, after, "http_request_duration_seconds_count", status="400") == 1
+    assert delta(before, after, "http_client_errors_total", reason="client_aborted") == 1
+    assert delta(before, after, "http_client_errors_total", reason="framing_error") == 1
     log = server.process.log_path.read_text()
     assert '"event": "client_aborted"' in log and '"event": "framing_error"' in log
     assert "unhandled_error" not in log
