@@ -181,8 +181,9 @@ CANCEL_PROBLEMS = (400, 401, 404, 409, 429, 503)
 PLACE_PROBLEMS = (400, 401, 403, 408, 409, 413, 415, 422, 429, 503)
 
 
-def order_links(body_pointer: str = "$response.body#/id") -> dict[str, Link | Reference]:
-    parameters = {"order_id": body_pointer}
+def order_links() -> dict[str, Link | Reference]:
+    """From a placed order (its id in the 201 body) to the operations that take its id."""
+    parameters = {"order_id": "$response.body#/id"}
     return {
         "ReadOrder": Link(operation_id="readOrder", parameters=parameters),
         "CancelOrder": Link(operation_id="cancelOrder", parameters=parameters),
