@@ -326,11 +326,16 @@ async def test_audit_trail_hides_keys_request_ids_and_worker_identity(
 # --- 404 and 405 are logged and counted -----------------------------------------------------------
 
 
-async def test_unknown_routes_and_methods_are_counted(database: Database, redis_url: str) -> None:
+async def test_unknown_routes_and_methods_are_logged_and_counted(
+    database: Database, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     metrics = Metrics()
     async with AsyncTestClient(app=create_app(make_settings(database, redis_url), metrics)) as c:
+        capsys.readouterr()
         assert (await c.get("/v1/nothing")).status_code == 404
         assert (await c.delete("/v1/orders")).status_code == 405
+        logged = capsys.readouterr().out
+    assert "/v1/nothing" in logged and "404" in logged and "405" in logged, logged
     samples = {
         (s.labels["method"], s.labels["route"], s.labels["status"]): s.value
         for family in metrics.registry.collect()
