@@ -34,7 +34,8 @@ def first(plan: Plan, type_token: str) -> dict[str, Any]:
 def test_every_registered_kubernetes_object_matches_its_pinned_schema(plan: Plan) -> None:
     registered = objects(plan)
     kinds = {(o["inputs"]["apiVersion"], o["inputs"]["kind"]) for o in registered}
-    assert len(registered) >= 40 and len(kinds) >= 15
+    # 14 kinds: the API HPA gave way to a KEDA ScaledObject (two autoscalers must not share a target)
+    assert len(registered) >= 40 and len(kinds) >= 14
     assert {("argoproj.io/v1alpha1", "Rollout"), ("keda.sh/v1alpha1", "ScaledObject")} <= kinds
     assert validate.kubernetes_findings(plan.entries) == []
 
