@@ -28,8 +28,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from chaos.stack import ComponentFailed, Stack, configs
-from chaos.stack import stack as stack_module
+from chaos.stack import ComponentFailed, Stack, StackError, plan
+from chaos.stack.drivers import haproxy, patroni, sentinel
+from chaos.stack.drivers import redis as redis_driver
 from chaos.stack.proc import cmdline, start_ticks
 from chaos.stack.state import Component, StackState, save_state
 from localenv.procs import pid_alive
@@ -49,21 +50,21 @@ def _state_dir() -> Path:
 
 # --------------------------------------------------------------------------- fast tests
 def test_configs_follow_the_recipe(tmp_path: Path) -> None:
-    node = configs.PatroniNode("pg-a", "a", 8101, 54321, tmp_path / "pg-a")
-    patroni = json.loads(
-        configs.patroni_config(node, 2379, Path("/usr/lib/postgresql/15/bin"), tmp_path / "pb")
-    )
-    dcs = patroni["bootstrap"]["dcs"]
+    node = patroni.PatroniNode("pg-a", "a", 8101, 54321, tmp_path / "pg-a")
+    config = json.loads(patroni.patroni_config(
+        node, "127.0.0.1:2379", Path("/usr/lib/postgresql/15/bin"), tmp_path / "pb"
+    ))
+    dcs = config["bootstrap"]["dcs"]
     assert (dcs["ttl"], dcs["loop_wait"], dcs["retry_timeout"]) == (10, 2, 3)
     assert dcs["synchronous_mode"] is True and dcs["primary_start_timeout"] == 0
     assert dcs["postgresql"]["use_pg_rewind"] and dcs["postgresql"]["use_slots"]
-    assert patroni["etcd3"]["host"] == "127.0.0.1:2379"
-    assert patroni["postgresql"]["listen"] == "127.0.0.1:54321"
+    assert config["etcd3"]["host"] == "127.0.0.1:2379"
+    assert config["postgresql"]["listen"] == "127.0.0.1:54321"
 
-    hap = configs.haproxy_config(
+    hap = haproxy.haproxy_config(
         stats_socket=tmp_path / "s", pg_port=1, pg_replica_port=2,
-        pg_nodes=[configs.HaproxyBackend("pg-a", 54321, 8101)], api_port=3,
-        api_nodes=[configs.HaproxyBackend("api-a", 9000, 9000)],
+        pg_nodes=[haproxy.HaproxyBackend("pg-a", 54321, 8101)], api_port=3,
+        api_nodes=[haproxy.HaproxyBackend("api-a", 9000, 9000)],
     )
     assert "option httpchk OPTIONS /primary" in hap
     assert "on-marked-down shutdown-sessions" in hap
@@ -72,14 +73,14 @@ def test_configs_follow_the_recipe(tmp_path: Path) -> None:
     binds = [line.split()[1] for line in hap.splitlines() if line.strip().startswith("bind ")]
     assert binds and all(b.startswith("127.0.0.1:") for b in binds)
 
-    sentinel = configs.sentinel_config(
+    sentinel_conf = sentinel.sentinel_config(
         port=26379, data_dir=tmp_path, myid="f" * 40, primary_port=6380, replica_ports=[6381],
         other_sentinels=[(26380, "e" * 40)],
     )
-    assert "sentinel monitor mymaster 127.0.0.1 6380 2" in sentinel
-    assert "sentinel down-after-milliseconds mymaster 1000" in sentinel
-    assert "sentinel known-replica mymaster 127.0.0.1 6381" in sentinel
-    redis_conf = configs.redis_config(6381, tmp_path, replicaof=6380)
+    assert "sentinel monitor mymaster 127.0.0.1 6380 2" in sentinel_conf
+    assert "sentinel down-after-milliseconds mymaster 1000" in sentinel_conf
+    assert "sentinel known-replica mymaster 127.0.0.1 6381" in sentinel_conf
+    redis_conf = redis_driver.redis_config(6381, tmp_path, replicaof=6380)
     assert "repl-diskless-sync-delay 0" in redis_conf
     assert "replicaof 127.0.0.1 6380" in redis_conf
 
@@ -127,7 +128,7 @@ def test_down_never_signals_a_recycled_pid(tmp_path: Path) -> None:
 def test_up_names_the_failing_component_and_stops_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(configs, "haproxy_config", lambda **_: "this is not haproxy config\n")
+    monkeypatch.setattr(haproxy, "haproxy_config", lambda **_: "this is not haproxy config\n")
     state_dir = _state_dir()
     lines: list[str] = []
     try:
@@ -348,5 +349,5 @@ def test_down_leaves_no_process_behind(data_stack: Stack) -> None:
 
 def test_state_dir_paths_fit_unix_sockets(tmp_path: Path) -> None:
     too_deep = tmp_path / ("x" * 90)
-    with pytest.raises(stack_module.StackError, match="too long"):
-        stack_module._prepare_state_dir(too_deep)
+    with pytest.raises(StackError, match="too long"):
+        plan.prepare_state_dir(too_deep)
