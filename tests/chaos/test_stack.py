@@ -184,8 +184,15 @@ def test_up_records_components_zones_and_endpoints(data_stack: Stack) -> None:
     ports = [p for c in raw["components"] for p in c["ports"].values()]
     assert len(ports) == len(set(ports))
     ep = raw["endpoints"]
-    assert ep["database_url_app"].startswith("postgresql://orders_app@127.0.0.1:")
-    assert ep["redis_url"].startswith("redis+sentinel://127.0.0.1:")
+    hap = stack.component("haproxy")
+    assert ep["database_url_app"].startswith(f"postgresql://orders_app@{hap.host}:")
+    sentinel_a = stack.component("sentinel-a")
+    assert ep["redis_url"].startswith(f"redis+sentinel://{sentinel_a.host}:")
+    if stack.network.isolated:  # root: each zonal component in its own namespace
+        assert {c["netns"] for c in raw["components"] if c["zone"]} == {
+            f"cs{stack.network.index}-{n}" for n, c in names.items() if c["zone"]
+        }
+        assert all(c["netns"] is None for c in raw["components"] if not c["zone"])
     secret = Path(ep["jwt_secret_path"])
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert len(secret.read_text().strip()) >= 32
@@ -316,7 +323,8 @@ def test_redis_primary_kill_promotes_the_replica_and_old_primary_rejoins(
     outage = max(b - a for a, b in itertools.pairwise(times))
     print(f"Redis primary SIGKILL: {old} -> {promoted}, write outage {outage:.2f}s")
     assert promoted is not None and promoted != old
-    info = redis.Redis(port=stack.component(old).ports["redis"]).info("replication")
+    old_comp = stack.component(old)
+    info = redis.Redis(host=old_comp.host, port=old_comp.ports["redis"]).info("replication")
     assert info["role"] == "slave"
     assert info["master_port"] == stack.component(promoted).ports["redis"]
     health = stack.wait_healthy(30)
