@@ -78,6 +78,9 @@ class PrometheusDriver(Driver):
             binary("/usr/bin/prometheus", "prometheus"), f"--config.file={cfg}",
             f"--storage.tsdb.path={data}", f"--web.listen-address=127.0.0.1:{port}",
             "--storage.tsdb.retention.time=1d", "--web.enable-lifecycle",
+            # Re-send firing alerts every second (default 1 m): an alert that fires while the
+            # notifier restarts (on a reload) would otherwise reach Alertmanager a minute late.
+            "--rules.alert.resend-delay=1s",
         ], f"--config.file={cfg}", {"http": port}, config=str(cfg), rules=str(rules))
         rules.mkdir(parents=True, exist_ok=True)
         ctx.endpoints["prometheus_url"] = f"http://127.0.0.1:{port}"
