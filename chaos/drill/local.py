@@ -67,6 +67,13 @@ class StackTarget:
     def thaw(self, name: str) -> None:
         self.stack.thaw(name)
 
+    def partition(self, side_a: str, side_b: str) -> str:
+        return self.stack.partition(side_a, side_b)
+
+    def heal(self, handle: str | None = None) -> None:
+        # None: every partition, and the full rollback (thaw, restart, wait until healthy).
+        self.stack.heal(handle, timeout=self.component_timeout)
+
     def ensure_running(self, name: str) -> None:
         # A Patroni node whose postmaster was killed restarts PostgreSQL by itself (as a
         # replica, via pg_rewind); start_component is a no-op for running components.
@@ -103,7 +110,7 @@ def env_for(stack: Stack, zone: str | None = None,
         wait_healthy=wait_healthy,
         sqs_endpoint_url=ep.get("sqs_endpoint_url"),
         queue_url=ep.get("queue_url"),
-        heal=stack.heal,
+        heal=lambda timeout: stack.heal(timeout=timeout),
         say=say,
     )
 
@@ -141,7 +148,7 @@ def local_stack(
         if not health.steady:
             say("drill: stack not steady (" + "; ".join(health.problems) + "); healing")
             try:
-                stack.heal(healthy_timeout)
+                stack.heal(timeout=healthy_timeout)
             except StackError as exc:
                 raise LocalStackError(f"the running stack is not healthy: {exc}") from exc
     try:
