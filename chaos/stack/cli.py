@@ -120,6 +120,27 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partition(args: argparse.Namespace) -> int:
+    """Cut traffic between two groups; prints the handle for `heal`."""
+    try:
+        handle = Stack.load(_state_dir(args)).partition(args.side_a, args.side_b)
+    except StackError as exc:
+        print(f"partition FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(handle)
+    return 0
+
+
+def cmd_heal(args: argparse.Namespace) -> int:
+    """Undo one partition, or (no handle) every fault: partitions, frozen, stopped."""
+    try:
+        Stack.load(_state_dir(args)).heal(args.handle, timeout=args.timeout)
+    except StackError as exc:
+        print(f"heal FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _print_endpoints(stack: Stack) -> None:
     ep = stack.endpoints
     for key in ("api_url", "database_url_app", "database_url_owner", "redis_url",
@@ -162,6 +183,18 @@ def register(subparsers: Any) -> None:
                             help="health of each component, PG leader, Redis primary")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
+    cut = sub.add_parser(
+        "partition", parents=[common],
+        help="cut traffic between two groups (zone:a, kind:api@c, pg-a, a,b union, '*')",
+    )
+    cut.add_argument("side_a")
+    cut.add_argument("side_b")
+    cut.set_defaults(func=cmd_partition)
+    heal = sub.add_parser("heal", parents=[common],
+                          help="undo a partition; without a handle, roll back every fault")
+    heal.add_argument("handle", nargs="?", default=None)
+    heal.add_argument("--timeout", type=float, default=90.0)
+    heal.set_defaults(func=cmd_heal)
     env = sub.add_parser("env", parents=[common],
                          help='shell exports for service commands: eval "$(... stack env)"')
     env.set_defaults(func=cmd_env)
