@@ -23,6 +23,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,13 @@ class Network:
         for namespace in self.namespaces:
             if (NETNS_DIR / namespace).exists() and not _try_ip("netns", "del", namespace):
                 left.append(f"netns {namespace}")
-        for _address, _namespace, veth in self.members.values():
-            if veth and (SYS_NET / str(veth)).exists() and not _try_ip("link", "del", str(veth)):
+        # The kernel removes a deleted namespace's veths asynchronously: give it a moment.
+        veths = [str(v) for _a, _n, v in self.members.values() if v]
+        deadline = time.monotonic() + 5.0
+        while any((SYS_NET / v).exists() for v in veths) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for veth in veths:
+            if (SYS_NET / veth).exists() and not _try_ip("link", "del", veth):
                 left.append(f"link {veth}")
         bridge = self.bridge
         if bridge and (SYS_NET / bridge).exists() and not _try_ip("link", "del", bridge):
