@@ -199,6 +199,8 @@ class Network:
     def leftovers(self) -> list[str]:
         """Namespaces and links of this stack that still exist."""
         found = [f"netns {ns}" for ns in self.namespaces if (NETNS_DIR / ns).exists()]
+        found += [f"link {v}" for _a, _n, v in self.members.values()
+                  if v and (SYS_NET / str(v)).exists()]
         if self.bridge and (SYS_NET / self.bridge).exists():
             found.append(f"link {self.bridge}")
         return found

@@ -54,8 +54,6 @@ def prepare_state_dir(state_dir: Path) -> None:
 def skipped_for(options: PlanOptions) -> list[str]:
     """What the options leave out, said once at start-up and kept in the state file."""
     skipped = []
-    if not options.app:
-        skipped.append("api, relay, worker: data tier only")
     if not options.sqs:
         skipped.append("sqs: disabled (--no-sqs)")
         if options.app:
