@@ -210,6 +210,30 @@ def test_up_records_components_zones_and_endpoints(data_stack: Stack) -> None:
     assert "PostgreSQL leader: pg-a" in status.stdout
 
 
+async def _writer(url: str, acked: list[tuple[float, int]], errors: list[tuple[float, str]],
+                  done: asyncio.Event) -> None:
+    """One autocommit INSERT after another through HAProxy, reconnecting after errors."""
+    conn: asyncpg.Connection | None = None
+    next_id = 0
+    while not done.is_set():
+        next_id += 1
+        try:
+            if conn is None:
+                conn = await asyncpg.connect(url, timeout=1)
+            await conn.execute("INSERT INTO probe (id) VALUES ($1)", next_id, timeout=2)
+            acked.append((time.monotonic(), next_id))
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError) as exc:  # recipes trap 4: discard the connection
+            # In doubt: the row may exist; it is simply not counted as acknowledged.
+            errors.append((time.monotonic(), type(exc).__name__))
+            if conn is not None:
+                conn.terminate()
+                conn = None
+            await asyncio.sleep(0.02)
+    if conn is not None:
+        await conn.close()
+
+
 @pytest.mark.drill
 @pytest.mark.timeout(120)
 async def test_postmaster_kill_fails_over_and_keeps_every_acked_write(data_stack: Stack) -> None:
@@ -222,29 +246,7 @@ async def test_postmaster_kill_fails_over_and_keeps_every_acked_write(data_stack
     acked: list[tuple[float, int]] = []
     errors: list[tuple[float, str]] = []
     done = asyncio.Event()
-
-    async def writer() -> None:
-        conn: asyncpg.Connection | None = None
-        next_id = 0
-        while not done.is_set():
-            next_id += 1
-            try:
-                if conn is None:
-                    conn = await asyncpg.connect(url, timeout=1)
-                await conn.execute("INSERT INTO probe (id) VALUES ($1)", next_id, timeout=2)
-                acked.append((time.monotonic(), next_id))
-            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                    asyncpg.InternalClientError) as exc:  # recipes trap 4: discard the connection
-                # In doubt: the row may exist; it is simply not counted as acknowledged.
-                errors.append((time.monotonic(), type(exc).__name__))
-                if conn is not None:
-                    conn.terminate()
-                    conn = None
-                await asyncio.sleep(0.02)
-        if conn is not None:
-            await conn.close()
-
-    task = asyncio.create_task(writer())
+    task = asyncio.create_task(_writer(url, acked, errors, done))
     await asyncio.sleep(1.5)
     leader = await asyncio.to_thread(stack.pg_leader)
     assert leader is not None

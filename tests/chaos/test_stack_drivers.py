@@ -161,3 +161,15 @@ def test_partition_ruleset_passes_nft_check(tmp_path: Path) -> None:
     checked = subprocess.run(["nft", "-c", "-f", "-"], input=script, capture_output=True,
                              text=True, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_cli_partition_without_isolation_fails_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chaos.stack.cli import main
+    from chaos.stack.state import save_state
+
+    save_state(_plan(tmp_path, LOOPBACK).state)
+    assert main(["partition", "--state-dir", str(tmp_path), "zone:a", "*"]) == 1
+    assert "without network isolation" in capsys.readouterr().err
+    assert main(["heal", "--state-dir", str(tmp_path), "p1"]) == 0
