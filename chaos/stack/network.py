@@ -2,7 +2,7 @@
 private bridge, so a partition can cut real traffic between two groups while their
 processes keep running.
 
-Layout (netns mode, root only), for stack index N (the first free bridge name):
+Layout (netns mode, root only), for stack index N (a free bridge name):
 - bridge `csbrN` in the host namespace, address 10.(200+N).0.1/16: the *observer* (drills,
   probes, Prometheus, tests) talks from there and is never cut off.
 - shared components (etcd, HAProxy, the SQS endpoint) stay in the host namespace, each on
@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,12 @@ def choose_mode(requested: str | None) -> str:
     return LOOPBACK
 
 
-def _free_index() -> int:
-    for index in range(MAX_STACKS):
+def _free_index(state_dir: Path) -> int:
+    """The first free bridge index, searched from one derived from the state dir, so that
+    stacks started at the same moment from different dirs are unlikely to pick the same."""
+    start = zlib.crc32(str(state_dir).encode()) % MAX_STACKS
+    for offset in range(MAX_STACKS):
+        index = (start + offset) % MAX_STACKS
         if not (SYS_NET / f"csbr{index}").exists():
             return index
     raise StackError(f"no free stack network (csbr0..csbr{MAX_STACKS - 1} all exist)")
@@ -86,10 +91,10 @@ class Network:
     _zone_counts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def plan(cls, mode: str) -> Network:
+    def plan(cls, mode: str, state_dir: Path | None = None) -> Network:
         if mode == LOOPBACK:
             return cls(mode=LOOPBACK)
-        index = _free_index()
+        index = _free_index(state_dir or Path("."))
         return cls(mode=NETNS, index=index, bridge=f"csbr{index}", prefix=f"10.{200 + index}")
 
     @classmethod

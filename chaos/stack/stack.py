@@ -97,7 +97,8 @@ class Stack:
         options = PlanOptions(app=app is not False, sqs=sqs, integrator=integrator,
                               monitoring=monitoring, network=choose_mode(network))
         plan.prepare_state_dir(state_dir)
-        stack = cls(plan.build(state_dir, options, Network.plan(options.network)))
+        network_plan = Network.plan(options.network, state_dir)
+        stack = cls(plan.build(state_dir, options, network_plan))
         stack.save()  # before creating anything, so `down` can undo it after a crash
         for line in stack.state.skipped:
             say(f"skipping {line}")
