@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from chaos.stack import probes
 from chaos.stack.drivers.base import Driver, PlanContext, binary, register
 from chaos.stack.state import Component
 
@@ -58,11 +59,7 @@ class AlertmanagerDriver(Driver):
         ctx.endpoints["alertmanager_url"] = f"http://127.0.0.1:{port}"
 
     def probe(self, stack: Stack, comp: Component) -> tuple[bool, str]:
-        try:
-            code = httpx.get(f"http://127.0.0.1:{comp.ports['http']}/-/ready",
-                             timeout=1.0).status_code
-        except httpx.HTTPError:
-            code = None
+        code = probes.http_status(f"http://127.0.0.1:{comp.ports['http']}/-/ready")
         return code == 200, f"/-/ready {code}"
 
 

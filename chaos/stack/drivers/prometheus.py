@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from chaos.stack import probes
 from chaos.stack.drivers.base import REPO_ROOT, Driver, PlanContext, binary, register
 from chaos.stack.state import Component
 
@@ -98,11 +99,7 @@ class PrometheusDriver(Driver):
         )
 
     def probe(self, stack: Stack, comp: Component) -> tuple[bool, str]:
-        try:
-            code = httpx.get(f"http://127.0.0.1:{comp.ports['http']}/-/ready",
-                             timeout=1.0).status_code
-        except httpx.HTTPError:
-            code = None
+        code = probes.http_status(f"http://127.0.0.1:{comp.ports['http']}/-/ready")
         return code == 200, f"/-/ready {code}"
 
 

@@ -22,16 +22,18 @@ if TYPE_CHECKING:
 REDIS_ZONES = ("a", "b")
 
 
+def server_header(host: str, port: int, data_dir: Path) -> list[str]:
+    """The lines Redis and Sentinel configs start with: loopback-or-own address, no fork."""
+    return [f"bind {host}", "protected-mode no", f"port {port}", f"dir {data_dir}",
+            "daemonize no"]
+
+
 def redis_config(port: int, data_dir: Path, replicaof: int | None, host: str = "127.0.0.1",
                  primary_host: str = "127.0.0.1") -> str:
     """Written fresh at every start: Redis rewrites its own file (e.g. on failover), and a
     restarted old primary must come back as a replica of the current one."""
     lines = [
-        f"bind {host}",
-        "protected-mode no",
-        f"port {port}",
-        f"dir {data_dir}",
-        "daemonize no",
+        *server_header(host, port, data_dir),
         # Never the source of truth for orders: no persistence.
         'save ""',
         "appendonly no",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from chaos.stack import configs, probes
 from chaos.stack.drivers.base import Driver, PlanContext, binary, register
-from chaos.stack.drivers.redis import by_port
+from chaos.stack.drivers.redis import by_port, server_header
 from chaos.stack.state import ZONES, Component
 
 if TYPE_CHECKING:
@@ -37,11 +37,7 @@ def sentinel_config(
         return f"{where.get(p, '127.0.0.1')} {p}"
 
     lines = [
-        f"bind {host}",
-        "protected-mode no",
-        f"port {port}",
-        f"dir {data_dir}",
-        "daemonize no",
+        *server_header(host, port, data_dir),
         # A stable id, so a restarted sentinel is the same member to its peers.
         f"sentinel myid {myid}",
         f"sentinel monitor {m} {at(primary_port)} 2",
