@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +338,6 @@ class Stack:
     def remember(self, name: str, handle: Any) -> None:
         self._handles[name] = handle
 
-    def await_condition(self, what: str, check_: Any, timeout: float,
-                        comps: list[Component] | tuple[Component, ...] = ()) -> None:
-        lifecycle.await_condition(self, what, check_, timeout, comps)
+    def await_condition(self, what: str, condition: Callable[[], bool], timeout: float,
+                        comps: Iterable[Component] = ()) -> None:
+        lifecycle.await_condition(self, what, condition, timeout, comps)
