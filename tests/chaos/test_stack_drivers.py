@@ -173,3 +173,15 @@ def test_cli_partition_without_isolation_fails_clearly(
     assert main(["partition", "--state-dir", str(tmp_path), "zone:a", "*"]) == 1
     assert "without network isolation" in capsys.readouterr().err
     assert main(["heal", "--state-dir", str(tmp_path), "p1"]) == 0
+
+
+def test_without_root_auto_means_loopback_and_netns_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chaos.stack import network
+
+    monkeypatch.setattr(network.os, "geteuid", lambda: 1000)
+    assert network.choose_mode("auto") == LOOPBACK
+    assert network.choose_mode("loopback") == LOOPBACK
+    with pytest.raises(StackError, match="need root"):
+        network.choose_mode("netns")
