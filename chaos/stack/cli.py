@@ -160,7 +160,7 @@ def register(subparsers: Any) -> None:
         "--state-dir", default=None,
         help=f"state directory (default $CHAOS_STACK_DIR or {DEFAULT_STATE_DIR})",
     )
-    up = sub.add_parser("up", parents=[common], help="start the stack on free loopback ports")
+    up = sub.add_parser("up", parents=[common], help="start the stack on free ports")
     up.add_argument("--data-only", action="store_true",
                     help="only the data tier (etcd, PostgreSQL, HAProxy, Redis, SQS)")
     up.add_argument("--integrator", action="store_true",
