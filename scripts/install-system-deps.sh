@@ -3,11 +3,13 @@
 # As root on Debian it installs what is missing; otherwise it prints the command to run.
 set -euo pipefail
 
-packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus prometheus-alertmanager wrk)
+packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus
+  prometheus-alertmanager nftables wrk)
 declare -A binary_of=(
   [redis-server]=/usr/bin/redis-server [redis-sentinel]=/usr/bin/redis-sentinel
   [patroni]=/usr/bin/patroni [etcd-server]=/usr/bin/etcd [haproxy]=/usr/sbin/haproxy
-  [prometheus]=/usr/bin/promtool [prometheus-alertmanager]=/usr/bin/amtool [wrk]=/usr/bin/wrk
+  [prometheus]=/usr/bin/promtool [prometheus-alertmanager]=/usr/bin/prometheus-alertmanager
+  [nftables]=/usr/sbin/nft [wrk]=/usr/bin/wrk
 )
 
 missing=()
@@ -28,7 +30,8 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian packages may start their services; the project runs its own on free ports.
-  for svc in redis-server redis-sentinel etcd haproxy prometheus prometheus-alertmanager patroni postgresql; do
+  for svc in redis-server redis-sentinel etcd haproxy prometheus prometheus-alertmanager \
+    patroni postgresql; do
     service "$svc" stop >/dev/null 2>&1 || true
   done
 else

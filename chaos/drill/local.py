@@ -67,25 +67,17 @@ class StackTarget:
     def thaw(self, name: str) -> None:
         self.stack.thaw(name)
 
+    def partition(self, side_a: str, side_b: str) -> str:
+        return self.stack.partition(side_a, side_b)
+
+    def heal(self, handle: str | None = None) -> None:
+        # None: every partition, and the full rollback (thaw, restart, wait until healthy).
+        self.stack.heal(handle, timeout=self.component_timeout)
+
     def ensure_running(self, name: str) -> None:
         # A Patroni node whose postmaster was killed restarts PostgreSQL by itself (as a
         # replica, via pg_rewind); start_component is a no-op for running components.
         self.stack.start_component(name, timeout=self.component_timeout)
-
-    # Partitions come from the stack's faults module (Stack.partition, and Stack.heal with a
-    # handle); a stack without them fails loudly instead of skipping the fault.
-    def partition(self, side_a: str, side_b: str) -> str:
-        return str(self._faults()[0](side_a, side_b))
-
-    def heal(self, handle: str | None = None) -> None:
-        self._faults()[1](handle, timeout=self.component_timeout)
-
-    def _faults(self) -> tuple[Callable[..., object], Callable[..., object]]:
-        partition = getattr(self.stack, "partition", None)
-        if partition is None:
-            raise RuntimeError("this stack has no partition() fault primitive")
-        heal: Callable[..., object] = self.stack.heal
-        return partition, heal
 
 
 def default_state_dir() -> Path:

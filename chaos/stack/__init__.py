@@ -1,13 +1,13 @@
 """Local HA stack and its fault-injection primitives (see chaos/stack/README.md)."""
 
-from chaos.stack.stack import (
-    DEFAULT_STATE_DIR,
+from chaos.stack.errors import (
     ComponentFailed,
-    Health,
-    Stack,
+    NetworkIsolationUnavailable,
     StackError,
     StackUnhealthy,
 )
+from chaos.stack.health import Health
+from chaos.stack.stack import DEFAULT_STATE_DIR, Stack
 from chaos.stack.state import Component, StackState
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Component",
     "ComponentFailed",
     "Health",
+    "NetworkIsolationUnavailable",
     "Stack",
     "StackError",
     "StackState",

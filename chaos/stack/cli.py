@@ -24,11 +24,11 @@ def _state_dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    app: bool | None = False if args.data_only else (True if args.require_app else None)
     try:
         stack = Stack.up(
-            _state_dir(args), app=app, sqs=not args.no_sqs, progress=_progress,
-            timeout=args.timeout,
+            _state_dir(args), app=not args.data_only, sqs=not args.no_sqs,
+            integrator=args.integrator, monitoring=args.monitoring, network=args.network,
+            progress=_progress, timeout=args.timeout,
         )
     except StackError as exc:
         print(f"stack up FAILED: {exc}", file=sys.stderr)
@@ -68,6 +68,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "redis_primary": report.redis_primary,
             "redis_replicas_linked": report.redis_replicas_linked,
             "api_ready": report.api_ready,
+            "partitions": stack.partitions(),
             "problems": report.problems,
             "components": report.components,
             "endpoints": stack.endpoints,
@@ -89,6 +90,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"Redis primary: {report.redis_primary or 'NONE'} (linked replicas: "
         f"{', '.join(report.redis_replicas_linked) or 'none'})"
     )
+    for handle, cut in stack.partitions().items():
+        print(f"partition {handle}: {cut['side_a']} | {cut['side_b']}")
     if stack.state.skipped:
         print("skipped at start-up: " + "; ".join(stack.state.skipped))
     _print_endpoints(stack)
@@ -117,10 +120,32 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partition(args: argparse.Namespace) -> int:
+    """Cut traffic between two groups; prints the handle for `heal`."""
+    try:
+        handle = Stack.load(_state_dir(args)).partition(args.side_a, args.side_b)
+    except StackError as exc:
+        print(f"partition FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(handle)
+    return 0
+
+
+def cmd_heal(args: argparse.Namespace) -> int:
+    """Undo one partition, or (no handle) every fault: partitions, frozen, stopped."""
+    try:
+        Stack.load(_state_dir(args)).heal(args.handle, timeout=args.timeout)
+    except StackError as exc:
+        print(f"heal FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _print_endpoints(stack: Stack) -> None:
     ep = stack.endpoints
     for key in ("api_url", "database_url_app", "database_url_owner", "redis_url",
-                "sqs_endpoint_url", "queue_url", "jwt_secret_path"):
+                "sqs_endpoint_url", "queue_url", "jwt_secret_path", "prometheus_url",
+                "alertmanager_url"):
         print(f"  {key:<19} {ep.get(key) or '-'}")
 
 
@@ -135,12 +160,16 @@ def register(subparsers: Any) -> None:
         "--state-dir", default=None,
         help=f"state directory (default $CHAOS_STACK_DIR or {DEFAULT_STATE_DIR})",
     )
-    up = sub.add_parser("up", parents=[common], help="start the stack on free loopback ports")
-    mode = up.add_mutually_exclusive_group()
-    mode.add_argument("--data-only", action="store_true",
-                      help="only the data tier (etcd, PostgreSQL, HAProxy, Redis, SQS)")
-    mode.add_argument("--require-app", action="store_true",
-                      help="fail instead of skipping the service when it cannot be imported")
+    up = sub.add_parser("up", parents=[common], help="start the stack on free ports")
+    up.add_argument("--data-only", action="store_true",
+                    help="only the data tier (etcd, PostgreSQL, HAProxy, Redis, SQS)")
+    up.add_argument("--integrator", action="store_true",
+                    help="also run the audit-log integrators (integrator-a, integrator-b)")
+    up.add_argument("--monitoring", action="store_true",
+                    help="also run Prometheus and Alertmanager on loopback")
+    up.add_argument("--network", choices=("auto", "netns", "loopback"), default="auto",
+                    help="netns: each zonal component in its own network namespace, needed "
+                    "for partitions (root only); auto (default): netns when root")
     up.add_argument("--no-sqs", action="store_true",
                     help="skip the SQS endpoint (and the relays and worker that need it)")
     up.add_argument("--timeout", type=float, default=90.0,
@@ -154,6 +183,18 @@ def register(subparsers: Any) -> None:
                             help="health of each component, PG leader, Redis primary")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
+    cut = sub.add_parser(
+        "partition", parents=[common],
+        help="cut traffic between two groups (zone:a, kind:api@c, pg-a, a,b union, '*')",
+    )
+    cut.add_argument("side_a")
+    cut.add_argument("side_b")
+    cut.set_defaults(func=cmd_partition)
+    heal = sub.add_parser("heal", parents=[common],
+                          help="undo a partition; without a handle, roll back every fault")
+    heal.add_argument("handle", nargs="?", default=None)
+    heal.add_argument("--timeout", type=float, default=90.0)
+    heal.set_defaults(func=cmd_heal)
     env = sub.add_parser("env", parents=[common],
                          help='shell exports for service commands: eval "$(... stack env)"')
     env.set_defaults(func=cmd_env)

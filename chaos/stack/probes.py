@@ -32,36 +32,36 @@ def http_json(url: str, *, timeout: float = 1.0) -> Any:
         return None
 
 
-def redis_conn(port: int, timeout: float = 0.5) -> redis.Redis:
+def redis_conn(port: int, timeout: float = 0.5, host: str = "127.0.0.1") -> redis.Redis:
     # redis-py >= 6 retries a refused connection 3 times with backoff by default (~5 s per
     # call here); a probe must answer at once.
     return redis.Redis(
-        host="127.0.0.1", port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
+        host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
     )
 
 
-def redis_info_replication(port: int) -> dict[str, Any] | None:
+def redis_info_replication(port: int, host: str = "127.0.0.1") -> dict[str, Any] | None:
     try:
-        with redis_conn(port) as conn:
+        with redis_conn(port, host=host) as conn:
             info = conn.info("replication")
     except redis.RedisError:
         return None
     return dict(info)
 
 
-def redis_ping(port: int) -> bool:
+def redis_ping(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        with redis_conn(port) as conn:
+        with redis_conn(port, host=host) as conn:
             return bool(conn.ping())
     except redis.RedisError:
         return False
 
 
-def sentinel_primary_port(port: int, master: str) -> int | None:
+def sentinel_primary_port(port: int, master: str, host: str = "127.0.0.1") -> int | None:
     """The primary this sentinel currently names, or None if it cannot be asked."""
     try:
-        with redis_conn(port) as conn:
+        with redis_conn(port, host=host) as conn:
             addr = conn.execute_command("SENTINEL", "get-master-addr-by-name", master)
     except redis.RedisError:
         return None

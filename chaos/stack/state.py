@@ -18,8 +18,9 @@ STATE_VERSION = 1
 # regional managed services (Aurora's endpoint/DCS, the NLB/ALB, SQS) that survive a zone loss.
 SHARED_ZONE = None
 ZONES = ("a", "b", "c")
-APP_KINDS = ("api", "relay", "worker")
+APP_KINDS = ("api", "relay", "worker", "integrator")
 DATA_KINDS = ("etcd", "patroni", "haproxy", "redis", "sentinel", "sqs")
+MONITORING_KINDS = ("prometheus", "alertmanager")
 
 
 @dataclass
@@ -37,6 +38,10 @@ class Component:
     env: dict[str, str] = field(default_factory=dict)
     # Redis only: the primary's port this server starts as a replica of (None: primary).
     replicaof: int | None = None
+    # The address it listens on (127.0.0.1 on loopback; its own 10.x address with network
+    # isolation) and the network namespace it runs in (None: the host's).
+    host: str = "127.0.0.1"
+    netns: str | None = None
     pid: int | None = None
     start_ticks: int | None = None
     started_at: float | None = None
@@ -55,6 +60,13 @@ class StackState:
     endpoints: dict[str, Any]
     components: list[Component]
     version: int = STATE_VERSION
+    # Which optional components the plan included (integrator, monitoring, network mode).
+    options: dict[str, Any] = field(default_factory=dict)
+    # The private bridge, namespaces and addresses (chaos.stack.network), so `down` can
+    # remove them even after a crash.
+    network: dict[str, Any] = field(default_factory=dict)
+    # Active partitions by handle: {"side_a", "side_b", "pairs": [[ip, ip], ...]}.
+    partitions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -28,8 +28,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from chaos.stack import ComponentFailed, Stack, configs
-from chaos.stack import stack as stack_module
+from chaos.stack import ComponentFailed, Stack, StackError, plan
+from chaos.stack.drivers import haproxy, patroni, sentinel
+from chaos.stack.drivers import redis as redis_driver
 from chaos.stack.proc import cmdline, start_ticks
 from chaos.stack.state import Component, StackState, save_state
 from localenv.procs import pid_alive
@@ -49,21 +50,21 @@ def _state_dir() -> Path:
 
 # --------------------------------------------------------------------------- fast tests
 def test_configs_follow_the_recipe(tmp_path: Path) -> None:
-    node = configs.PatroniNode("pg-a", "a", 8101, 54321, tmp_path / "pg-a")
-    patroni = json.loads(
-        configs.patroni_config(node, 2379, Path("/usr/lib/postgresql/15/bin"), tmp_path / "pb")
-    )
-    dcs = patroni["bootstrap"]["dcs"]
+    node = patroni.PatroniNode("pg-a", "a", 8101, 54321, tmp_path / "pg-a")
+    config = json.loads(patroni.patroni_config(
+        node, "127.0.0.1:2379", Path("/usr/lib/postgresql/15/bin"), tmp_path / "pb"
+    ))
+    dcs = config["bootstrap"]["dcs"]
     assert (dcs["ttl"], dcs["loop_wait"], dcs["retry_timeout"]) == (10, 2, 3)
     assert dcs["synchronous_mode"] is True and dcs["primary_start_timeout"] == 0
     assert dcs["postgresql"]["use_pg_rewind"] and dcs["postgresql"]["use_slots"]
-    assert patroni["etcd3"]["host"] == "127.0.0.1:2379"
-    assert patroni["postgresql"]["listen"] == "127.0.0.1:54321"
+    assert config["etcd3"]["host"] == "127.0.0.1:2379"
+    assert config["postgresql"]["listen"] == "127.0.0.1:54321"
 
-    hap = configs.haproxy_config(
+    hap = haproxy.haproxy_config(
         stats_socket=tmp_path / "s", pg_port=1, pg_replica_port=2,
-        pg_nodes=[configs.HaproxyBackend("pg-a", 54321, 8101)], api_port=3,
-        api_nodes=[configs.HaproxyBackend("api-a", 9000, 9000)],
+        pg_nodes=[haproxy.HaproxyBackend("pg-a", 54321, 8101)], api_port=3,
+        api_nodes=[haproxy.HaproxyBackend("api-a", 9000, 9000)],
     )
     assert "option httpchk OPTIONS /primary" in hap
     assert "on-marked-down shutdown-sessions" in hap
@@ -72,14 +73,14 @@ def test_configs_follow_the_recipe(tmp_path: Path) -> None:
     binds = [line.split()[1] for line in hap.splitlines() if line.strip().startswith("bind ")]
     assert binds and all(b.startswith("127.0.0.1:") for b in binds)
 
-    sentinel = configs.sentinel_config(
+    sentinel_conf = sentinel.sentinel_config(
         port=26379, data_dir=tmp_path, myid="f" * 40, primary_port=6380, replica_ports=[6381],
         other_sentinels=[(26380, "e" * 40)],
     )
-    assert "sentinel monitor mymaster 127.0.0.1 6380 2" in sentinel
-    assert "sentinel down-after-milliseconds mymaster 1000" in sentinel
-    assert "sentinel known-replica mymaster 127.0.0.1 6381" in sentinel
-    redis_conf = configs.redis_config(6381, tmp_path, replicaof=6380)
+    assert "sentinel monitor mymaster 127.0.0.1 6380 2" in sentinel_conf
+    assert "sentinel down-after-milliseconds mymaster 1000" in sentinel_conf
+    assert "sentinel known-replica mymaster 127.0.0.1 6381" in sentinel_conf
+    redis_conf = redis_driver.redis_config(6381, tmp_path, replicaof=6380)
     assert "repl-diskless-sync-delay 0" in redis_conf
     assert "replicaof 127.0.0.1 6380" in redis_conf
 
@@ -127,7 +128,7 @@ def test_down_never_signals_a_recycled_pid(tmp_path: Path) -> None:
 def test_up_names_the_failing_component_and_stops_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(configs, "haproxy_config", lambda **_: "this is not haproxy config\n")
+    monkeypatch.setattr(haproxy, "haproxy_config", lambda **_: "this is not haproxy config\n")
     state_dir = _state_dir()
     lines: list[str] = []
     try:
@@ -138,6 +139,7 @@ def test_up_names_the_failing_component_and_stops_the_rest(
         stack = Stack.load(state_dir)
         assert stack.running() == []
         assert stack.leftover_pids() == []
+        assert stack.network.leftovers() == []  # namespaces and bridge removed too
         assert any("stopping" in line for line in lines)
     finally:
         with contextlib.suppress(Exception):
@@ -153,7 +155,9 @@ def data_stack() -> Iterator[Stack]:
     started = time.monotonic()
     stack: Stack | None = None
     try:
-        stack = Stack.up(state_dir, app=False, sqs=False, progress=print, timeout=60)
+        # Loopback, as for a user without root (the namespaced stack: test_stack_partitions).
+        stack = Stack.up(state_dir, app=False, sqs=False, network="loopback", progress=print,
+                         timeout=60)
         print(f"data tier up in {time.monotonic() - started:.1f}s")
         yield stack
     finally:
@@ -183,8 +187,15 @@ def test_up_records_components_zones_and_endpoints(data_stack: Stack) -> None:
     ports = [p for c in raw["components"] for p in c["ports"].values()]
     assert len(ports) == len(set(ports))
     ep = raw["endpoints"]
-    assert ep["database_url_app"].startswith("postgresql://orders_app@127.0.0.1:")
-    assert ep["redis_url"].startswith("redis+sentinel://127.0.0.1:")
+    hap = stack.component("haproxy")
+    assert ep["database_url_app"].startswith(f"postgresql://orders_app@{hap.host}:")
+    sentinel_a = stack.component("sentinel-a")
+    assert ep["redis_url"].startswith(f"redis+sentinel://{sentinel_a.host}:")
+    if stack.network.isolated:  # root: each zonal component in its own namespace
+        assert {c["netns"] for c in raw["components"] if c["zone"]} == {
+            f"cs{stack.network.index}-{n}" for n, c in names.items() if c["zone"]
+        }
+        assert all(c["netns"] is None for c in raw["components"] if not c["zone"])
     secret = Path(ep["jwt_secret_path"])
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert len(secret.read_text().strip()) >= 32
@@ -199,6 +210,30 @@ def test_up_records_components_zones_and_endpoints(data_stack: Stack) -> None:
     assert "PostgreSQL leader: pg-a" in status.stdout
 
 
+async def _writer(url: str, acked: list[tuple[float, int]], errors: list[tuple[float, str]],
+                  done: asyncio.Event) -> None:
+    """One autocommit INSERT after another through HAProxy, reconnecting after errors."""
+    conn: asyncpg.Connection | None = None
+    next_id = 0
+    while not done.is_set():
+        next_id += 1
+        try:
+            if conn is None:
+                conn = await asyncpg.connect(url, timeout=1)
+            await conn.execute("INSERT INTO probe (id) VALUES ($1)", next_id, timeout=2)
+            acked.append((time.monotonic(), next_id))
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError) as exc:  # recipes trap 4: discard the connection
+            # In doubt: the row may exist; it is simply not counted as acknowledged.
+            errors.append((time.monotonic(), type(exc).__name__))
+            if conn is not None:
+                conn.terminate()
+                conn = None
+            await asyncio.sleep(0.02)
+    if conn is not None:
+        await conn.close()
+
+
 @pytest.mark.drill
 @pytest.mark.timeout(120)
 async def test_postmaster_kill_fails_over_and_keeps_every_acked_write(data_stack: Stack) -> None:
@@ -211,29 +246,7 @@ async def test_postmaster_kill_fails_over_and_keeps_every_acked_write(data_stack
     acked: list[tuple[float, int]] = []
     errors: list[tuple[float, str]] = []
     done = asyncio.Event()
-
-    async def writer() -> None:
-        conn: asyncpg.Connection | None = None
-        next_id = 0
-        while not done.is_set():
-            next_id += 1
-            try:
-                if conn is None:
-                    conn = await asyncpg.connect(url, timeout=1)
-                await conn.execute("INSERT INTO probe (id) VALUES ($1)", next_id, timeout=2)
-                acked.append((time.monotonic(), next_id))
-            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                    asyncpg.InternalClientError) as exc:  # recipes trap 4: discard the connection
-                # In doubt: the row may exist; it is simply not counted as acknowledged.
-                errors.append((time.monotonic(), type(exc).__name__))
-                if conn is not None:
-                    conn.terminate()
-                    conn = None
-                await asyncio.sleep(0.02)
-        if conn is not None:
-            await conn.close()
-
-    task = asyncio.create_task(writer())
+    task = asyncio.create_task(_writer(url, acked, errors, done))
     await asyncio.sleep(1.5)
     leader = await asyncio.to_thread(stack.pg_leader)
     assert leader is not None
@@ -315,7 +328,8 @@ def test_redis_primary_kill_promotes_the_replica_and_old_primary_rejoins(
     outage = max(b - a for a, b in itertools.pairwise(times))
     print(f"Redis primary SIGKILL: {old} -> {promoted}, write outage {outage:.2f}s")
     assert promoted is not None and promoted != old
-    info = redis.Redis(port=stack.component(old).ports["redis"]).info("replication")
+    old_comp = stack.component(old)
+    info = redis.Redis(host=old_comp.host, port=old_comp.ports["redis"]).info("replication")
     assert info["role"] == "slave"
     assert info["master_port"] == stack.component(promoted).ports["redis"]
     health = stack.wait_healthy(30)
@@ -348,5 +362,5 @@ def test_down_leaves_no_process_behind(data_stack: Stack) -> None:
 
 def test_state_dir_paths_fit_unix_sockets(tmp_path: Path) -> None:
     too_deep = tmp_path / ("x" * 90)
-    with pytest.raises(stack_module.StackError, match="too long"):
-        stack_module._prepare_state_dir(too_deep)
+    with pytest.raises(StackError, match="too long"):
+        plan.prepare_state_dir(too_deep)
