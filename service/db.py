@@ -105,6 +105,11 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
         command_timeout=settings.db_command_timeout_s,
         # Recycle idle connections so a failover's dead sockets do not linger in the pool.
         max_inactive_connection_lifetime=60.0,
+        # A process cut off mid-transaction (a partition, a frozen pod) must not hold its row
+        # and advisory locks until TCP gives up: the server ends such a transaction itself.
+        server_settings={
+            "idle_in_transaction_session_timeout": str(int(settings.db_command_timeout_s * 1000))
+        },
         **kwargs,
     )
     if pool is None:  # pragma: no cover - create_pool returns a pool when awaited
