@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, YamlRenderPlugin
 
+from service.api.audit import AUDIT_HANDLERS
 from service.api.health import HEALTH_HANDLERS
 from service.api.middleware import request_context_middleware
 from service.api.orders import ORDER_HANDLERS
@@ -23,6 +24,8 @@ from service.api.problems import (
     handle_unexpected,
 )
 from service.api.state import AppState
+from service.audit.checkpoints import AuditConfig
+from service.audit.proofs import CheckpointSource
 from service.config import Settings
 from service.db import DatabaseUnavailable, create_pool
 from service.observability import Metrics, configure_tracing, log
@@ -53,9 +56,12 @@ async def sample_backlog_gauges(state: AppState) -> None:
         await asyncio.sleep(state.settings.gauge_interval_s)
 
 
-def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
+def create_app(
+    settings: Settings, metrics: Metrics | None = None, audit: AuditConfig | None = None
+) -> Litestar:
     settings.require_jwt_secret()
     metrics = metrics or Metrics()
+    audit = audit or AuditConfig.from_env()
     configure_tracing("orders-api", settings.otlp_endpoint)
 
     @contextlib.asynccontextmanager
@@ -65,6 +71,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
             settings=settings, metrics=metrics, pool=pool,
             redis=RedisGate.from_settings(settings, metrics),
         )
+        if audit.checkpoint_dir or audit.checkpoint_bucket:
+            state.checkpoints = CheckpointSource(audit)
         app.state.orders = state
         sampler = asyncio.create_task(sample_backlog_gauges(state))
         log.info("api_started", redis=state.redis.configured)
@@ -85,7 +93,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
         Exception: handle_unexpected,
     }
     return Litestar(
-        route_handlers=[*ORDER_HANDLERS, *HEALTH_HANDLERS],
+        route_handlers=[*ORDER_HANDLERS, *AUDIT_HANDLERS, *HEALTH_HANDLERS],
         lifespan=[lifespan],
         middleware=[request_context_middleware(metrics)],
         exception_handlers=exception_handlers,

@@ -19,7 +19,6 @@ from service.api.schemas import AuditTrail, CreateOrderRequest, OrderPage, Order
 from service.api.state import app_state
 from service.auth import AuthenticationFailed, Principal, authenticate
 from service.db import with_retries
-from service.domain import audit
 from service.domain import orders as domain
 from service.domain.states import IllegalTransition, OrderStatus
 from service.domain.validation import (
@@ -344,17 +343,18 @@ async def order_events(
 ) -> AuditTrail:
     state = app_state(request)
 
-    async def trail(conn: asyncpg.Connection) -> list[audit.AuditEvent]:
+    async def trail(conn: asyncpg.Connection) -> dict[str, Any]:
         await domain.get_order(conn, order_id, sorted(principal.accounts))
-        return await audit.events_for_order(conn, order_id)
+        # Each event with its leaf index and inclusion proof (service.api.audit).
+        from service.api.audit import trail_document
+
+        return await trail_document(conn, state, order_id)
 
     try:
-        events = await with_retries(state.pool, trail)
+        document = await with_retries(state.pool, trail)
     except domain.OrderNotFound:
         raise not_found(order_id) from None
-    return msgspec.convert(
-        {"order_id": str(order_id), "events": [e.to_json() for e in events]}, AuditTrail
-    )
+    return msgspec.convert(document, AuditTrail)
 
 
 ORDER_HANDLERS = [place_order, read_order, list_orders, cancel_order, order_events]
