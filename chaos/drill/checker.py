@@ -30,9 +30,9 @@ Anomalies (each counted as a number of orders, with up to `SAMPLE` examples):
   transition recorded twice for an order (PARTIALLY_FILLED -> PARTIALLY_FILLED excepted).
 - `in_doubt_committed` (not an anomaly): orders the client never saw acknowledged (it gave
   up, or stopped) that did commit; the Jepsen "indeterminate" outcome.
-- Audit chain: the service's own verifier (`service.domain.audit.verify_chain`, or
-  `python -m service audit verify` as a subprocess): `audit_chain_ok` True / False, or None
-  when it could not run.
+- Audit log: by default `python -m service audit verify` as a subprocess (exit 0/1/2 ->
+  `audit_chain_ok` True / False / None, None when it could not verify, e.g. no checkpoint
+  store in its environment); `service_verifier` runs the database-only checks in process.
 """
 
 from __future__ import annotations
@@ -144,7 +144,8 @@ async def service_verifier(conn: asyncpg.Connection) -> AuditResult:
 def cli_verifier(
     database_url: str, env: Mapping[str, str] | None = None, timeout: float = 300.0
 ) -> AuditVerifier:
-    """`python -m service audit verify` as a subprocess: exit 0 intact, 1 broken."""
+    """`python -m service audit verify` as a subprocess: exit 0 intact, 1 tampering found,
+    2 (or anything else) could not verify."""
 
     async def verify(_conn: asyncpg.Connection) -> AuditResult:
         child_env = {**os.environ, **(env or {}), "ORDERS_DATABASE_URL": database_url}
@@ -186,7 +187,8 @@ async def check(
     history: History,
     *,
     accounts: Sequence[str] | None = None,
-    audit_verifier: AuditVerifier | None = service_verifier,
+    audit_verifier: AuditVerifier | None = None,
+    verify_audit: bool = True,
     queue_probe: Callable[[], QueueState] | None = None,
 ) -> CheckResult:
     """Check `history` against the database at `database_url` (any role that can SELECT)."""
@@ -198,6 +200,8 @@ async def check(
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             await _check_orders(conn, history, scope, result)
             await _check_pipeline(conn, scope, result)
+        if audit_verifier is None and verify_audit:
+            audit_verifier = cli_verifier(database_url)
         if audit_verifier is not None:
             audit = await audit_verifier(conn)
             result.audit_chain_ok = audit.ok

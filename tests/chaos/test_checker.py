@@ -159,7 +159,9 @@ async def fx(db: dict[str, str]) -> AsyncIterator[Fixture]:
 
 
 async def run_check(db: dict[str, str], fx: Fixture, **kwargs: object) -> CheckResult:
-    # The app role is enough: the checker only reads.
+    # The app role is enough: the checker only reads. The in-process (database-only) audit
+    # verifier, unless a test picks one: the CLI default needs a checkpoint store.
+    kwargs.setdefault("audit_verifier", service_verifier)
     return await check(db["app"], fx.history, accounts=[ACCOUNT], **kwargs)  # type: ignore[arg-type]
 
 
@@ -311,9 +313,26 @@ async def test_verifier_that_cannot_run_is_reported_not_passed(
 @pytest.mark.skipif(
     not (REPO / "service" / "__main__.py").exists(), reason="service CLI not there yet"
 )
-async def test_cli_verifier_matches_the_function(db: dict[str, str], fx: Fixture) -> None:
+async def test_cli_verifier_matches_the_function(
+    db: dict[str, str], fx: Fixture, tmp_path: Path
+) -> None:
+    from service.audit.checkpoints import AuditConfig, generate_key_files
+    from service.audit.integrator import integrate_batch, publish_pending
+
     await fx.order()
-    env = {"ORDERS_JWT_SECRET": "x" * 32, "PYTHONPATH": str(REPO)}
+    generate_key_files(tmp_path / "key.pem", tmp_path / "key.pub.pem")
+    env = {"ORDERS_JWT_SECRET": "x" * 32, "PYTHONPATH": str(REPO),
+           "ORDERS_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "key.pem"),
+           "ORDERS_AUDIT_PUBLIC_KEY_FILE": str(tmp_path / "key.pub.pem"),
+           "ORDERS_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}
+    result = await run_check(db, fx, audit_verifier=cli_verifier(db["app"], env))
+    assert result.audit_chain_ok is None, result.audit_detail  # nothing published yet
+    conn = await asyncpg.connect(db["app"])
+    try:
+        await integrate_batch(conn)
+        await publish_pending(conn, AuditConfig.from_env(env))
+    finally:
+        await conn.close()
     result = await run_check(db, fx, audit_verifier=cli_verifier(db["app"], env))
     assert result.audit_chain_ok is True, result.audit_detail
 
