@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,35 +42,29 @@ class PublishedNote:
 
 
 class CheckpointSource:
-    """The newest published checkpoint and its signed note, read from the store (not
-    re-signed), cached for a second so proof requests cost two small queries."""
+    """The newest published checkpoint (one indexed query) and its signed note as the
+    store holds it (read once per checkpoint, never re-signed here)."""
 
-    def __init__(self, config: AuditConfig, ttl_s: float = 1.0) -> None:
-        self._config, self._ttl_s = config, ttl_s
-        self._cached: tuple[float, PublishedNote | None] | None = None
+    def __init__(self, config: AuditConfig) -> None:
+        self._config = config
         self._notes: dict[str, str] = {}
 
     async def latest(self, conn: asyncpg.Connection) -> PublishedNote | None:
-        now = time.monotonic()
-        if self._cached is not None and now - self._cached[0] < self._ttl_s:
-            return self._cached[1]
         row = await conn.fetchrow(
             "SELECT tree_size, root_hash, issued_at FROM audit_checkpoints"
             " WHERE published_at IS NOT NULL ORDER BY tree_size DESC, issued_at DESC LIMIT 1"
         )
-        published = None
-        if row is not None:
-            name = object_name(row["tree_size"], row["issued_at"])
-            if name not in self._notes:
-                store = self._config.store()
-                self._notes = {name: (await asyncio.to_thread(store.read, name)).decode()}
-            note = self._notes[name]
-            # Serve only what the store holds and what matches the database's row.
-            if Checkpoint.parse(note.split("\n\n")[0] + "\n").root_hash == bytes(row["root_hash"]):
-                published = PublishedNote(row["tree_size"], bytes(row["root_hash"]),
-                                          row["issued_at"], note)
-        self._cached = (now, published)
-        return published
+        if row is None:
+            return None
+        name = object_name(row["tree_size"], row["issued_at"])
+        if name not in self._notes:
+            store = self._config.store()
+            self._notes = {name: (await asyncio.to_thread(store.read, name)).decode()}
+        note = self._notes[name]
+        # Serve only a note the store holds for exactly the tree the database describes.
+        if Checkpoint.parse(note.split("\n\n")[0] + "\n").root_hash != bytes(row["root_hash"]):
+            return None
+        return PublishedNote(row["tree_size"], bytes(row["root_hash"]), row["issued_at"], note)
 
 
 async def order_trail(
