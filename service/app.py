@@ -24,7 +24,6 @@ from service.api.problems import (
     handle_unexpected,
 )
 from service.api.state import AppState
-from service.audit.checkpoints import AuditConfig
 from service.audit.proofs import CheckpointSource
 from service.config import Settings
 from service.db import DatabaseUnavailable, create_pool
@@ -56,12 +55,9 @@ async def sample_backlog_gauges(state: AppState) -> None:
         await asyncio.sleep(state.settings.gauge_interval_s)
 
 
-def create_app(
-    settings: Settings, metrics: Metrics | None = None, audit: AuditConfig | None = None
-) -> Litestar:
+def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
     settings.require_jwt_secret()
     metrics = metrics or Metrics()
-    audit = audit or AuditConfig.from_env()
     configure_tracing("orders-api", settings.otlp_endpoint)
 
     @contextlib.asynccontextmanager
@@ -71,8 +67,7 @@ def create_app(
             settings=settings, metrics=metrics, pool=pool,
             redis=RedisGate.from_settings(settings, metrics),
         )
-        if audit.checkpoint_dir or audit.checkpoint_bucket:
-            state.checkpoints = CheckpointSource(audit)
+        state.checkpoints = CheckpointSource()
         app.state.orders = state
         sampler = asyncio.create_task(sample_backlog_gauges(state))
         log.info("api_started", redis=state.redis.configured)

@@ -86,7 +86,7 @@ async def _prove(settings: Settings, config: AuditConfig, order_id: uuid.UUID) -
 
     conn = await connect(settings)
     try:
-        checkpoint = await CheckpointSource(config).latest(conn)
+        checkpoint = await CheckpointSource().latest(conn)
         if checkpoint is None:
             return None
         return await bundle(conn, config, order_id, checkpoint)

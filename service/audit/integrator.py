@@ -158,7 +158,8 @@ async def publish_pending(conn: asyncpg.Connection, config: AuditConfig, limit: 
         name = object_name(row["tree_size"], row["issued_at"])
         await asyncio.to_thread(store.publish, name, note.encode())
         await conn.execute(
-            "UPDATE audit_checkpoints SET published_at = now() WHERE id = $1", row["id"]
+            "UPDATE audit_checkpoints SET published_at = now(), note = $2 WHERE id = $1",
+            row["id"], note,
         )
     return len(rows)
 

@@ -4,7 +4,6 @@ that `auditor/verify_bundle.py` checks with no database."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import uuid
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from service.audit import tree
-from service.audit.checkpoints import AuditConfig, object_name
+from service.audit.checkpoints import AuditConfig
 from service.audit.log import events_for_order
 from service.audit.notes import Checkpoint
 
@@ -42,29 +41,23 @@ class PublishedNote:
 
 
 class CheckpointSource:
-    """The newest published checkpoint (one indexed query) and its signed note as the
-    store holds it (read once per checkpoint, never re-signed here)."""
-
-    def __init__(self, config: AuditConfig) -> None:
-        self._config = config
-        self._notes: dict[str, str] = {}
+    """The newest published checkpoint: one indexed query. Its note is the exact bytes the
+    integrator published to the store (clients verify the signature, not this server)."""
 
     async def latest(self, conn: asyncpg.Connection) -> PublishedNote | None:
         row = await conn.fetchrow(
-            "SELECT tree_size, root_hash, issued_at FROM audit_checkpoints"
+            "SELECT tree_size, root_hash, issued_at, note FROM audit_checkpoints"
             " WHERE published_at IS NOT NULL ORDER BY tree_size DESC, issued_at DESC LIMIT 1"
         )
-        if row is None:
+        if row is None or row["note"] is None:
             return None
-        name = object_name(row["tree_size"], row["issued_at"])
-        if name not in self._notes:
-            store = self._config.store()
-            self._notes = {name: (await asyncio.to_thread(store.read, name)).decode()}
-        note = self._notes[name]
-        # Serve only a note the store holds for exactly the tree the database describes.
-        if Checkpoint.parse(note.split("\n\n")[0] + "\n").root_hash != bytes(row["root_hash"]):
+        # Serve a note only for exactly the tree the database describes.
+        if Checkpoint.parse(row["note"].split("\n\n")[0] + "\n").root_hash != bytes(
+            row["root_hash"]
+        ):
             return None
-        return PublishedNote(row["tree_size"], bytes(row["root_hash"]), row["issued_at"], note)
+        return PublishedNote(row["tree_size"], bytes(row["root_hash"]), row["issued_at"],
+                             row["note"])
 
 
 async def order_trail(

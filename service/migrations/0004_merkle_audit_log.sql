@@ -37,13 +37,16 @@ CREATE TABLE audit_tree_nodes (
     PRIMARY KEY (level, idx)
 );
 
--- Every checkpoint the integrator issued; the signed copies live outside the database.
+-- Every checkpoint the integrator issued. The authoritative signed copies live outside the
+-- database; `note` keeps the published bytes so the API serves them without the store
+-- (a client checks the signature, so the database cannot forge one).
 CREATE TABLE audit_checkpoints (
     id            bigserial PRIMARY KEY,
     tree_size     bigint NOT NULL CHECK (tree_size >= 0),
     root_hash     bytea NOT NULL CHECK (octet_length(root_hash) = 32),
     issued_at     timestamptz NOT NULL,
     published_at  timestamptz,
+    note          text,
     UNIQUE (tree_size, issued_at)
 );
 CREATE INDEX audit_checkpoints_unpublished ON audit_checkpoints (id) WHERE published_at IS NULL;
@@ -76,7 +79,7 @@ REVOKE UPDATE ON audit_chain_head FROM orders_app;
 GRANT USAGE ON SEQUENCE audit_events_seq TO orders_app;
 GRANT SELECT, INSERT ON audit_leaves, audit_tree_nodes TO orders_app;
 GRANT SELECT, INSERT ON audit_checkpoints TO orders_app;
-GRANT UPDATE (published_at) ON audit_checkpoints TO orders_app;
+GRANT UPDATE (published_at, note) ON audit_checkpoints TO orders_app;
 GRANT USAGE ON SEQUENCE audit_checkpoints_id_seq TO orders_app;
 GRANT SELECT, UPDATE ON audit_integrator_state TO orders_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_leaves, audit_tree_nodes FROM PUBLIC;

@@ -29,11 +29,8 @@ def audit_config(tmp_path: Path) -> AuditConfig:
 
 
 @pytest.fixture
-async def audit_client(
-    settings: Settings, audit_config: AuditConfig
-) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(settings, Metrics(), audit=audit_config)
-    async with AsyncTestClient(app=app) as test_client:
+async def audit_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(app=create_app(settings, Metrics())) as test_client:
         yield test_client
 
 
