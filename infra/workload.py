@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.audit_log import INTEGRATOR_SERVICE_ACCOUNT, IntegratorTarget
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import RegionConfig, SloConfig, WorkloadConfig
 
@@ -23,6 +24,7 @@ HTTP_PORT = 8000
 # relay and worker: /health/live (a heartbeat of their loop) and /metrics
 HEALTH_PORT = 9100
 API, RELAY, WORKER, MIGRATE = "orders-api", "orders-relay", "orders-worker", "orders-migrate"
+INTEGRATOR = "orders-integrator"
 SERVICE_ACCOUNT = "orders-service"
 SECRET_NAME = "orders-secrets"  # noqa: S105 (the Kubernetes Secret's name)
 RDS_CA_BUNDLE = "/etc/ssl/rds/global-bundle.pem"  # baked into the service image
@@ -70,6 +72,7 @@ class WorkloadArgs:
     prometheus_url: str
     run_migrations: bool
     addons: Sequence[pulumi.Resource] = ()
+    audit: IntegratorTarget | None = None  # runs the audit log integrator when set
 
 
 class Workload(pulumi.ComponentResource):
@@ -144,6 +147,8 @@ class Workload(pulumi.ComponentResource):
         self._analysis_template(name, after_addons)
         self._api(name, after_migrations)
         self._background_processes(name, after_migrations)
+        if args.audit is not None:
+            self._integrator(name, args.audit, after_migrations)
         self._network_policies(name, in_ns)
 
         self.ingress = self._ingress(name, after_addons)
@@ -247,7 +252,7 @@ class Workload(pulumi.ComponentResource):
                     "lifecycle": {"preStop": {"sleep": {"seconds": s.pre_stop_sleep_seconds}}},
                 }
             )
-        elif app in (RELAY, WORKER):
+        elif app in (RELAY, WORKER, INTEGRATOR):
             bind_all = "0.0.0.0"  # noqa: S104 - the pod's own network namespace
             container["command"] += [
                 "--health-host",
@@ -582,6 +587,47 @@ class Workload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[keda_auth])),
         )
 
+    def _integrator(
+        self, name: str, audit: IntegratorTarget, opts: pulumi.ResourceOptions
+    ) -> None:
+        """Two replicas, one elected (advisory lock); its own service account and role:
+        sign with the KMS key, write checkpoints to the Object Lock bucket."""
+        k8s.core.v1.ServiceAccount(
+            f"{name}-integrator-account",
+            **manifest(
+                metadata={"name": INTEGRATOR_SERVICE_ACCOUNT, "namespace": self.namespace,
+                          "annotations": {"eks.amazonaws.com/role-arn": audit.role_arn}},
+                automount_service_account_token=False,
+            ),
+            opts=opts,
+        )
+        template = self._pod_spec(INTEGRATOR, ["integrator"], serves_http=False,
+                                  hash_label=DEPLOYMENT_HASH_LABEL)
+        template["spec"]["serviceAccountName"] = INTEGRATOR_SERVICE_ACCOUNT
+        template["spec"]["containers"][0]["env"] += [
+            {"name": "ORDERS_CHECKPOINT_BUCKET", "value": audit.bucket},
+            {"name": "ORDERS_AUDIT_KMS_KEY_ID", "value": audit.signing_key_id},
+            {"name": "ORDERS_AUDIT_LOG_ORIGIN", "value": audit.origin},
+        ]
+        selector = {"matchLabels": {"app.kubernetes.io/name": INTEGRATOR}}
+        k8s.apps.v1.Deployment(
+            f"{name}-integrator",
+            **manifest(
+                metadata={"name": INTEGRATOR, "namespace": self.namespace,
+                          "labels": self._labels(INTEGRATOR)},
+                spec={"replicas": 2, "selector": selector, "template": template,
+                      "strategy": {"type": "RollingUpdate",
+                                   "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}},
+            ),
+            opts=opts,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-integrator-pdb",
+            **manifest(metadata={"name": INTEGRATOR, "namespace": self.namespace},
+                       spec={"maxUnavailable": 1, "selector": selector}),
+            opts=opts,
+        )
+
     def _network_policies(self, name: str, opts: pulumi.ResourceOptions) -> None:
         a = self.args
         k8s.networking.v1.NetworkPolicy(
@@ -621,7 +667,7 @@ class Workload(pulumi.ComponentResource):
                             {
                                 "key": "app.kubernetes.io/name",
                                 "operator": "In",
-                                "values": [RELAY, WORKER],
+                                "values": [RELAY, WORKER, INTEGRATOR],
                             }
                         ]
                     },
