@@ -355,7 +355,14 @@ def _kubernetes_object(
     return {"metadata": metadata}
 
 
+def _s3_bucket(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    # A bucket_prefix gets a unique suffix, as AWS auto-naming does.
+    bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', '')}{_short_hash(rid)}"
+    return {"__id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
 _TYPE_OUTPUTS: dict[str, Callable[[str, str, Mapping[str, Any], str], dict[str, Any]]] = {
+    "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,

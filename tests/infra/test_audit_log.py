@@ -69,9 +69,12 @@ def test_integrator_deployment_in_the_primary_only(plan: Plan) -> None:
     (container,) = template["spec"]["containers"]
     assert container["command"][:4] == ["python", "-m", "service", "integrator"]
     assert container["command"][-4:] == ["--health-host", "0.0.0.0", "--health-port", "9100"]
-    env = {e["name"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert {"ORDERS_CHECKPOINT_BUCKET", "ORDERS_AUDIT_KMS_KEY_ID", "ORDERS_AUDIT_LOG_ORIGIN",
-            "ORDERS_DATABASE_URL"} <= env
+            "ORDERS_DATABASE_URL"} <= env.keys()
+    bucket = _one(plan, "aws:s3/bucket:Bucket", PRIMARY)
+    assert env["ORDERS_CHECKPOINT_BUCKET"].startswith(bucket["inputs"]["bucketPrefix"])
+    assert env["ORDERS_AUDIT_KMS_KEY_ID"].startswith("arn:aws:kms:")
     assert deployment["inputs"]["spec"]["replicas"] == 2
     names = {r["name"] for r in plan}
     assert "standby-workload-integrator" not in names
