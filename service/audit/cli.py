@@ -59,8 +59,10 @@ def verify_command(settings: Settings, config: AuditConfig) -> int:
     found += forged
     if found:
         print(f"audit log TAMPERED: first divergence: {found[0].describe()}")
-        for other in found[1:]:
+        for other in found[1:6]:
             print(f"  also: {other.describe()}")
+        if len(found) > 6:
+            print(f"  and {len(found) - 6} more")
         return EXIT_TAMPERED
     window = f"; {report.unintegrated} events not yet integrated" if report.unintegrated else ""
     if published is None:

@@ -33,9 +33,11 @@ async def fetch_nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[N
     if inner:
         rows = await conn.fetch(
             """
-            SELECT n.level, n.idx, n.hash FROM audit_tree_nodes n
-            JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx)
-              ON n.level = w.level AND n.idx = w.idx
+            SELECT w.level, w.idx, n.hash
+            FROM unnest($1::smallint[], $2::bigint[]) AS w(level, idx)
+            -- one primary-key probe per node, whatever the table's size
+            CROSS JOIN LATERAL (SELECT t.hash FROM audit_tree_nodes t
+                                WHERE t.level = w.level AND t.idx = w.idx) AS n
             """,
             [level for level, _ in inner], [idx for _, idx in inner],
         )
