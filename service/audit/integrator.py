@@ -26,10 +26,10 @@ from typing import Any
 import asyncpg
 
 from service.audit import merkle, tree
-from service.audit.checkpoints import AuditConfig, object_name
+from service.audit.checkpoints import AuditConfig, StoreUnavailable, object_name
 from service.audit.legacy import verify_legacy_chain
 from service.audit.log import AUDIT_COLUMNS, FORMAT_MERKLE, row_to_event
-from service.audit.notes import Checkpoint, sign_checkpoint
+from service.audit.notes import Checkpoint, Verifier, open_checkpoint, sign_checkpoint
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log
 
@@ -144,24 +144,66 @@ async def _refresh_checkpoint(conn: asyncpg.Connection, size: int, refresh_s: fl
         )
 
 
-async def publish_pending(conn: asyncpg.Connection, config: AuditConfig, limit: int = 100) -> int:
-    """Sign and publish checkpoints not yet published, oldest first; idempotent."""
+SignedHead = tuple[int, bytes]  # (tree size, root) of the newest checkpoint signed
+
+
+def latest_published(config: AuditConfig) -> SignedHead | None:
+    """The newest checkpoint in the store, checked against our own public key."""
+    store, signer = config.store(), config.signer()
+    try:
+        names = store.names()
+    except StoreUnavailable:  # a local directory not created yet: nothing published
+        return None
+    if not names:
+        return None
+    verifier = Verifier(config.origin, signer.public_key())
+    checkpoint = open_checkpoint(store.read(names[-1]).decode(), verifier, config.origin)
+    return checkpoint.tree_size, checkpoint.root_hash
+
+
+async def _check_extends(
+    conn: asyncpg.Connection, last: SignedHead | None, size: int, root: bytes
+) -> None:
+    """A log must never sign a checkpoint inconsistent with one it signed before: prove
+    this tree extends the last signed one before signing (the database is not trusted)."""
+    if last is None:
+        return
+    try:
+        proof = await tree.consistency_proof(conn, last[0], size) if last[0] <= size else []
+        merkle.verify_consistency(last[0], size, last[1], root, proof)
+    except (merkle.ProofError, tree.TreeCorrupt) as error:
+        raise IntegrationHalted(
+            f"refusing to sign size {size}: not consistent with the signed checkpoint of size"
+            f" {last[0]} ({error}); the database diverged from the published log"
+        ) from None
+
+
+async def publish_pending(
+    conn: asyncpg.Connection, config: AuditConfig, last: SignedHead | None = None,
+    limit: int = 100,
+) -> SignedHead | None:
+    """Sign and publish checkpoints not yet published, oldest first; idempotent. Returns the
+    newest signed head (pass it back in to skip re-reading the store)."""
     signer, store = config.signer(), config.store()
+    if last is None:
+        last = await asyncio.to_thread(latest_published, config)
     rows = await conn.fetch(
         "SELECT id, tree_size, root_hash, issued_at FROM audit_checkpoints"
         " WHERE published_at IS NULL ORDER BY id LIMIT $1",
         limit,
     )
     for row in rows:
-        checkpoint = Checkpoint(config.origin, row["tree_size"], bytes(row["root_hash"]))
-        note = await asyncio.to_thread(sign_checkpoint, checkpoint, signer)
-        name = object_name(row["tree_size"], row["issued_at"])
-        await asyncio.to_thread(store.publish, name, note.encode())
+        size, root = row["tree_size"], bytes(row["root_hash"])
+        await _check_extends(conn, last, size, root)
+        note = await asyncio.to_thread(sign_checkpoint, Checkpoint(config.origin, size, root),
+                                       signer)
+        await asyncio.to_thread(store.publish, object_name(size, row["issued_at"]), note.encode())
         await conn.execute(
             "UPDATE audit_checkpoints SET published_at = now(), note = $2 WHERE id = $1",
             row["id"], note,
         )
-    return len(rows)
+        last = (size, root)
+    return last
 
 
 async def sample_gauges(conn: asyncpg.Connection, metrics: Metrics) -> None:
@@ -203,6 +245,7 @@ class Integrator:
         self._connect, self._config, self._metrics = connect, config, metrics
         self._heartbeat = heartbeat or Heartbeat()
         self._batch_size, self._poll_s, self._refresh_s = batch_size, poll_s, refresh_s
+        self._last_signed: SignedHead | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -247,9 +290,9 @@ class Integrator:
 
     async def _publish(self, conn: asyncpg.Connection) -> None:
         try:
-            await publish_pending(conn, self._config)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError):
-            raise  # the session is gone: the outer loop reconnects
+            self._last_signed = await publish_pending(conn, self._config, self._last_signed)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, IntegrationHalted):
+            raise  # the session is gone (reconnect) or the log must stop (alert)
         except Exception as error:  # the store or the key is unreachable: retry next turn
             self._metrics.audit_publish_failures.inc()
             log.warning("checkpoint_publish_failed", error=type(error).__name__,

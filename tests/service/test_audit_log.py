@@ -16,6 +16,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.audit.checkpoints import AuditConfig
+from service.audit.integrator import IntegrationHalted
 from service.audit.notes import Checkpoint, FileSigner, sign_checkpoint
 from tests.service.audit_support import (
     integrate,
@@ -254,3 +255,21 @@ async def test_a_forged_checkpoint_in_the_store_is_named(
     result = run_cli(database, audit_config, "audit", "verify")
     assert result.returncode == 1, result.stdout
     assert "forged checkpoint: 99999999999999999999" in result.stdout
+
+
+async def test_the_integrator_refuses_to_sign_a_rewritten_history(
+    client: AsyncTestClient[Any], database: Database, audit_config: AuditConfig
+) -> None:
+    seqs = await published_log(client, database, audit_config)
+    store = audit_config.store()
+    published = store.names()
+    conn = await superuser(database)
+    try:
+        await _modify_and_rebuild(conn, seqs)
+        # ... and queue the rebuilt root for signing, as if the integrator had issued it.
+        await conn.execute("UPDATE audit_checkpoints SET published_at = NULL")
+    finally:
+        await conn.close()
+    with pytest.raises(IntegrationHalted, match="not consistent with the signed checkpoint"):
+        await integrate(database, audit_config)
+    assert store.names() == published  # nothing signed
