@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import pymerkle
 import pytest
 
 from service.audit import merkle
@@ -118,7 +119,6 @@ def test_consistency_probes(probe: dict) -> None:
 
 def test_byte_for_byte_equal_to_pymerkle() -> None:
     """pymerkle (security mode: 0x00/0x01 prefixes, SHA-256) is a second implementation."""
-    pymerkle = pytest.importorskip("pymerkle")
     rng = random.Random(7)
     entries = [rng.randbytes(rng.randrange(0, 40)) for _ in range(70)]
     tree = pymerkle.InmemoryTree(algorithm="sha256")
