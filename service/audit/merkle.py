@@ -172,12 +172,7 @@ def verify_consistency(
     if not 0 <= first <= second:
         raise ProofError(f"no consistency proof from size {first} to size {second}")
     if first == second:
-        if proof:
-            raise ProofError("sizes are equal but the proof is not empty")
-        if first_root != second_root:
-            raise ProofError("sizes are equal but the roots differ")
-        if first == 0 and first_root != EMPTY_ROOT:
-            raise ProofError("an empty tree has another root")
+        _check_same_tree(first, first_root, second_root, proof)
         return
     if first == 0:
         raise ProofError("no consistency proof from an empty tree")
@@ -186,6 +181,25 @@ def verify_consistency(
     path = list(proof)
     if first & (first - 1) == 0:
         path.insert(0, first_root)
+    fr, sr = _walk_consistency(first, second, path)
+    if fr != first_root:
+        raise ProofError("consistency proof does not lead to the first root")
+    if sr != second_root:
+        raise ProofError("consistency proof does not lead to the second root")
+
+
+def _check_same_tree(size: int, first_root: bytes, second_root: bytes,
+                     proof: Sequence[bytes]) -> None:
+    if proof:
+        raise ProofError("sizes are equal but the proof is not empty")
+    if first_root != second_root:
+        raise ProofError("sizes are equal but the roots differ")
+    if size == 0 and first_root != EMPTY_ROOT:
+        raise ProofError("an empty tree has another root")
+
+
+def _walk_consistency(first: int, second: int, path: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """Steps 3-7 of RFC 9162 2.1.4.2: the two roots the proof implies."""
     fn, sn = first - 1, second - 1
     while fn & 1:
         fn, sn = fn >> 1, sn >> 1
@@ -202,10 +216,7 @@ def verify_consistency(
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise ProofError("consistency proof is too short")
-    if fr != first_root:
-        raise ProofError("consistency proof does not lead to the first root")
-    if sr != second_root:
-        raise ProofError("consistency proof does not lead to the second root")
+    return fr, sr
 
 
 def _check_hashes(hashes: Iterable[bytes]) -> None:
