@@ -69,7 +69,7 @@ def verify_command(settings: Settings, config: AuditConfig) -> int:
         print(f"audit log NOT VERIFIED: {unavailable} (the database alone shows no tampering:"
               f" {report.events_checked} leaves{window})")
         return EXIT_UNVERIFIED
-    if not published and report.tree_size:
+    if not published and (report.tree_size or report.unintegrated):
         print(f"audit log NOT VERIFIED: no checkpoint has been published yet"
               f" ({report.tree_size} leaves{window})")
         return EXIT_UNVERIFIED
