@@ -95,3 +95,18 @@ def test_local_store_is_append_only_and_idempotent(tmp_path: Path) -> None:
     assert store.read("00000000000000000001.x.note") == b"one\n"
     assert store.names() == ["00000000000000000001.x.note"]
     assert (tmp_path / "checkpoints" / "00000000000000000001.x.note").stat().st_mode & 0o222 == 0
+
+
+def test_keygen_writes_a_private_key_only_its_owner_reads(tmp_path: Path) -> None:
+    from service.__main__ import main
+
+    private, public = tmp_path / "k.pem", tmp_path / "k.pub.pem"
+    args = ["audit", "keygen", "--private-key", str(private), "--public-key", str(public)]
+    assert main(args) == 0
+    assert private.stat().st_mode & 0o777 == 0o600
+    signer = notes.FileSigner("example.com/log", private)
+    verifier = notes.Verifier.from_pem("example.com/log", public.read_bytes())
+    assert notes.open_note(notes.sign_note("hello\n", signer), verifier) == "hello\n"
+    before = private.read_bytes()
+    assert main(args) == 1  # never replaces an existing key
+    assert private.read_bytes() == before
