@@ -166,8 +166,8 @@ async def _check_extends(
 ) -> None:
     """A log must never sign a checkpoint inconsistent with one it signed before: prove
     this tree extends the last signed one before signing (the database is not trusted)."""
-    if last is None:
-        return
+    if last is None or last[0] == 0:
+        return  # every tree extends the empty one
     try:
         proof = await tree.consistency_proof(conn, last[0], size) if last[0] <= size else []
         merkle.verify_consistency(last[0], size, last[1], root, proof)
