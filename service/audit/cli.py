@@ -28,7 +28,7 @@ EXIT_INTACT, EXIT_TAMPERED, EXIT_UNVERIFIED = 0, 1, 2
 async def _verify(
     settings: Settings, config: AuditConfig
 ) -> tuple[DatabaseReport, list[PublishedCheckpoint] | None, list[Divergence], str]:
-    from service.db import connect
+    from service.db import connect_kwargs
 
     published: list[PublishedCheckpoint] | None = None
     forged: list[Divergence] = []
@@ -38,7 +38,9 @@ async def _verify(
     except CheckpointsUnavailable as error:
         unavailable = str(error)
     sizes = {item.checkpoint.tree_size for item in published or []}
-    conn = await connect(settings)
+    # One long read of the whole log: no per-statement timeout of the request path.
+    conn = await asyncpg.connect(command_timeout=None,
+                                 **connect_kwargs(settings, settings.database_url))
     try:
         report = await verify_database(conn, sizes)
     finally:
