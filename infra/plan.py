@@ -160,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--outputs", action="store_true", help="print the stack outputs (mock values) as JSON"
     )
+    parser.add_argument(
+        "--options",
+        action="store_true",
+        help="print each resource's explicit dependencies and ignored drift as JSON",
+    )
     parser.add_argument("--stack-config", type=Path, default=DEFAULT_STACK_FILE)
     parser.add_argument(
         "--set",
@@ -179,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.outputs:
         json.dump(recording.stack_outputs, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    elif args.options:
+        json.dump(recording.options(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.json:
         json.dump(recording.as_plan(), sys.stdout, indent=1, sort_keys=False)

@@ -37,6 +37,23 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -
     return value
 
 
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """`NAME`, or the contents of the file `NAME_FILE` names (a mounted Kubernetes Secret);
+    setting both is an error, so a stale variable cannot shadow the mounted value."""
+    value = env.get(name) or None
+    path = env.get(f"{name}_FILE") or None
+    if path is None:
+        return value
+    if value is not None:
+        raise ConfigError(f"set {name} or {name}_FILE, not both")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = handle.read().rstrip("\r\n")
+    except OSError as error:
+        raise ConfigError(f"{name}_FILE: cannot read {path!r} ({error.strerror})") from None
+    return content or None
+
+
 def _postgres_url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
@@ -117,7 +134,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if queue_url and not queue_url.endswith(".fifo"):
         raise ConfigError("ORDERS_QUEUE_URL must name a FIFO queue (ending in .fifo)")
 
-    jwt_secret = env.get("ORDERS_JWT_SECRET") or None
+    jwt_secret = _secret(env, "ORDERS_JWT_SECRET")
     if jwt_secret is not None and len(jwt_secret.encode()) < 32:
         raise ConfigError("ORDERS_JWT_SECRET must be at least 32 bytes long")
 
@@ -129,7 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_ssl_root_cert=env.get("ORDERS_DATABASE_SSL_ROOT_CERT") or None,
         aws_region=env.get("ORDERS_AWS_REGION") or env.get("AWS_REGION") or "eu-west-1",
         redis_url=redis_url,
-        redis_password=env.get("ORDERS_REDIS_PASSWORD") or None,
+        redis_password=_secret(env, "ORDERS_REDIS_PASSWORD"),
         queue_url=queue_url,
         sqs_endpoint_url=env.get("ORDERS_SQS_ENDPOINT_URL") or None,
         jwt_secret=jwt_secret,

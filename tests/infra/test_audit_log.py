@@ -10,7 +10,8 @@ from .conftest import PRIMARY, STANDBY, Plan
 
 
 def _one(plan: Plan, type_token: str, region: str) -> dict[str, Any]:
-    (resource,) = plan.of_type(type_token, region)
+    """The audit log's resource of this type (other components have buckets too)."""
+    (resource,) = [r for r in plan.of_type(type_token, region) if "audit-log" in r["name"]]
     return resource
 
 
