@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     integrator.add_argument("--batch-size", type=int, default=5000)
     integrator.add_argument(
-        "--poll-seconds", type=float, default=0.2, help="pause when a batch was not full"
+        "--poll-seconds", type=float, default=0.1, help="pause when a batch was not full"
     )
     integrator.add_argument(
         "--checkpoint-refresh-seconds", type=float, default=60.0,

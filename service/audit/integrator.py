@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -239,7 +240,7 @@ class Integrator:
         heartbeat: Heartbeat | None = None,
         *,
         batch_size: int = 5000,
-        poll_s: float = 0.2,
+        poll_s: float = 0.1,
         refresh_s: float = 60.0,
     ) -> None:
         self._connect, self._config, self._metrics = connect, config, metrics
@@ -280,10 +281,13 @@ class Integrator:
             return
         log.info("integrator_elected")
         self._metrics.audit_integrator_active.set(1)
+        sampled = 0.0
         while not stop.is_set():
             result = await integrate_batch(conn, self._batch_size, self._refresh_s)
             await self._publish(conn)
-            await sample_gauges(conn, self._metrics)
+            if time.monotonic() - sampled >= 1.0:  # gauges once a second, not every batch
+                await sample_gauges(conn, self._metrics)
+                sampled = time.monotonic()
             self._heartbeat.beat()
             if result.integrated < self._batch_size:
                 await _pause(stop, self._poll_s)
