@@ -5,6 +5,9 @@
     python -m bench api-latency [...]    one API process: placement P50/P95/P99 vs the SLO
     python -m bench sqs-endpoint [...]   the local SQS endpoint's msg/s under the drill pattern
     python -m bench capacity REPORT      pods, nodes and writer class from a system report
+    python -m bench audit [...]          the audit log: placements/s with and without a shared
+                                         row, integration lag p99, verifying 1,000,000 events,
+                                         inclusion-proof latency p99
 
 The system bench writes `reports/bench/system-<UTC time>.json` and `.png`; it exits 0 when
 the run completed (the targets are reported, not enforced: the machine is shared).
@@ -22,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("system", "api-latency", "sqs-endpoint", "capacity")
+SUBCOMMANDS = ("system", "api-latency", "sqs-endpoint", "capacity", "audit")
 
 
 def system_main(argv: Sequence[str]) -> int:
@@ -70,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import api_latency
 
         return api_latency.main(args)
+    if command == "audit":
+        from bench import audit
+
+        return audit.main(args)
     if command == "capacity":
         from bench import capacity
 

@@ -16,6 +16,7 @@ import pulumi_random as random
 
 from infra.addons import AddonsArgs, ClusterAddons
 from infra.alarms import Alarms, AlarmsArgs
+from infra.audit_log import AuditLog, AuditLogArgs, IntegratorTarget
 from infra.backup import Backup, BackupArgs, CopyTarget
 from infra.cache import Cache, CacheArgs
 from infra.cluster import Cluster, ClusterArgs
@@ -344,6 +345,20 @@ def deploy_region(
         ),
         opts=in_region,
     )
+    # The audit log's signing key and checkpoint bucket, with the integrator, live where
+    # the writable database is.
+    audit_log = AuditLog(
+        f"{role}-audit-log",
+        AuditLogArgs(
+            prefix=cfg.prefix, role=role, region=region.region, account_id=shared.account_id,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url, namespace=cfg.workload.namespace,
+            database_user=cfg.database.app_username,
+            database_resource_id=database.cluster_resource_id,
+            origin=f"{cfg.dns.api_fqdn}/audit-log",
+        ),
+        opts=in_region,
+    ) if region.is_primary else None
     workload = Workload(
         f"{role}-workload",
         WorkloadArgs(
@@ -380,6 +395,7 @@ def deploy_region(
             addons=addons.ready,
             ingress_after=[edge.bucket_policy],
             database_ready=database.instances,
+            audit=IntegratorTarget.of(audit_log) if audit_log else None,
         ),
         opts=on_cluster,
     )

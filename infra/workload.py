@@ -18,6 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 import contract
+from infra.audit_log import INTEGRATOR_SERVICE_ACCOUNT, IntegratorTarget
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import RegionConfig, SloConfig, WorkloadConfig
 from infra.edge import ACCESS_LOG_PREFIX
@@ -28,6 +29,7 @@ HTTP_PORT = 8000
 HEALTH_PORT = 9100
 API, RELAY, WORKER, MIGRATE = (
     contract.API_APP, contract.RELAY_APP, contract.WORKER_APP, contract.MIGRATE_APP)
+INTEGRATOR = "orders-integrator"
 BOOTSTRAP = "orders-bootstrap-role"
 BOOTSTRAP_SCRIPT = Path(__file__).resolve().parent / "bootstrap_role.py"
 MASTER_SECRET_NAME = "orders-db-master"  # noqa: S105 (the Kubernetes Secret's name)
@@ -90,6 +92,7 @@ class WorkloadArgs:
     addons: Sequence[pulumi.Resource] = ()
     ingress_after: Sequence[pulumi.Resource] = ()  # the access-log bucket policy
     database_ready: Sequence[pulumi.Resource] = ()  # the writer exists: the Jobs can connect
+    audit: IntegratorTarget | None = None  # runs the audit log integrator when set
 
 
 class Workload(pulumi.ComponentResource):
@@ -170,6 +173,8 @@ class Workload(pulumi.ComponentResource):
         self._analysis_template(name, after_addons)
         self._api(name, after_migrations)
         self._background_processes(name, after_migrations)
+        if args.audit is not None:
+            self._integrator(name, args.audit, after_migrations)
         self._network_policies(name, in_ns)
 
         self.ingress = self._ingress(
@@ -285,7 +290,7 @@ class Workload(pulumi.ComponentResource):
                     "lifecycle": {"preStop": {"sleep": {"seconds": s.pre_stop_sleep_seconds}}},
                 }
             )
-        elif app in (RELAY, WORKER):
+        elif app in (RELAY, WORKER, INTEGRATOR):
             bind_all = "0.0.0.0"  # noqa: S104 - the pod's own network namespace
             container["command"] += [
                 "--health-host",
@@ -661,6 +666,47 @@ class Workload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[keda_auth])),
         )
 
+    def _integrator(
+        self, name: str, audit: IntegratorTarget, opts: pulumi.ResourceOptions
+    ) -> None:
+        """Two replicas, one elected (advisory lock); its own service account and role:
+        sign with the KMS key, write checkpoints to the Object Lock bucket."""
+        k8s.core.v1.ServiceAccount(
+            f"{name}-integrator-account",
+            **manifest(
+                metadata={"name": INTEGRATOR_SERVICE_ACCOUNT, "namespace": self.namespace,
+                          "annotations": {"eks.amazonaws.com/role-arn": audit.role_arn}},
+                automount_service_account_token=False,
+            ),
+            opts=opts,
+        )
+        template = self._pod_spec(INTEGRATOR, ["integrator"], serves_http=False,
+                                  hash_label=DEPLOYMENT_HASH_LABEL)
+        template["spec"]["serviceAccountName"] = INTEGRATOR_SERVICE_ACCOUNT
+        template["spec"]["containers"][0]["env"] += [
+            {"name": "ORDERS_CHECKPOINT_BUCKET", "value": audit.bucket},
+            {"name": "ORDERS_AUDIT_KMS_KEY_ID", "value": audit.signing_key_id},
+            {"name": "ORDERS_AUDIT_LOG_ORIGIN", "value": audit.origin},
+        ]
+        selector = {"matchLabels": {"app.kubernetes.io/name": INTEGRATOR}}
+        k8s.apps.v1.Deployment(
+            f"{name}-integrator",
+            **manifest(
+                metadata={"name": INTEGRATOR, "namespace": self.namespace,
+                          "labels": self._labels(INTEGRATOR)},
+                spec={"replicas": 2, "selector": selector, "template": template,
+                      "strategy": {"type": "RollingUpdate",
+                                   "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}},
+            ),
+            opts=opts,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-integrator-pdb",
+            **manifest(metadata={"name": INTEGRATOR, "namespace": self.namespace},
+                       spec={"maxUnavailable": 1, "selector": selector}),
+            opts=opts,
+        )
+
     def _network_policies(self, name: str, opts: pulumi.ResourceOptions) -> None:
         a = self.args
         k8s.networking.v1.NetworkPolicy(
@@ -700,7 +746,7 @@ class Workload(pulumi.ComponentResource):
                             {
                                 "key": contract.APP_LABEL,
                                 "operator": "In",
-                                "values": [RELAY, WORKER],
+                                "values": [RELAY, WORKER, INTEGRATOR],
                             }
                         ]
                     },

@@ -1,5 +1,5 @@
-"""`make run`: a local PostgreSQL, Redis and SQS endpoint, migrations, then the API, one relay
-and one worker. Ctrl-C stops everything this started, in reverse order."""
+"""`make run`: a local PostgreSQL, Redis and SQS endpoint, migrations, then the API, one relay,
+one worker and the audit integrator. Ctrl-C stops everything this started, in reverse order."""
 
 from __future__ import annotations
 
@@ -26,6 +26,23 @@ def jwt_secret(path: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def audit_log_env(base: Path) -> dict[str, str]:
+    """The checkpoint signing key (created once, 0600) and the append-only checkpoint
+    directory, both outside the database's data directory."""
+    from service.audit.checkpoints import generate_key_files
+
+    audit = base / "audit"
+    audit.mkdir(exist_ok=True)
+    private, public = audit / "checkpoint-signing.pem", audit / "checkpoint-signing.pub.pem"
+    if not private.exists():
+        generate_key_files(private, public)
+    return {
+        "ORDERS_AUDIT_SIGNING_KEY_FILE": str(private),
+        "ORDERS_AUDIT_PUBLIC_KEY_FILE": str(public),
+        "ORDERS_CHECKPOINT_DIR": str(audit / "checkpoints"),
+    }
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
@@ -63,6 +80,7 @@ def start_servers(base: Path, started: list[object]) -> dict[str, str]:
         "ORDERS_AWS_REGION": LOCAL_REGION,
         "ORDERS_JWT_SECRET": jwt_secret(base / "jwt-secret"),
         "ORDERS_SHUTDOWN_DRAIN_S": "0",
+        **audit_log_env(base),
     }
 
 
@@ -85,6 +103,8 @@ def service_processes(env: dict[str, str], port: int, logs: Path) -> list[Manage
                        logs / "relay.log", env=env, cwd=ROOT),
         ManagedProcess("worker", [sys.executable, "-m", "service", "worker"],
                        logs / "worker.log", env=env, cwd=ROOT),
+        ManagedProcess("integrator", [sys.executable, "-m", "service", "integrator"],
+                       logs / "integrator.log", env=env, cwd=ROOT),
     ]
 
 

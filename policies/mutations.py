@@ -118,6 +118,13 @@ def _set(path: Sequence[str | int], value: Any) -> Callable[[Props], bool]:
     return apply
 
 
+def _rotation_off(props: Props) -> bool:
+    """Only symmetric encryption keys can rotate: on a signing key this changes nothing."""
+    if props.get("keyUsage", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
+        return False
+    return _set(("enableKeyRotation",), False)(props)
+
+
 def _delete(path: Sequence[str | int]) -> Callable[[Props], bool]:
     def apply(props: Props) -> bool:
         parent = _walk(props, path[:-1])
@@ -381,7 +388,7 @@ SINGLE: dict[str, list[tuple[str, Callable[[Props], bool]]]] = {
     ],
     T.BACKUP_SELECTION: [("resources emptied", _set(("resources",), []))],
     T.LOG_GROUP: [("kmsKeyId removed", _delete(("kmsKeyId",)))],
-    T.KMS_KEY: [("enableKeyRotation = false", _set(("enableKeyRotation",), False))],
+    T.KMS_KEY: [("enableKeyRotation = false", _rotation_off)],
     T.SECRETS_MANAGER_SECRET: [
         ("kmsKeyId = a key not managed here", lambda p: _foreign_key(p, "kmsKeyId"))
     ],

@@ -1,4 +1,4 @@
-"""Command line: serve | relay | worker | migrate | token | audit verify."""
+"""Command line: serve | relay | worker | integrator | migrate | token | audit."""
 
 from __future__ import annotations
 
@@ -168,28 +168,52 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(_: argparse.Namespace) -> int:
+def cmd_integrator(args: argparse.Namespace) -> int:
+    from service.audit.checkpoints import AuditConfig
+    from service.audit.integrator import Integrator
     from service.db import connect
-    from service.domain.audit import ChainVerdict, verify_chain
+    from service.observability import Metrics, configure_logging
 
     settings = _settings()
-
-    async def main() -> ChainVerdict:
-        conn = await connect(settings)
-        try:
-            return await verify_chain(conn)
-        finally:
-            await conn.close()
-
-    verdict = asyncio.run(main())
-    if verdict.ok:
-        print(f"audit chain intact: {verdict.events_checked} events verified")
-        return 0
-    print(
-        f"audit chain BROKEN at seq {verdict.broken_seq}: {verdict.reason} "
-        f"({verdict.events_checked} events verified before it)"
+    configure_logging()
+    config = AuditConfig.from_env()
+    try:
+        config.signer()
+        config.store()
+    except Exception as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    metrics = Metrics()
+    heartbeat = _start_health_server(args, metrics)
+    integrator = Integrator(
+        lambda: connect(settings), config, metrics, heartbeat,
+        batch_size=args.batch_size, poll_s=args.poll_seconds,
+        refresh_s=args.checkpoint_refresh_seconds,
     )
-    return 1
+    _run_until_signal(integrator.run)
+    return 0
+
+
+def cmd_audit_verify(_: argparse.Namespace) -> int:
+    from service.audit.checkpoints import AuditConfig
+    from service.audit.cli import verify_command
+
+    return verify_command(_settings(), AuditConfig.from_env())
+
+
+def cmd_audit_prove(args: argparse.Namespace) -> int:
+    from service.audit.checkpoints import AuditConfig
+    from service.audit.cli import prove_command
+
+    return prove_command(_settings(), AuditConfig.from_env(), args.order_id)
+
+
+def cmd_audit_keygen(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.audit.cli import keygen_command
+
+    return keygen_command(Path(args.private_key), Path(args.public_key))
 
 
 def _add_health_arguments(parser: argparse.ArgumentParser) -> None:
@@ -234,6 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_health_arguments(worker)
     worker.set_defaults(func=cmd_worker)
 
+    integrator = commands.add_parser(
+        "integrator", help="integrate audit events into the Merkle tree; sign checkpoints"
+    )
+    integrator.add_argument("--batch-size", type=int, default=5000)
+    integrator.add_argument(
+        "--poll-seconds", type=float, default=0.1, help="pause when a batch was not full"
+    )
+    integrator.add_argument(
+        "--checkpoint-refresh-seconds", type=float, default=60.0,
+        help="issue a fresh checkpoint this often even when the tree did not grow",
+    )
+    _add_health_arguments(integrator)
+    integrator.set_defaults(func=cmd_integrator)
+
     migrate = commands.add_parser("migrate", help="apply SQL migrations")
     migrate.set_defaults(func=cmd_migrate)
 
@@ -250,8 +288,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser("verify", help="re-compute the hash chain")
+    verify = audit_commands.add_parser(
+        "verify",
+        help="recompute the tree and check it against the signed checkpoints"
+        " (exit 0 intact, 1 tampering found, 2 could not verify)",
+    )
     verify.set_defaults(func=cmd_audit_verify)
+    prove = audit_commands.add_parser(
+        "prove", help="write an order's proof bundle (JSON) for auditor/verify_bundle.py"
+    )
+    prove.add_argument("order_id")
+    prove.set_defaults(func=cmd_audit_prove)
+    keygen = audit_commands.add_parser("keygen", help="create an Ed25519 checkpoint key pair")
+    keygen.add_argument("--private-key", required=True, help="PEM PKCS#8 path (mode 0600)")
+    keygen.add_argument("--public-key", required=True, help="PEM SubjectPublicKeyInfo path")
+    keygen.set_defaults(func=cmd_audit_keygen)
     return parser
 
 

@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, YamlRenderPlugin
 from litestar.types import Receive, Scope, Send
 
+from service.api.audit import AUDIT_HANDLERS
 from service.api.health import HEALTH_HANDLERS
 from service.api.middleware import RequestContext
 from service.api.openapi import COMPONENTS
@@ -26,6 +27,7 @@ from service.api.problems import (
 )
 from service.api.requests import OrdersRequest
 from service.api.state import AppState
+from service.audit.proofs import CheckpointSource
 from service.config import Settings
 from service.db import DatabaseUnavailable, create_pool
 from service.observability import Metrics, configure_tracing, log
@@ -86,6 +88,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
             settings=settings, metrics=metrics, pool=pool,
             redis=RedisGate.from_settings(settings, metrics),
         )
+        state.checkpoints = CheckpointSource()
         app.state.orders = state
         sampler = asyncio.create_task(sample_backlog_gauges(state))
         log.info("api_started", redis=state.redis.configured)
@@ -106,7 +109,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
         Exception: handle_unexpected,
     }
     app = OrdersApp(
-        route_handlers=[*ORDER_HANDLERS, *HEALTH_HANDLERS],
+        route_handlers=[*ORDER_HANDLERS, *AUDIT_HANDLERS, *HEALTH_HANDLERS],
         lifespan=[lifespan],
         request_class=OrdersRequest,
         exception_handlers=exception_handlers,

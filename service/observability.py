@@ -119,6 +119,25 @@ class Metrics:
             "queue_dead_letter_messages", "Messages waiting in the dead-letter queue",
             registry=r,
         )
+        self.audit_integration_lag = Gauge(
+            "audit_integration_lag_seconds",
+            "Age of the oldest committed audit event not yet a leaf of the Merkle tree",
+            registry=r,
+        )
+        self.audit_checkpoint_age = Gauge(
+            "audit_checkpoint_age_seconds",
+            "Age of the newest checkpoint published to the external store", registry=r,
+        )
+        self.audit_tree_size = Gauge(
+            "audit_tree_size", "Leaves in the audit Merkle tree", registry=r
+        )
+        self.audit_integrator_active = Gauge(
+            "audit_integrator_active", "1 on the elected integrator, 0 on standbys", registry=r
+        )
+        self.audit_publish_failures = Counter(
+            "audit_checkpoint_publish_failures",
+            "Checkpoint publications that failed (retried on the next turn)", registry=r,
+        )
 
 
 def configure_tracing(service_name: str, otlp_endpoint: str | None) -> None:

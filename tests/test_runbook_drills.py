@@ -71,7 +71,7 @@ def test_runbook_local_commands_run_the_drill_cleanly(runbook: str) -> None:
         )
         output = result.stdout + result.stderr
         assert result.returncode == 0, output[-4000:]
-        assert output.count("audit chain intact") == 2, output[-4000:]  # before and after
+        assert output.count("audit log intact") == 2, output[-4000:]  # before and after
         index = json.loads((reports / "drill-index.json").read_text())
         report = json.loads(Path(index[runbook]["report"]).read_text())
         assert_no_anomaly(report)

@@ -33,7 +33,6 @@ from service.api.state import app_state
 from service.api.visibility import account_holder_view
 from service.auth import Principal
 from service.db import with_retries
-from service.domain import audit
 from service.domain import orders as domain
 from service.domain.idempotency import body_fingerprint
 from service.domain.states import IllegalTransition, OrderStatus
@@ -353,18 +352,19 @@ async def order_events(
     state = app_state(request)
     await enforce_rate_limit(state, principal, "read")
 
-    async def trail(conn: asyncpg.Connection) -> list[audit.AuditEvent]:
+    async def trail(conn: asyncpg.Connection) -> dict[str, Any]:
         await domain.get_order(conn, order_id, sorted(principal.accounts))
-        return await audit.events_for_order(conn, order_id)
+        # Each event with its leaf index and inclusion proof (service.api.audit).
+        from service.api.audit import trail_document
+
+        return await trail_document(conn, state, order_id)
 
     try:
-        events = await with_retries(state.pool, trail)
+        document = await with_retries(state.pool, trail)
     except domain.OrderNotFound:
         raise not_found(order_id) from None
-    return msgspec.convert(
-        {"order_id": str(order_id), "events": [account_holder_view(e.to_json()) for e in events]},
-        AuditTrail,
-    )
+    document["events"] = [account_holder_view(e) for e in document["events"]]
+    return msgspec.convert(document, AuditTrail)
 
 
 @route("/v1/orders", http_method=HttpMethod.OPTIONS, include_in_schema=False,

@@ -51,10 +51,21 @@ class AuditEventView(msgspec.Struct, kw_only=True):
     actor: str
     payload: dict[str, object]
     occurred_at: str
-    prev_hash: str
-    hash: str
+    leaf_index: int | None  # None until the integrator has appended it to the tree
+    leaf_hash: str  # base64 RFC 9162 leaf hash of the event's canonical encoding
+    inclusion_proof: list[str] | None  # base64 hashes, against `checkpoint`
+    prev_hash: str | None = None  # events from the hash-chain era only
+    hash: str | None = None
+
+
+class CheckpointView(msgspec.Struct, kw_only=True):
+    tree_size: int
+    root_hash: str
+    issued_at: str
+    note: str  # the C2SP signed note, as published
 
 
 class AuditTrail(msgspec.Struct, kw_only=True):
     order_id: str
     events: list[AuditEventView]
+    checkpoint: CheckpointView | None

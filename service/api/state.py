@@ -20,6 +20,7 @@ class AppState:
     pool: asyncpg.Pool
     redis: RedisGate
     draining: bool = False
+    checkpoints: Any = None  # service.audit.proofs.CheckpointSource
     background: list[Any] = field(default_factory=list)
 
 

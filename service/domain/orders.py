@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.domain import audit
+from service.audit import log as audit
 from service.domain.idempotency import scoped_key
 from service.domain.states import OrderStatus, check_transition
 

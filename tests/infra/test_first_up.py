@@ -220,13 +220,16 @@ def test_public_alb_has_waf_and_access_logs(plan: Plan, role: str, region: str) 
     assert annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"].startswith("arn:aws:wafv2:")
     attributes = annotations["alb.ingress.kubernetes.io/load-balancer-attributes"]
     assert "access_logs.s3.enabled=true" in attributes
-    (encryption,) = plan.of_type(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        region,
-    )
+    (encryption,) = [  # the access-log bucket's (the audit log's bucket has its own)
+        r for r in plan.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            region,
+        ) if "audit-log" not in r["name"]
+    ]
     default = encryption["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "AES256"  # the only one ALB log delivery supports
-    (policy,) = plan.of_type("aws:s3/bucketPolicy:BucketPolicy", region)
+    (policy,) = [r for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy", region)
+                 if "audit-log" not in r["name"]]
     writer = statements(policy["inputs"]["policy"])["ElbWritesAccessLogs"]
     elb_account = {"eu-central-1": "054676820928", "eu-west-1": "156460612806"}[region]
     assert writer["Principal"]["AWS"] == f"arn:aws:iam::{elb_account}:root"

@@ -32,10 +32,10 @@ async def test_sigterm_drains_then_finishes_in_flight_requests(
     ).start()
     holder = await database.connect()
     try:
-        # Hold the audit chain head so an order placement stays in flight.
+        # Block inserts into the audit log so an order placement stays in flight.
         transaction = holder.transaction()
         await transaction.start()
-        await holder.execute("SELECT * FROM audit_chain_head FOR UPDATE")
+        await holder.execute("LOCK TABLE audit_events IN SHARE MODE")
         async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
             in_flight = asyncio.create_task(
                 http.post(
