@@ -27,7 +27,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         stack = Stack.up(
             _state_dir(args), app=not args.data_only, sqs=not args.no_sqs,
-            integrator=args.integrator, monitoring=args.monitoring, network=args.network,
+            integrator=args.integrator and not args.data_only,
+            monitoring=args.monitoring and not args.data_only, network=args.network,
             progress=_progress, timeout=args.timeout,
         )
     except StackError as exc:
@@ -163,10 +164,10 @@ def register(subparsers: Any) -> None:
     up = sub.add_parser("up", parents=[common], help="start the stack on free ports")
     up.add_argument("--data-only", action="store_true",
                     help="only the data tier (etcd, PostgreSQL, HAProxy, Redis, SQS)")
-    up.add_argument("--integrator", action="store_true",
-                    help="also run the audit-log integrators (integrator-a, integrator-b)")
-    up.add_argument("--monitoring", action="store_true",
-                    help="also run Prometheus and Alertmanager on loopback")
+    up.add_argument("--no-integrator", dest="integrator", action="store_false",
+                    help="without the audit-log integrators (integrator-a, integrator-b)")
+    up.add_argument("--no-monitoring", dest="monitoring", action="store_false",
+                    help="without Prometheus and Alertmanager")
     up.add_argument("--network", choices=("auto", "netns", "loopback"), default="auto",
                     help="netns: each zonal component in its own network namespace, needed "
                     "for partitions (root only); auto (default): netns when root")

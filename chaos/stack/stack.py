@@ -69,8 +69,8 @@ class Stack:
         *,
         app: bool | None = None,
         sqs: bool = True,
-        integrator: bool = False,
-        monitoring: bool = False,
+        integrator: bool | None = None,
+        monitoring: bool | None = None,
         network: str = "auto",
         progress: Progress | None = None,
         timeout: float = 90.0,
@@ -78,10 +78,10 @@ class Stack:
         """Start the stack on fresh free ports in `state_dir` (default var/stack/).
 
         app=False is the data tier only; sqs=False skips the SQS endpoint (and with it the
-        relays and the worker). integrator and monitoring add the audit integrators and
-        Prometheus + Alertmanager. network: "netns" (each zonal component in its own
-        network namespace, needed for partitions; root only), "loopback", or "auto" (netns
-        when root). On any failure everything started is stopped and ComponentFailed names
+        relays and the worker). integrator and monitoring (the audit integrators;
+        Prometheus + Alertmanager) default to on whenever the service runs. network:
+        "netns" (each zonal component in its own network namespace, needed for partitions;
+        root only), "loopback", or "auto" (netns when root). On any failure everything started is stopped and ComponentFailed names
         the component."""
         say = progress or quiet
         started = time.monotonic()
@@ -95,8 +95,13 @@ class Stack:
                     "run `python -m chaos stack down` first"
                 )
             cls(previous).release_network()
-        options = PlanOptions(app=app is not False, sqs=sqs, integrator=integrator,
-                              monitoring=monitoring, network=choose_mode(network))
+        with_app = app is not False
+        options = PlanOptions(
+            app=with_app, sqs=sqs,
+            integrator=with_app if integrator is None else integrator,
+            monitoring=with_app if monitoring is None else monitoring,
+            network=choose_mode(network),
+        )
         plan.prepare_state_dir(state_dir)
         network_plan = Network.plan(options.network, state_dir)
         stack = cls(plan.build(state_dir, options, network_plan))
