@@ -81,8 +81,8 @@ class Stack:
         relays and the worker). integrator and monitoring (the audit integrators;
         Prometheus + Alertmanager) default to on whenever the service runs. network:
         "netns" (each zonal component in its own network namespace, needed for partitions;
-        root only), "loopback", or "auto" (netns when root). On any failure everything started is stopped and ComponentFailed names
-        the component."""
+        root only), "loopback", or "auto" (netns when root). On any failure everything
+        started is stopped and ComponentFailed names the component."""
         say = progress or quiet
         started = time.monotonic()
         state_dir = Path(state_dir or DEFAULT_STATE_DIR).resolve()
