@@ -274,8 +274,11 @@ class Workload(pulumi.ComponentResource):
                         "periodSeconds": 2,
                         "failureThreshold": 30,
                     },
+                    # Serving, not "takes orders": a warm standby's pods must be Ready (the
+                    # rollout waits for it) although their database is read-only; the ALB
+                    # and Route 53 ask /health/ready whether the region takes orders.
                     "readinessProbe": {
-                        "httpGet": {**http_get, "path": "/health/ready"},
+                        "httpGet": {**http_get, "path": "/health/serving"},
                         "periodSeconds": 5,
                         "timeoutSeconds": 2,
                         "failureThreshold": 2,
@@ -575,7 +578,10 @@ class Workload(pulumi.ComponentResource):
             f"{name}-api-pdb",
             **manifest(
                 metadata={"name": API, "namespace": self.namespace},
-                spec={"maxUnavailable": 1, "selector": selector},
+                # Unhealthy pods may always be evicted: a PDB must not pin nodes that host
+                # only failing pods (a node-group upgrade or scale-down would stall).
+                spec={"maxUnavailable": 1, "selector": selector,
+                      "unhealthyPodEvictionPolicy": "AlwaysAllow"},
             ),
             opts=opts,
         )
@@ -625,7 +631,10 @@ class Workload(pulumi.ComponentResource):
                 f"{name}-{app.removeprefix('orders-')}-pdb",
                 **manifest(
                     metadata={"name": app, "namespace": self.namespace},
-                    spec={"maxUnavailable": 1, "selector": selector},
+                    # Unhealthy pods may always be evicted: a PDB must not pin nodes that host
+                # only failing pods (a node-group upgrade or scale-down would stall).
+                spec={"maxUnavailable": 1, "selector": selector,
+                      "unhealthyPodEvictionPolicy": "AlwaysAllow"},
                 ),
                 opts=opts,
             )

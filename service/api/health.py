@@ -26,6 +26,17 @@ _WRITABLE_SQL = (
 )
 
 
+async def _database_status(request: Request[Any, Any, Any]) -> str:
+    """ok, read-only or unavailable (any failure counts as unavailable)."""
+    try:
+        async with asyncio.timeout(1.0):
+            async with app_state(request).pool.acquire() as conn:
+                writable = await conn.fetchval(_WRITABLE_SQL)
+    except Exception:
+        return "unavailable"
+    return "ok" if writable else "read-only"
+
+
 @get(
     "/health/ready", summary="Ready for traffic: a writable database (Redis optional)",
     responses={503: ResponseSpec(
@@ -36,13 +47,7 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     state = app_state(request)
     if state.draining:
         return Response({"status": "draining"}, status_code=503)
-    try:
-        async with asyncio.timeout(1.0):
-            async with state.pool.acquire() as conn:
-                writable = await conn.fetchval(_WRITABLE_SQL)
-        database = "ok" if writable else "read-only"
-    except Exception:  # any failure means "not ready", whatever its kind
-        database = "unavailable"
+    database = await _database_status(request)
     if not state.redis.configured:
         redis_status = "not-configured"
     else:
@@ -56,10 +61,25 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     return Response({"status": overall, **body}, status_code=200)
 
 
+# The kubelet's readiness probe. A warm standby's pods must become Ready (a rollout waits
+# for that, and a disruption budget counts it) although their database is read-only until
+# promotion; whether a region takes orders is /health/ready's question, asked by the load
+# balancer and Route 53.
+@get("/health/serving", summary="The pod can serve: not draining, database reachable",
+     include_in_schema=False)
+async def serving(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+    if app_state(request).draining:
+        return Response({"status": "draining"}, status_code=503)
+    database = await _database_status(request)
+    code = 503 if database == "unavailable" else 200
+    return Response({"status": "serving" if code == 200 else "unavailable",
+                     "database": database}, status_code=code)
+
+
 @get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     registry = app_state(request).metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-HEALTH_HANDLERS = [live, ready, metrics]
+HEALTH_HANDLERS = [live, ready, serving, metrics]

@@ -331,7 +331,11 @@ def test_api_pods_spread_probe_limit_and_run_locked_down(plan: Plan, role: str) 
     ]
     assert zones and zones[0]["whenUnsatisfiable"] == "DoNotSchedule"
     container = api_container(plan, role)
-    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    # the kubelet asks "serving" (a read-only standby pod is Ready); the ALB asks "ready"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/serving"
+    ingress = plan.named(f"{role}-workload-ingress")
+    annotations = ingress["inputs"]["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/health/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
     assert container["ports"][0]["containerPort"] == 8000
     assert set(container["resources"]) == {"requests", "limits"}

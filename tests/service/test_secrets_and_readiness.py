@@ -60,7 +60,12 @@ async def test_ready_only_against_a_writable_database(database: Database, redis_
     async with AsyncTestClient(app=create_app(settings, Metrics())) as client:
         read_only = await client.get("/health/ready")
         live = await client.get("/health/live")
+        serving = await client.get("/health/serving")
     assert read_only.status_code == 503
     assert read_only.json()["status"] == "read-only"
     assert read_only.json()["database"] == "read-only"
     assert live.status_code == 200  # alive: nothing to restart, just not a writer
+    # The kubelet's probe: a standby pod is Ready (so its rollout completes) while the
+    # region is not ready for orders.
+    assert serving.status_code == 200, serving.text
+    assert serving.json() == {"status": "serving", "database": "read-only"}
