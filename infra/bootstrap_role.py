@@ -22,8 +22,8 @@ _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def statements(app_user: str, database: str, iam_auth: bool, audit: bool = False) -> list[str]:
-    """The SQL that makes `app_user` able to log in (through IAM on Aurora) and own the
-    schema the migrations write to; with `audit`, pgaudit's extension (its event triggers
+    """The SQL that makes `app_user` able to log in (through IAM on Aurora) and create the
+    tables the migrations write in `public`; with `audit`, pgaudit's extension (its event triggers
     classify DDL) and the role the cluster's `pgaudit.role` names."""
     for name in (app_user, database):
         if not _IDENTIFIER.fullmatch(name):
@@ -34,7 +34,9 @@ def statements(app_user: str, database: str, iam_auth: bool, audit: bool = False
         f"IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{app_user}') THEN "
         f"CREATE ROLE {app_user} LOGIN; END IF; END $$",
         f"GRANT ALL ON DATABASE {database} TO {app_user}",
-        f"ALTER SCHEMA public OWNER TO {app_user}",
+        # Not ALTER SCHEMA ... OWNER: the Aurora master user is no superuser and cannot
+        # SET ROLE to a role it merely created (PostgreSQL 16+), so that would fail there.
+        f"GRANT USAGE, CREATE ON SCHEMA public TO {app_user}",
     ]
     if iam_auth:
         sql.insert(1, f"GRANT rds_iam TO {app_user}")
