@@ -162,9 +162,12 @@ class ClusterAddons(pulumi.ComponentResource):
             MONITORING_NAMESPACE,
             # The generated SLO and alert rules, sent to Alertmanager (infra/monitoring.py).
             with_rules({
-                # The canary analysis needs minutes of data, not history: no volume (so no
-                # EBS CSI driver), short retention.
-                "server": {"persistentVolume": {"enabled": False}, "retention": "3d"},
+                # Retention covers the longest rule window (the 3-day ticket burn rate)
+                # and the week-ago volume baseline. No volume (so no EBS CSI driver): a
+                # restarted server starts empty, and until history returns the slow burn
+                # windows under-count and the volume alert falls back to its 1-day baseline
+                # or stays silent (observability/README.md).
+                "server": {"persistentVolume": {"enabled": False}, "retention": "9d"},
                 "alertmanager": {"enabled": False},
                 "prometheus-pushgateway": {"enabled": False},
             }),

@@ -48,6 +48,13 @@ def isolation_problem() -> str | None:
     missing = [tool for tool in ("ip", "nsenter", "nft") if shutil.which(tool) is None]
     if missing:
         return f"network partitions need {', '.join(missing)} (run: make sysdeps)"
+    # Root is not enough (a container without CAP_NET_ADMIN): try a throwaway namespace.
+    probe = f"chaos-probe-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True,
+                          check=False)
+    if made.returncode != 0:
+        return f"cannot create network namespaces here: {made.stderr.strip()}"
+    subprocess.run(["ip", "netns", "delete", probe], capture_output=True, check=False)
     return None
 
 

@@ -37,7 +37,8 @@ def test_prometheus_loads_the_generated_rules_and_sends_to_alertmanager(
     assert files["alerting_rules.yml"] == yaml.safe_load((RULES_DIR / "alerts.yml").read_text())
     (target,) = values["server"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert target == "alertmanager.monitoring.svc.cluster.local:9093"
-    assert values["server"]["retention"] == "3d"  # the chart's own settings survive
+    # the chart's own settings survive; 9 days hold the 3-day burn window and the week-ago baseline
+    assert values["server"]["retention"] == "9d"
 
 
 @pytest.mark.parametrize(("role", "region"), REGIONS)
