@@ -73,6 +73,7 @@ CHART_VERSIONS = {
     "prometheusChart": "29.27.0",  # Prometheus v3.14.0
     "clusterAutoscalerChart": "9.59.0",  # appVersion 1.35.0
     "metricsServerChart": "3.13.1",  # metrics-server 0.8.1
+    "alertmanagerChart": "1.21.0",  # prometheus-community/alertmanager, Alertmanager v0.28
 }
 
 
@@ -188,6 +189,7 @@ class AddonsConfig:
     prometheus_chart: str
     cluster_autoscaler_chart: str
     metrics_server_chart: str
+    alertmanager_chart: str
 
 
 @dataclass(frozen=True)
@@ -783,6 +785,7 @@ def _addons(s: _Section) -> AddonsConfig:
             "clusterAutoscalerChart", CHART_VERSIONS["clusterAutoscalerChart"]
         ),
         metrics_server_chart=s.text("metricsServerChart", CHART_VERSIONS["metricsServerChart"]),
+        alertmanager_chart=s.text("alertmanagerChart", CHART_VERSIONS["alertmanagerChart"]),
     )
     s.reject_unknown()
     for key, value in vars(config).items():

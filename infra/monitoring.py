@@ -31,7 +31,6 @@ from infra.config import RegionConfig
 RULES_DIR = Path(__file__).resolve().parents[1] / "observability" / "rules"
 MONITORING_NAMESPACE = "monitoring"
 ALERTMANAGER_RELEASE = ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
-ALERTMANAGER_CHART = "1.21.0"  # prometheus-community/alertmanager, Alertmanager v0.28
 ALERTMANAGER_ADDRESS = f"{ALERTMANAGER_RELEASE}.{MONITORING_NAMESPACE}.svc.cluster.local:9093"
 API, RELAY = "orders-api", "orders-relay"
 # The API adds replicas before accepted orders near the 500 ms P99 objective.
@@ -129,6 +128,7 @@ class MonitoringArgs:
     topic_key_arn: pulumi.Input[str]
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
+    alertmanager_chart: str
     # Helm releases that must be installed first (the Load Balancer Controller's webhooks).
     after: Sequence[pulumi.Resource] = ()
 
@@ -161,7 +161,7 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-alertmanager",
             name=ALERTMANAGER_RELEASE,
             chart="alertmanager",
-            version=ALERTMANAGER_CHART,
+            version=args.alertmanager_chart,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(
                 repo="https://prometheus-community.github.io/helm-charts"
             ),

@@ -44,6 +44,7 @@ CHART_REPOSITORIES = {
     "prometheusChart": ("https://prometheus-community.github.io/helm-charts", "prometheus"),
     "clusterAutoscalerChart": ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler"),
     "metricsServerChart": ("https://kubernetes-sigs.github.io/metrics-server/", "metrics-server"),
+    "alertmanagerChart": ("https://prometheus-community.github.io/helm-charts", "alertmanager"),
 }
 # Service-linked roles the stack relies on, and who creates each one if it is missing.
 SERVICE_LINKED_ROLES = {
@@ -202,6 +203,7 @@ def check_charts(
         "prometheusChart": cfg.addons.prometheus_chart,
         "clusterAutoscalerChart": cfg.addons.cluster_autoscaler_chart,
         "metricsServerChart": cfg.addons.metrics_server_chart,
+        "alertmanagerChart": cfg.addons.alertmanager_chart,
     }
     for key, version in pins.items():
         repo, chart = CHART_REPOSITORIES[key]

@@ -426,6 +426,7 @@ def deploy_region(
             topic_key_arn=keys.logs.arn,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_provider_url=cluster.oidc_provider_url,
+            alertmanager_chart=cfg.addons.alertmanager_chart,
             after=[addons.load_balancer_controller],
         ),
         opts=pulumi.ResourceOptions.merge(

@@ -194,19 +194,19 @@ def test_every_pinned_chart_version_must_be_in_its_repository_index(cfg: StackCo
 
     def fetch(url: str) -> bytes:
         fetched.append(url)
-        chart = next(c for r, c in preflight.CHART_REPOSITORIES.values() if url.startswith(r))
-        listed = (
-            ["0.0.1"]
-            if chart == "keda"
-            else [
-                cfg.addons.load_balancer_controller_chart,
-                cfg.addons.argo_rollouts_chart,
-                cfg.addons.prometheus_chart,
-                cfg.addons.cluster_autoscaler_chart,
-                cfg.addons.metrics_server_chart,
-            ]
-        )
-        return json.dumps({"entries": {chart: [{"version": v} for v in listed]}}).encode()
+        # One index per repository; prometheus-community's lists two of our charts.
+        charts = [c for r, c in preflight.CHART_REPOSITORIES.values() if url.startswith(r)]
+        pinned = [
+            cfg.addons.load_balancer_controller_chart,
+            cfg.addons.argo_rollouts_chart,
+            cfg.addons.prometheus_chart,
+            cfg.addons.cluster_autoscaler_chart,
+            cfg.addons.metrics_server_chart,
+            cfg.addons.alertmanager_chart,
+        ]
+        entries = {c: [{"version": v} for v in (["0.0.1"] if c == "keda" else pinned)]
+                   for c in charts}
+        return json.dumps({"entries": entries}).encode()
 
     results = {r.name.split()[1]: r.ok for r in preflight.check_charts(cfg, fetch, False)}
     assert results == {
@@ -216,6 +216,7 @@ def test_every_pinned_chart_version_must_be_in_its_repository_index(cfg: StackCo
         "prometheus": True,
         "cluster-autoscaler": True,
         "metrics-server": True,
+        "alertmanager": True,
     }
     assert all(u.startswith("https://") and u.endswith("/index.yaml") for u in fetched)
 
@@ -317,5 +318,5 @@ def test_dry_run_prints_every_call_and_makes_none(cfg: StackConfig) -> None:
     lines = out.getvalue().splitlines()
     assert sum("rds.describe_db_engine_versions" in line for line in lines) == 2
     assert sum("iam.simulate_custom_policy" in line for line in lines) == 6
-    assert sum(line.startswith("would fetch https://") for line in lines) == 6
+    assert sum(line.startswith("would fetch https://") for line in lines) == 7
     assert any("service-quotas.get_service_quota in eu-west-1" in line for line in lines)
