@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +47,8 @@ from .framework import (
     ControlResourcePolicy,
     ControlStackPolicy,
     Note,
-    parse_urn,
 )
+from .model import parse_urn
 
 STACK_SUBJECT = "(stack)"
 # How infra.plan renders values it cannot show (infra/mocks.py).
@@ -187,34 +186,6 @@ def _urn(type_: str, name: str, stack: str = "plan", project: str = "plan") -> s
     return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
-def mock_outputs(entry: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The outputs infra's recording mocks gave this resource when the plan was made.
-
-    A plan file carries inputs only, but inputs that reference another resource hold
-    that resource's mock-assigned ARN/id. The mocks are deterministic, so replaying
-    them recovers each resource's identifiers and lets stack controls resolve
-    references. Returns None when the mocks are not importable.
-    """
-    if isinstance(entry.get("outputs"), dict):
-        return dict(entry["outputs"])
-    try:
-        # Imported by name: the pack itself never depends on infra/ (only this replay does).
-        infra_mocks: Any = importlib.import_module("infra.mocks")
-        from pulumi.runtime.mocks import MockResourceArgs
-    except Exception:  # pragma: no cover - the plan came from elsewhere
-        return None
-    region = entry.get("region") or ""
-    try:
-        mocks = infra_mocks.OutputMocks(infra_mocks.Recording(default_region=region))
-        args = MockResourceArgs(
-            typ=entry["type"], name=entry["name"], inputs=dict(entry["inputs"]), custom=True
-        )
-        resource_id, outputs = mocks.new_resource_in(args, region)
-    except Exception:  # a mock that cannot replay this entry: no identities for it
-        return None
-    return {**outputs, "id": resource_id}
-
-
 def load_plan(path: Path) -> tuple[list[Subject], Provenance]:
     subjects = parse_plan(_read_json(path), str(path))
     return subjects, provenance(path, "plan", len(subjects))
@@ -242,7 +213,7 @@ def parse_plan(data: Any, origin: str = "plan") -> list[Subject]:
         base = _urn(entry["type"], entry["name"])
         seen[base] = seen.get(base, 0) + 1
         urn = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        outputs = mock_outputs(entry)
+        outputs = entry.get("outputs") if isinstance(entry.get("outputs"), dict) else None
         subjects.append(
             Subject(
                 type=entry["type"],

@@ -16,13 +16,12 @@ preview" note) and never fails the run.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -38,9 +37,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from . import props as P
-
-if TYPE_CHECKING:
-    from .stack import Stack
+from .model import Resource, Stack
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -159,47 +156,6 @@ def _framework_field(refs: tuple[Ref, ...]) -> PolicyComplianceFramework | None:
 
 # --- what control bodies see -------------------------------------------------------------
 
-_URN_RE = re.compile(r"^urn:pulumi:[^:]*::[^:]*::(?P<type>.*)::(?P<name>[^:]*)$")
-
-
-def parse_urn(urn: str) -> tuple[str, str]:
-    """(type, name) of a URN; the type is the last segment of a parent$child chain."""
-    match = _URN_RE.match(urn or "")
-    if not match:
-        return "", ""
-    return match.group("type").split("$")[-1], match.group("name")
-
-
-@dataclass
-class Resource:
-    """A resource as a control sees it, whatever the source (engine, plan, export)."""
-
-    type: str
-    name: str
-    props: Any
-    urn: str = ""
-    region: str | None = None
-    provider: str | None = None  # URN of the resource's provider, when known
-    # property name -> resources that property's value came from (engine only)
-    property_dependencies: dict[str, list[Resource]] = field(default_factory=dict)
-    dependencies: list[Resource] = field(default_factory=list)
-    parent: Resource | None = None
-    # Offline only: outputs known besides the props (a plan's mock-assigned ARNs and ids).
-    outputs: Any = None
-
-    def get(self, *path: str | int, default: Any = None) -> Any:
-        return P.get(self.props, *path, default=default)
-
-    def out(self, *path: str | int) -> Any:
-        """An output if known offline, else the property of the same path."""
-        value = P.get(self.outputs, *path) if self.outputs is not None else None
-        return value if value is not None else self.get(*path)
-
-    @property
-    def label(self) -> str:
-        return f"{self.type} '{self.name}'"
-
-
 class Skip(Exception):
     """Raised through ``Reporter.skip``: the decision needs a value not known yet."""
 
@@ -273,7 +229,7 @@ def _raise_as_unknown(skip: Skip) -> None:
 # --- the policy classes ------------------------------------------------------------------
 
 ResourceCheck = Callable[[Resource, Reporter, Mapping[str, Any]], None]
-StackCheck = Callable[["Stack", Reporter, Mapping[str, Any]], None]
+StackCheck = Callable[[Stack, Reporter, Mapping[str, Any]], None]
 
 
 def _policy_fields(meta: ControlMeta) -> dict[str, Any]:
@@ -358,8 +314,6 @@ def _stack_for(resources: Any) -> Stack:
     The offline evaluator hands every stack control the same list; the entry keeps that
     list alive, so its identity cannot be reused by another list while it is cached.
     """
-    from .stack import Stack
-
     if _LAST_STACK and _LAST_STACK[0][0] is resources:
         return _LAST_STACK[0][1]
     stack = Stack.from_policy_resources(resources)

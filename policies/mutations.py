@@ -432,8 +432,7 @@ SINGLE[T.K8S_DEPLOYMENT] = _WORKLOAD
 
 def _collapse_azs(subjects: dict[str, Subject], cluster_urn: str) -> Iterator[Mutation]:
     """Cross-resource: every instance of one Aurora cluster placed in the same AZ."""
-    from .framework import Resource
-    from .stack import Stack
+    from .model import Resource, Stack
 
     resources = {
         urn: Resource(s.type, s.name, s.props, s.urn, s.region, outputs=s.outputs)

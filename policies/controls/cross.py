@@ -16,7 +16,7 @@ from ..framework import (
     soc2,
     stack_control,
 )
-from ..stack import Stack
+from ..model import Stack
 from .common import key_reference_problem
 from .transit import PCI_TRANSIT, SOC2_TRANSMISSION, tls_parameter_problem
 

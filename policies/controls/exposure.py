@@ -23,7 +23,7 @@ from ..framework import (
     soc2,
     stack_control,
 )
-from ..stack import Stack
+from ..model import Stack
 
 CATEGORY = "Network exposure"
 

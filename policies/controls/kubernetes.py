@@ -20,7 +20,7 @@ from ..framework import (
     soc2,
     stack_control,
 )
-from ..stack import Stack
+from ..model import Stack
 
 CATEGORY = "Kubernetes workload"
 ZONE_KEY = "topology.kubernetes.io/zone"

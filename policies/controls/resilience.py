@@ -21,7 +21,7 @@ from ..framework import (
     soc2,
     stack_control,
 )
-from ..stack import Stack
+from ..model import Stack
 from .common import number, region_of_arn, require_true
 
 CATEGORY = "Resilience"

@@ -1,4 +1,7 @@
-"""A stack-wide view of resources for controls that span several resources.
+"""The engine's model as controls see it: one ``Resource`` and the ``Stack`` of them.
+
+Kept apart from ``framework`` (the policy classes) so that neither imports the other's
+users: controls and the offline evaluator import the model, the framework imports it too.
 
 Cross-resource references are resolved two ways:
 
@@ -7,20 +10,61 @@ Cross-resource references are resolved two ways:
   still unknown;
 * by value, for offline inputs (plan files, stack exports) where no dependency graph is
   available: a reference string is matched against the identities each resource is
-  known by (its ARN, id and name outputs when present, its ``name`` input, and, for plan
-  files produced under mocks, the identifiers the mocks derive from the logical name).
+  known by (its ARN, id and name outputs when present, its ``name`` input, and the
+  outputs a plan file records for each resource).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import PolicyResource
 
 from . import props as P
-from .framework import Resource
+
+_URN_RE = re.compile(r"^urn:pulumi:[^:]*::[^:]*::(?P<type>.*)::(?P<name>[^:]*)$")
+
+
+def parse_urn(urn: str) -> tuple[str, str]:
+    """(type, name) of a URN; the type is the last segment of a parent$child chain."""
+    match = _URN_RE.match(urn or "")
+    if not match:
+        return "", ""
+    return match.group("type").split("$")[-1], match.group("name")
+
+
+@dataclass
+class Resource:
+    """A resource as a control sees it, whatever the source (engine, plan, export)."""
+
+    type: str
+    name: str
+    props: Any
+    urn: str = ""
+    region: str | None = None
+    provider: str | None = None  # URN of the resource's provider, when known
+    # property name -> resources that property's value came from (engine only)
+    property_dependencies: dict[str, list[Resource]] = field(default_factory=dict)
+    dependencies: list[Resource] = field(default_factory=list)
+    parent: Resource | None = None
+    # Offline only: outputs known besides the props (a plan's mock-assigned ARNs and ids).
+    outputs: Any = None
+
+    def get(self, *path: str | int, default: Any = None) -> Any:
+        return P.get(self.props, *path, default=default)
+
+    def out(self, *path: str | int) -> Any:
+        """An output if known offline, else the property of the same path."""
+        value = P.get(self.outputs, *path) if self.outputs is not None else None
+        return value if value is not None else self.get(*path)
+
+    @property
+    def label(self) -> str:
+        return f"{self.type} '{self.name}'"
+
 
 _IDENTITY_KEYS = ("arn", "id", "name", "keyId", "clusterIdentifier", "url", "urn")
 
