@@ -37,12 +37,12 @@ def all_policies() -> list[Control]:
     """Every control of the pack, in report order."""
     from . import controls  # noqa: F401  (registers on import)
 
-    def order(policy: Control) -> tuple[int, int]:
+    def order(policy: Control) -> tuple[int, bool, str]:
         category = policy.meta.category
         rank = CATEGORY_ORDER.index(category) if category in CATEGORY_ORDER else len(CATEGORY_ORDER)
-        return rank, policy.meta.kind == "stack"
+        return rank, policy.meta.kind == "stack", policy.name
 
-    # stable: resource controls, then stack controls, in registration order per category
+    # per category: resource controls, then stack controls, by name
     return sorted(REGISTRY, key=order)
 
 

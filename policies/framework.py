@@ -156,6 +156,7 @@ def _framework_field(refs: tuple[Ref, ...]) -> PolicyComplianceFramework | None:
 
 # --- what control bodies see -------------------------------------------------------------
 
+
 class Skip(Exception):
     """Raised through ``Reporter.skip``: the decision needs a value not known yet."""
 

@@ -180,39 +180,43 @@ def test_stack_export_is_evaluated_on_outputs() -> None:
 
     evaluation = load("stack-export", DATA / "stack-export.json")
     assert evaluation.provenance.kind == "stack-export"
-    assert [(v.policy, v.resource_name, v.region, v.message) for v in evaluation.violations] == [
-        (
-            "aws-rds-cluster-require-tls-parameter-group",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' uses parameter group 'default.aurora-postgresql16', which is not "
-            "managed in this stack, so TLS enforcement cannot be verified.",
-        ),
-        (
-            "aws-rds-cluster-backup-retention",
-            "orders-primary",
-            "eu-central-1",
-            "Backup retention is 7 days; the minimum is 14 days (backupRetentionPeriod).",
-        ),
-        (
-            "aws-rds-cluster-multi-az-instances",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' has 0 instance(s); at least 2 are required.",
-        ),
-        (
-            "aws-backup-selection-covers-aurora",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' is not selected by any AWS Backup plan.",
-        ),
-        (
-            "aws-backup-restore-testing",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' has no restore test.",
-        ),
-    ]
+    assert sorted(
+        (v.policy, v.resource_name, v.region, v.message) for v in evaluation.violations
+    ) == sorted(
+        [
+            (
+                "aws-rds-cluster-require-tls-parameter-group",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' uses parameter group 'default.aurora-postgresql16', which is not "
+                "managed in this stack, so TLS enforcement cannot be verified.",
+            ),
+            (
+                "aws-rds-cluster-backup-retention",
+                "orders-primary",
+                "eu-central-1",
+                "Backup retention is 7 days; the minimum is 14 days (backupRetentionPeriod).",
+            ),
+            (
+                "aws-rds-cluster-multi-az-instances",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' has 0 instance(s); at least 2 are required.",
+            ),
+            (
+                "aws-backup-selection-covers-aurora",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' is not selected by any AWS Backup plan.",
+            ),
+            (
+                "aws-backup-restore-testing",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' has no restore test.",
+            ),
+        ]
+    )
     # the key reference resolved through the export's propertyDependencies: no key finding
     keys = next(
         r for r in evaluation.results if r.name == "aws-kms-data-store-keys-managed-in-stack"

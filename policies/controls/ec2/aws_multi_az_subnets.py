@@ -1,0 +1,69 @@
+"""aws-multi-az-subnets
+
+The VPC and every data-store subnet group and node group must span at least the configured
+number of AZs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ... import props as P
+from ... import types as T
+from ...checks.resilience import _SUBNET_HOLDERS, CATEGORY, MIN_AZS, SOC2_RECOVERY, SOC2_RISK
+from ...framework import HIGH, MANDATORY, Reporter, stack_control
+from ...model import Stack
+
+
+@stack_control(
+    name="aws-multi-az-subnets",
+    description="The VPC and every data-store subnet group and node group must span at least the "
+    "configured number of AZs.",
+    category=CATEGORY,
+    severity=HIGH,
+    enforcement=MANDATORY,
+    frameworks=(SOC2_RECOVERY, SOC2_RISK),
+    scope=(T.SUBNET, *_SUBNET_HOLDERS),
+    remediation=(
+        "Create one private and one isolated subnet per AZ (at least the configured number of "
+        "AZs) and pass all of them to the DB/cache subnet groups and the EKS node groups."
+    ),
+    config=(MIN_AZS,),
+)
+def multi_az_subnets(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> None:
+    minimum = int(cfg["minAvailabilityZones"])
+    subnets = stack.of_type(T.SUBNET)
+    by_region: dict[str | None, set[str]] = {}
+    for subnet in subnets:
+        zone = subnet.get("availabilityZone")
+        if isinstance(zone, str) and not P.is_unknown(zone):
+            by_region.setdefault(subnet.region, set()).add(zone)
+    for region, zones in sorted(by_region.items(), key=lambda kv: str(kv[0])):
+        if len(zones) < minimum:
+            rep.violation(
+                f"Subnets in {region or 'the default region'} span {len(zones)} AZ(s); at least "
+                f"{minimum} are required."
+            )
+    for holder in stack.of_type(*_SUBNET_HOLDERS):
+        prop = _SUBNET_HOLDERS[holder.type]
+        ids = holder.get(prop)
+        if P.is_unknown(ids):
+            continue  # a computed list: resolved when the update runs
+        listed = P.as_list(ids)
+        zones_seen: set[str] = set()
+        resolved_all = True
+        for subnet_id in listed:
+            found = stack.resolve(holder, prop, subnet_id, T.SUBNET)
+            zone = found[0].get("availabilityZone") if found else None
+            if isinstance(zone, str) and not P.is_unknown(zone):
+                zones_seen.add(zone)
+            else:
+                resolved_all = False
+        count = len(zones_seen) if resolved_all and listed else len({str(s) for s in listed})
+        if count < minimum:
+            rep.violation(
+                f"{holder.label} spans {count} AZ(s)/subnet(s); at least {minimum} are required "
+                f"({prop}).",
+                holder,
+            )
