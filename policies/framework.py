@@ -36,9 +36,10 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from . import props as P
-from .model import Resource, Stack
+from .model import Resource, Stack, region_of
 
+# A resource control declared for ANY_TYPE sees every resource (the type allow-list).
+ANY_TYPE = "*"
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 CRITICAL, HIGH, MEDIUM, LOW = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -256,22 +257,21 @@ class ControlResourcePolicy(ResourceValidationPolicy):
         )
 
     def applies_to(self, resource_type: str) -> bool:
-        return resource_type in self.meta.resource_types
+        types = self.meta.resource_types
+        return ANY_TYPE in types or resource_type in types
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not self.applies_to(args.resource_type):
             # Reported to the engine as "not applicable", so a preview's per-resource policy
             # summary does not count this control as passed on unrelated resources.
             args.not_applicable(f"applies to {', '.join(self.meta.resource_types)}")
-        region = P.get(args.props, "region")
-        if not isinstance(region, str) and args.provider is not None:
-            region = P.get(args.provider.props, "region")
+        region = region_of(args.props, args.provider)
         resource = Resource(
             type=args.resource_type,
             name=args.name,
             props=args.props,
             urn=args.urn,
-            region=region if isinstance(region, str) else None,
+            region=region,
         )
         self.run(resource, Reporter(report_violation, args.urn, self.name), args.get_config())
 

@@ -66,6 +66,32 @@ class Resource:
         return f"{self.type} '{self.name}'"
 
 
+_EKS_ENDPOINT_REGION = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d)\.eks\.amazonaws\.com")
+
+
+def region_of(props: Any, provider: Any) -> str | None:
+    """The region a resource lives in: its own ``region`` input, else its provider's.
+
+    An AWS provider carries ``region``; a Kubernetes provider does not, but the EKS API
+    endpoint in its kubeconfig names the region, so workloads are tied to their cluster's
+    region by the provider the engine gives them, never by labels they set themselves.
+    """
+    region = P.get(props, "region")
+    if isinstance(region, str) and not P.is_unknown(region):
+        return region
+    if provider is None:
+        return None
+    region = P.get(provider.props, "region")
+    if isinstance(region, str) and not P.is_unknown(region):
+        return region
+    kubeconfig = P.get(provider.props, "kubeconfig")
+    if isinstance(kubeconfig, str):
+        match = _EKS_ENDPOINT_REGION.search(kubeconfig)
+        if match:
+            return match.group(1)
+    return None
+
+
 _IDENTITY_KEYS = ("arn", "id", "name", "keyId", "clusterIdentifier", "url", "urn")
 
 
@@ -84,15 +110,13 @@ class Stack:
         converted: dict[str, Resource] = {}
         originals = list(resources)
         for original in originals:
-            region = P.get(original.props, "region")
-            if not isinstance(region, str) and original.provider is not None:
-                region = P.get(original.provider.props, "region")
+            region = region_of(original.props, original.provider)
             converted[original.urn] = Resource(
                 type=original.resource_type,
                 name=original.name,
                 props=original.props,
                 urn=original.urn,
-                region=region if isinstance(region, str) else None,
+                region=region,
                 provider=original.provider.urn if original.provider is not None else None,
                 outputs=getattr(original, "outputs", None),
             )

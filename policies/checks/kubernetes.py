@@ -59,6 +59,8 @@ def pod_spec(r: Resource) -> Any:
     """The pod template spec of a workload, None if it has none (e.g. Rollout workloadRef)."""
     if r.type == T.K8S_CRONJOB:
         return r.get("spec", "jobTemplate", "spec", "template", "spec")
+    if r.type == T.K8S_POD:
+        return r.get("spec")
     return r.get("spec", "template", "spec")
 
 

@@ -17,7 +17,7 @@ from ...framework import ADVISORY, MEDIUM, ConfigOption, Reporter, Resource, res
 @resource_control(
     name="kubernetes-workload-resource-limits",
     description="Every container must declare CPU/memory requests and limits.",
-    resource_types=T.K8S_POD_WORKLOADS,
+    resource_types=T.K8S_PODS,
     category=CATEGORY,
     severity=MEDIUM,
     enforcement=ADVISORY,

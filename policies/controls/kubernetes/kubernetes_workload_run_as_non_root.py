@@ -17,7 +17,7 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
 @resource_control(
     name="kubernetes-workload-run-as-non-root",
     description="Containers must run as a non-root user and must not be privileged.",
-    resource_types=T.K8S_POD_WORKLOADS,
+    resource_types=T.K8S_PODS,
     category=CATEGORY,
     severity=HIGH,
     enforcement=MANDATORY,
