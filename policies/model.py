@@ -92,7 +92,17 @@ def region_of(props: Any, provider: Any) -> str | None:
     return None
 
 
-_IDENTITY_KEYS = ("arn", "id", "name", "keyId", "clusterIdentifier", "url", "urn")
+_IDENTITY_KEYS = (
+    "arn",
+    "id",
+    "name",
+    "keyId",
+    "clusterIdentifier",
+    "replicationGroupId",
+    "bucket",
+    "url",
+    "urn",
+)
 
 
 class Stack:
@@ -155,7 +165,12 @@ class Stack:
             for candidate in reference_keys(value):
                 for target in self._index.get(candidate, []):
                     wanted = not types or target.type in types
-                    if target is not resource and wanted and target not in found:
+                    if (
+                        target is not resource
+                        and wanted
+                        and target not in found
+                        and same_partition_account_region(value, target)
+                    ):
                         found.append(target)
                 if found:
                     break
@@ -173,6 +188,28 @@ def reference_keys(value: str) -> list[str]:
         if tail and tail not in keys:
             keys.append(tail)
     return keys
+
+
+def arn_scope(arn: str) -> tuple[str, str, str] | None:
+    """(partition, region, account) of an ARN, None for anything else."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    return parts[1], parts[3], parts[4]
+
+
+def same_partition_account_region(reference: str, target: Resource) -> bool:
+    """A reference by ARN only matches a resource whose own ARN has the same account and
+    region: a key ARN from another account must not resolve to this stack's key merely
+    because the key ids (the ARN's last segment) are equal."""
+    wanted = arn_scope(reference)
+    if wanted is None:
+        return True
+    own = target.out("arn")
+    if not isinstance(own, str) or P.is_unknown(own):
+        return True
+    scope = arn_scope(own)
+    return scope is None or scope == wanted
 
 
 def identities(resource: Resource) -> list[str]:

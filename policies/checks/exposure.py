@@ -24,7 +24,6 @@ PCI_INBOUND = pci(
 SOC2_BOUNDARY = soc2(
     "CC6.6", "Logical access security measures against threats from outside system boundaries"
 )
-WORLD = {"0.0.0.0/0", "::/0"}
 
 
 def _rules(r: Resource) -> list[dict[str, Any]]:

@@ -33,14 +33,15 @@ MIN_REPLICAS = ConfigOption(
     {"type": "integer", "minimum": 1, "maximum": 100, "default": 2},
     "Minimum replicas (and HPA/KEDA minimum) of a serving workload.",
 )
-STANDBY_SELECTOR = ConfigOption(
-    "warmStandbySelector",
+STANDBY_REGIONS = ConfigOption(
+    "warmStandbyRegions",
     {
-        "type": "object",
-        "additionalProperties": {"type": "string"},
-        "default": {"orders/region-role": "standby"},
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$"},
+        "default": ["eu-west-1"],
     },
-    "Labels (all must match metadata.labels) marking a warm-standby workload.",
+    "Regions whose clusters run the warm standby. A workload is standby by the region of "
+    "the provider (cluster) it is deployed with, never by labels it sets on itself.",
 )
 STANDBY_MIN_REPLICAS = ConfigOption(
     "warmStandbyMinReplicas",
@@ -126,11 +127,8 @@ def _targets(scaler: Resource, workload: Resource) -> bool:
 
 
 def _is_warm_standby(workload: Resource, cfg: Mapping[str, Any]) -> bool:
-    selector = dict(cfg.get("warmStandbySelector") or {})
-    if not selector:
-        return False
-    labels = dict(P.items(workload.get("metadata", "labels")))
-    return all(labels.get(key) == value for key, value in selector.items())
+    regions = set(cfg.get("warmStandbyRegions") or [])
+    return workload.region is not None and workload.region in regions
 
 
 def _check_replicas(

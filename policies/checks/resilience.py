@@ -75,20 +75,12 @@ _SUBNET_HOLDERS: dict[str, str] = {
 }
 
 
-def _named_as_dlq(queue: Resource) -> bool:
-    names = [queue.name, queue.get("name"), queue.get("namePrefix")]
-    text = " ".join(n.lower() for n in names if isinstance(n, str) and not P.is_unknown(n))
-    return any(marker in text for marker in ("dlq", "dead-letter", "deadletter"))
-
-
 def _check_fifo_dlq(stack: Stack, queue: Resource, raw: Any, rep: Reporter) -> None:
     if P.is_unknown(raw):
         rep.skip(f"the redrive policy of queue '{queue.name}'")
     policy = P.as_json(raw)
     arn = P.get(policy, "deadLetterTargetArn")
     if policy is None or arn is None:
-        if queue.get("redriveAllowPolicy") is not None:
-            return  # declared as a dead-letter queue for other queues
         rep.violation(
             f"FIFO queue '{queue.name}' has no dead-letter queue (redrivePolicy is not set).", queue
         )

@@ -57,7 +57,14 @@ def tls_parameter_problem(group: Resource) -> str | None:
         return None
     if str(value).strip() != "1" and value != 1:
         return "rds.force_ssl is not 1"
+    minimum = parameters.get("ssl_min_protocol_version")
+    if isinstance(minimum, str) and minimum.strip() not in MODERN_TLS_VERSIONS:
+        return f"ssl_min_protocol_version is {minimum.strip()} (TLSv1.2 or later is required)"
     return None
+
+
+# PostgreSQL's accepted values of ssl_min_protocol_version that are still considered strong.
+MODERN_TLS_VERSIONS = frozenset({"TLSv1.2", "TLSv1.3"})
 
 
 def _is_alb_ingress(r: Resource) -> bool:

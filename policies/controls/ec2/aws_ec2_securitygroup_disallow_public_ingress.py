@@ -1,7 +1,7 @@
 """aws-ec2-securitygroup-disallow-public-ingress
 
-Security groups must not allow ingress from 0.0.0.0/0 or ::/0 (only to ports explicitly
-allowed for internet-facing load balancers; never to data stores).
+Security groups must not allow ingress from the internet: 0.0.0.0/0, ::/0, a set of
+ranges that together cover it, or a public range wider than /8.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
+from ...checks.cidr import public_exposure
 from ...checks.exposure import (
     CATEGORY,
     PCI_INBOUND,
     PCI_NO_DIRECT_ACCESS,
     SOC2_BOUNDARY,
-    WORLD,
     _rules,
 )
 from ...framework import (
@@ -34,8 +34,9 @@ from ...framework import (
 @resource_control(
     name="aws-ec2-securitygroup-disallow-public-ingress",
     description=(
-        "Security groups must not allow ingress from 0.0.0.0/0 or ::/0 (only to ports "
-        "explicitly allowed for internet-facing load balancers; never to data stores)."
+        "Security groups must not allow ingress from the internet: 0.0.0.0/0, ::/0, any set "
+        "of ranges that together cover it, or a public range wider than /8 (only ports "
+        "explicitly allowed for internet-facing load balancers are exempt)."
     ),
     resource_types=(T.SECURITY_GROUP, T.SECURITY_GROUP_RULE, T.SECURITY_GROUP_INGRESS_RULE),
     category=CATEGORY,
@@ -73,21 +74,38 @@ from ...framework import (
         ),
     ),
 )
+def _port_text(rule: Mapping[str, Any]) -> str | None:
+    """'port 5432' / 'ports 1-65535', or None for all traffic."""
+    protocol = str(rule["protocol"] if rule["protocol"] is not None else "-1").lower()
+    low, high = P.as_number(rule["from"]), P.as_number(rule["to"])
+    if protocol in {"-1", "all"} or low is None or high is None:
+        return None
+    return f"port {int(low)}" if low == high else f"port {int(low)}-{int(high)}"
+
+
+def _ports(rule: Mapping[str, Any]) -> set[int] | None:
+    low, high = P.as_number(rule["from"]), P.as_number(rule["to"])
+    if _port_text(rule) is None or low is None or high is None or high - low >= 1024:
+        return None
+    return set(range(int(low), int(high) + 1))
+
+
 def sg_public_ingress(r: Resource, rep: Reporter, cfg: Mapping[str, Any]) -> None:
     allowed = {int(port) for port in cfg["allowedPublicPorts"]}
+    # Rules for the same ports are combined: two halves of the internet are the internet.
+    by_ports: dict[tuple[str, Any, Any], list[Any]] = {}
     for rule in _rules(r):
-        cidrs = rule["cidrs"]
-        if any(P.is_unknown(c) for c in cidrs):
+        if any(P.is_unknown(c) for c in rule["cidrs"]):
             rep.skip("ingress CIDR blocks")
-        world = sorted(c for c in cidrs if c in WORLD)
-        if not world:
+        key = (str(rule["protocol"]), rule["from"], rule["to"])
+        by_ports.setdefault(key, []).extend(rule["cidrs"])
+    for (protocol, low, high), cidrs in by_ports.items():
+        rule = {"protocol": protocol, "from": low, "to": high}
+        exposure = public_exposure(cidrs)
+        if exposure is None:
             continue
-        protocol = str(rule["protocol"] if rule["protocol"] is not None else "-1").lower()
-        low, high = P.as_number(rule["from"]), P.as_number(rule["to"])
-        if protocol in {"-1", "all"} or low is None or high is None:
-            rep.violation(f"Security group allows all traffic from {world[0]}.")
+        ports = _ports(rule)
+        if ports is not None and ports <= allowed:
             continue
-        ports = set(range(int(low), int(high) + 1)) if high - low < 1024 else None
-        if ports is None or not ports <= allowed:
-            shown = f"{int(low)}" if low == high else f"{int(low)}-{int(high)}"
-            rep.violation(f"Security group allows port {shown} from {world[0]}.")
+        what = _port_text(rule) or "all traffic"
+        rep.violation(f"Security group allows {what} from {exposure}.")

@@ -10,7 +10,8 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
-from ...checks.exposure import CATEGORY, PCI_INBOUND, SOC2_BOUNDARY, WORLD
+from ...checks.cidr import public_exposure
+from ...checks.exposure import CATEGORY, PCI_INBOUND, SOC2_BOUNDARY
 from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_eks, fsbp, resource_control
 
 
@@ -53,8 +54,5 @@ def eks_endpoint(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         rep.violation(
             "EKS API endpoint is public and open to 0.0.0.0/0 (publicAccessCidrs is not set)."
         )
-    elif any(c in WORLD for c in listed):
-        rep.violation(
-            "EKS API endpoint is public and open to 0.0.0.0/0 (publicAccessCidrs contains a world "
-            "CIDR)."
-        )
+    elif (exposure := public_exposure(listed)) is not None:
+        rep.violation(f"EKS API endpoint is public and open to {exposure} (publicAccessCidrs).")

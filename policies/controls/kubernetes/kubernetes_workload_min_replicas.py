@@ -17,7 +17,7 @@ from ...checks.kubernetes import (
     SOC2_AVAILABILITY,
     SOC2_CAPACITY,
     STANDBY_MIN_REPLICAS,
-    STANDBY_SELECTOR,
+    STANDBY_REGIONS,
     _check_replicas,
     _exempt,
     _is_warm_standby,
@@ -42,7 +42,7 @@ from ...model import Stack
         "`orders/region-role=standby`) must keep `warmStandbyMinReplicas` (default 1) and scale "
         "out on failover. A deliberate singleton must be listed in `exemptWorkloads`."
     ),
-    config=(MIN_REPLICAS, STANDBY_SELECTOR, STANDBY_MIN_REPLICAS, EXEMPT),
+    config=(MIN_REPLICAS, STANDBY_REGIONS, STANDBY_MIN_REPLICAS, EXEMPT),
 )
 def min_replicas(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> None:
     scalers = stack.of_type(T.K8S_HPA, T.K8S_SCALED_OBJECT)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
-from ...checks.resilience import CATEGORY, SOC2_RECOVERY, _check_fifo_dlq, _named_as_dlq
+from ...checks.resilience import CATEGORY, SOC2_RECOVERY, _check_fifo_dlq
 from ...framework import HIGH, MANDATORY, Reporter, soc2, stack_control
 from ...model import Stack
 
@@ -46,7 +46,9 @@ def fifo_dlq(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         for target in stack.resolve(queue, "redrivePolicy", arn, T.SQS_QUEUE):
             targets.add(id(target))
     for queue in queues:
-        if not P.as_bool(queue.get("fifoQueue")) or id(queue) in targets or _named_as_dlq(queue):
-            continue  # standard queues and dead-letter queues themselves
+        # A dead-letter queue is one another queue's redrive policy points at; what the
+        # queue is called, or a redrive-allow policy it declares itself, proves nothing.
+        if not P.as_bool(queue.get("fifoQueue")) or id(queue) in targets:
+            continue
         with rep.guard(queue):
             _check_fifo_dlq(stack, queue, redrives[id(queue)], rep)
