@@ -52,3 +52,9 @@ def region_of_arn(arn: Any) -> str | None:
         if len(parts) > 3 and parts[3]:
             return parts[3]
     return None
+
+
+def skip_unknown_document(reporter: Reporter, where: str, document: Any) -> None:
+    """A policy document computed during the update cannot be analysed yet: skip with a note."""
+    if P.is_unknown(document):
+        reporter.skip(where)

@@ -31,6 +31,22 @@ from ...framework import (
 )
 
 
+def _port_text(rule: Mapping[str, Any]) -> str | None:
+    """'port 5432' / 'ports 1-65535', or None for all traffic."""
+    protocol = str(rule["protocol"] if rule["protocol"] is not None else "-1").lower()
+    low, high = P.as_number(rule["from"]), P.as_number(rule["to"])
+    if protocol in {"-1", "all"} or low is None or high is None:
+        return None
+    return f"port {int(low)}" if low == high else f"port {int(low)}-{int(high)}"
+
+
+def _ports(rule: Mapping[str, Any]) -> set[int] | None:
+    low, high = P.as_number(rule["from"]), P.as_number(rule["to"])
+    if _port_text(rule) is None or low is None or high is None or high - low >= 1024:
+        return None
+    return set(range(int(low), int(high) + 1))
+
+
 @resource_control(
     name="aws-ec2-securitygroup-disallow-public-ingress",
     description=(
@@ -74,22 +90,6 @@ from ...framework import (
         ),
     ),
 )
-def _port_text(rule: Mapping[str, Any]) -> str | None:
-    """'port 5432' / 'ports 1-65535', or None for all traffic."""
-    protocol = str(rule["protocol"] if rule["protocol"] is not None else "-1").lower()
-    low, high = P.as_number(rule["from"]), P.as_number(rule["to"])
-    if protocol in {"-1", "all"} or low is None or high is None:
-        return None
-    return f"port {int(low)}" if low == high else f"port {int(low)}-{int(high)}"
-
-
-def _ports(rule: Mapping[str, Any]) -> set[int] | None:
-    low, high = P.as_number(rule["from"]), P.as_number(rule["to"])
-    if _port_text(rule) is None or low is None or high is None or high - low >= 1024:
-        return None
-    return set(range(int(low), int(high) + 1))
-
-
 def sg_public_ingress(r: Resource, rep: Reporter, cfg: Mapping[str, Any]) -> None:
     allowed = {int(port) for port in cfg["allowedPublicPorts"]}
     # Rules for the same ports are combined: two halves of the internet are the internet.
