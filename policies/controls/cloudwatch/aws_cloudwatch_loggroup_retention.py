@@ -13,7 +13,6 @@ from ... import types as T
 from ...checks.common import number
 from ...checks.resilience import CATEGORY
 from ...framework import (
-    ADVISORY,
     MEDIUM,
     ConfigOption,
     Reporter,
@@ -33,7 +32,7 @@ from ...framework import (
     resource_types=(T.LOG_GROUP,),
     category=CATEGORY,
     severity=MEDIUM,
-    enforcement=ADVISORY,
+    enforcement=MANDATORY,
     frameworks=(
         pci(
             "10.5.1",
