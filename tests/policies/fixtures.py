@@ -67,7 +67,11 @@ def pod_template() -> dict[str, Any]:
     return {
         "metadata": {"labels": dict(LABELS)},
         "spec": {
-            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 10001,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "topologySpreadConstraints": [
                 {
                     "maxSkew": 1,
@@ -90,6 +94,7 @@ def pod_template() -> dict[str, Any]:
                     "securityContext": {
                         "allowPrivilegeEscalation": False,
                         "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
                     },
                 }
             ],
@@ -122,6 +127,8 @@ def baseline_plan() -> list[dict[str, Any]]:
         for i, az in enumerate(AZS)
     ]
     subnet_ids = [f"subnet-{i}" for i in range(3)]
+    from .fixtures_extra import extra_resources
+
     return [
         _e("pulumi:providers:aws", "primary", {"region": PRIMARY}),
         _e("pulumi:providers:aws", "standby", {"region": STANDBY}, STANDBY),
@@ -205,6 +212,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             "aws:elasticache/replicationGroup:ReplicationGroup",
             "orders-cache",
             {
+                "replicationGroupId": "orders-cache",
                 "atRestEncryptionEnabled": True,
                 "kmsKeyId": CACHE_KEY,
                 "transitEncryptionEnabled": True,
@@ -242,6 +250,8 @@ def baseline_plan() -> list[dict[str, Any]]:
             "eks:index:Cluster",
             "orders-eks",
             {
+                "name": "orders-eks",
+                "enabledClusterLogTypes": ["api", "audit", "authenticator"],
                 "encryptionConfigKeyArn": EKS_KEY,
                 "endpointPublicAccess": True,
                 "publicAccessCidrs": ["203.0.113.0/24"],
@@ -252,6 +262,8 @@ def baseline_plan() -> list[dict[str, Any]]:
             "aws:eks/cluster:Cluster",
             "orders-eks-cluster",
             {
+                "name": "orders-eks-2",
+                "enabledClusterLogTypes": ["api", "audit", "authenticator"],
                 "encryptionConfig": {"provider": {"keyArn": EKS_KEY}, "resources": ["secrets"]},
                 "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
             },
@@ -319,6 +331,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                     },
                 ]
             },
+            id="plan-1",
         ),
         _e(
             "aws:backup/selection:Selection",
@@ -515,12 +528,21 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "spec": {
                     "template": {
                         "spec": {
-                            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+                            "securityContext": {
+                                "runAsNonRoot": True,
+                                "runAsUser": 10001,
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            },
                             "restartPolicy": "Never",
                             "containers": [
                                 {
                                     "name": "migrate",
                                     "image": "orders:1.0.0",
+                                    "securityContext": {
+                                        "allowPrivilegeEscalation": False,
+                                        "readOnlyRootFilesystem": True,
+                                        "capabilities": {"drop": ["ALL"]},
+                                    },
                                     "resources": {
                                         "requests": {"cpu": "100m", "memory": "128Mi"},
                                         "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -532,12 +554,18 @@ def baseline_plan() -> list[dict[str, Any]]:
                 },
             },
         ),
+        *extra_resources(),
     ]
 
 
 def set_path(plan: list[dict[str, Any]], name: str, path: tuple[Any, ...], value: Any) -> None:
-    """Set (or with DELETE remove) ``inputs.<path>`` of the entry named ``name``."""
+    """Set (or with DELETE remove) ``inputs.<path>`` of the entry named ``name``.
+
+    An empty path with DELETE removes the whole resource from the plan."""
     entry = next(e for e in plan if e["name"] == name)
+    if not path and value is DELETE:
+        plan.remove(entry)
+        return
     target: Any = entry["inputs"]
     for key in path[:-1]:
         target = target[key]

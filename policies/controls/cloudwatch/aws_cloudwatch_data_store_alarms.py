@@ -88,5 +88,9 @@ def data_store_alarms(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> N
         regional = [
             a for a in alarms if not a.region or not store.region or a.region == store.region
         ]
+        if any(P.is_unknown(a.get("dimensions")) for a in regional):
+            with rep.guard(store):
+                rep.skip("the dimensions of an alarm")
+            continue
         if not any(_watches(alarm, store, names) for alarm in regional):
             rep.violation(f"{store.label} has no CloudWatch alarm with an alarm action.", store)

@@ -13,6 +13,7 @@ from ... import types as T
 from ...checks.common import number
 from ...checks.resilience import CATEGORY
 from ...framework import (
+    MANDATORY,
     MEDIUM,
     ConfigOption,
     Reporter,

@@ -34,7 +34,10 @@ def flow_logs(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     for log in stack.of_type(T.FLOW_LOG):
         if log.get("trafficType") not in ("ALL", None) and not P.is_unknown(log.get("trafficType")):
             continue
-        for vpc in stack.resolve(log, "vpcId", log.get("vpcId"), T.VPC):
+        targets = stack.resolve(log, "vpcId", log.get("vpcId"), T.VPC)
+        if not targets and P.is_unknown(log.get("vpcId")):
+            rep.skip(f"the VPC of flow log '{log.name}'")
+        for vpc in targets:
             covered.add(id(vpc))
     for vpc in stack.of_type(T.VPC):
         if id(vpc) not in covered:

@@ -28,7 +28,10 @@ CATEGORY = "Container images"
     remediation="Set `encryption_configurations=[{'encryption_type': 'KMS', 'kms_key': key.arn}]`.",
 )
 def ecr_cmk(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
-    configs = P.as_list(r.get("encryptionConfigurations"))
+    raw = r.get("encryptionConfigurations")
+    if P.is_unknown(raw):
+        rep.skip("encryptionConfigurations")
+    configs = P.as_list(raw)
     kms = [c for c in configs if P.get(c, "encryptionType") == "KMS"]
     if not kms or any(key_reference_problem(P.get(c, "kmsKey")) for c in kms):
         rep.violation("Repository is not encrypted with a customer-managed key.")

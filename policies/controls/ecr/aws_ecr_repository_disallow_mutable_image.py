@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ... import props as P
 from ... import types as T
 from ...checks.kubernetes import SOC2_CHANGE
 from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_control
@@ -30,5 +31,7 @@ CATEGORY = "Container images"
 )
 def immutable(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     mutability = r.get("imageTagMutability")
+    if P.is_unknown(mutability):
+        rep.skip("imageTagMutability")
     if mutability not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
         rep.violation(f"Image tags are mutable (imageTagMutability is {mutability or 'MUTABLE'}).")

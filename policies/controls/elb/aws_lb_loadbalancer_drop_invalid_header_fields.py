@@ -30,5 +30,7 @@ from ...framework import MANDATORY, MEDIUM, Reporter, Resource, fsbp, resource_c
 def drop_headers(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     if r.get("loadBalancerType") not in (None, "application"):
         return
+    if P.is_unknown(r.get("dropInvalidHeaderFields")):
+        rep.skip("dropInvalidHeaderFields")
     if P.as_bool(r.get("dropInvalidHeaderFields")) is not True:
         rep.violation("Invalid HTTP header fields are forwarded (dropInvalidHeaderFields).")

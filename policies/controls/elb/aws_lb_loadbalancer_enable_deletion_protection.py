@@ -28,5 +28,7 @@ from ...framework import MANDATORY, MEDIUM, Reporter, Resource, fsbp, resource_c
     remediation="Set `enable_deletion_protection=True`.",
 )
 def lb_deletion(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
+    if P.is_unknown(r.get("enableDeletionProtection")):
+        rep.skip("enableDeletionProtection")
     if P.as_bool(r.get("enableDeletionProtection")) is not True:
         rep.violation("Load balancer has no deletion protection (enableDeletionProtection).")

@@ -48,6 +48,10 @@ def namespaces_restricted(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) 
             if ns.out("metadata", "name") == wanted
             and (not ns.region or not workload.region or ns.region == workload.region)
         ]
+        if any(P.is_unknown(ns.get("metadata", "labels")) for ns in same):
+            with rep.guard(workload):
+                rep.skip(f"the labels of namespace '{wanted}'")
+            continue
         if not any(_restricted(ns) for ns in same):
             rep.violation(
                 f"Namespace '{wanted}' of workload '{workload_name(workload)}' does not enforce "

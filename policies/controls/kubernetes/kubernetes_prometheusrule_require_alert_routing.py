@@ -40,6 +40,8 @@ def alert_routing(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
             alert = P.get(rule, "alert")
             if not isinstance(alert, str):
                 continue  # a recording rule
+            if P.is_unknown(P.get(rule, "labels")) or P.is_unknown(P.get(rule, "annotations")):
+                rep.skip(f"the labels of alert {alert}")
             if P.get(rule, "labels", "severity") not in SEVERITIES:
                 rep.violation(f"Alert {alert} has no severity label of page or ticket.")
             for key in ("summary", "runbook_url"):

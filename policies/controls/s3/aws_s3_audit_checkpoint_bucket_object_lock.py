@@ -25,6 +25,11 @@ from ...framework import (
 )
 from ...model import Stack
 
+
+class UnknownRetention(Exception):
+    """The lock's retention is computed during the update."""
+
+
 MIN_DAYS = ConfigOption(
     "minRetentionDays",
     {"type": "integer", "minimum": 1, "maximum": 36500, "default": 365},
@@ -39,6 +44,8 @@ def _lock_problem(bucket: Resource, stack: Stack, minimum: int) -> str | None:
     for lock in locks:
         retention = P.get(lock.get("rule"), "defaultRetention")
         mode = P.get(retention, "mode")
+        if P.is_unknown(mode) or P.is_unknown(P.get(retention, "days")):
+            raise UnknownRetention
         days = P.as_number(P.get(retention, "days"))
         years = P.as_number(P.get(retention, "years"))
         total = (days or 0) + 365 * (years or 0)
@@ -94,7 +101,10 @@ def checkpoint_bucket(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> No
     minimum = int(cfg["minRetentionDays"])
     problems = []
     for bucket in stack.of_type(T.S3_BUCKET):
-        problem = _lock_problem(bucket, stack, minimum) or _storage_problem(bucket, stack)
+        try:
+            problem = _lock_problem(bucket, stack, minimum) or _storage_problem(bucket, stack)
+        except UnknownRetention:
+            rep.skip(f"the Object Lock retention of bucket {bucket_label(bucket)}")
         if problem is None:
             return  # found a bucket fit for immutable checkpoints
         if P.as_bool(bucket.get("objectLockEnabled")):

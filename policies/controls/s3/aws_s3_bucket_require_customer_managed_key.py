@@ -23,16 +23,6 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, stack_control
 from ...model import Stack
 
 
-@stack_control(
-    name="aws-s3-bucket-require-customer-managed-key",
-    description="Every S3 bucket must default to SSE-KMS with a customer-managed key.",
-    category=CATEGORY,
-    severity=HIGH,
-    enforcement=MANDATORY,
-    frameworks=(PCI_STORED_DATA, SOC2_LOGICAL, FSBP_SSE),
-    remediation="Add an `aws.s3.BucketServerSideEncryptionConfiguration` with aws:kms and the CMK.",
-    scope=(T.S3_BUCKET,),
-)
 def _cmk_rule(config: Resource) -> bool:
     for rule in P.as_list(config.get("rules")):
         default = P.get(rule, "applyServerSideEncryptionByDefault")
@@ -44,9 +34,27 @@ def _cmk_rule(config: Resource) -> bool:
     return False
 
 
+@stack_control(
+    name="aws-s3-bucket-require-customer-managed-key",
+    description="Every S3 bucket must default to SSE-KMS with a customer-managed key.",
+    category=CATEGORY,
+    severity=HIGH,
+    enforcement=MANDATORY,
+    frameworks=(PCI_STORED_DATA, SOC2_LOGICAL, FSBP_SSE),
+    remediation="Add an `aws.s3.BucketServerSideEncryptionConfiguration` with aws:kms and the CMK.",
+    scope=(T.S3_BUCKET,),
+)
 def bucket_cmk(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     for bucket in stack.of_type(T.S3_BUCKET):
         configs = companions(stack, bucket, T.S3_SSE)
+        if any(
+            P.is_unknown(P.get(r, "applyServerSideEncryptionByDefault"))
+            for c in configs
+            for r in P.as_list(c.get("rules"))
+        ):
+            with rep.guard(bucket):
+                rep.skip(f"the encryption configuration of bucket {bucket_label(bucket)}")
+            continue
         if not any(_cmk_rule(c) for c in configs):
             rep.violation(
                 f"Bucket {bucket_label(bucket)} does not default to SSE-KMS with a "

@@ -38,7 +38,10 @@ def rotation(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         days = P.as_number(rot.get("rotationRules", "automaticallyAfterDays"))
         if days is not None and days > 90:
             continue
-        for secret in stack.resolve(rot, "secretId", rot.get("secretId"), T.SECRETS_MANAGER_SECRET):
+        targets = stack.resolve(rot, "secretId", rot.get("secretId"), T.SECRETS_MANAGER_SECRET)
+        if not targets and P.is_unknown(rot.get("secretId")):
+            rep.skip(f"the secret of rotation '{rot.name}'")
+        for secret in targets:
             rotated.add(id(secret))
     for secret in stack.of_type(T.SECRETS_MANAGER_SECRET):
         if id(secret) not in rotated:

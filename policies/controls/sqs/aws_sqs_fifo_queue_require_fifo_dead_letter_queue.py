@@ -40,6 +40,7 @@ def fifo_dlq(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         for queue in stack.resolve(extra, "queueUrl", extra.get("queueUrl"), T.SQS_QUEUE):
             redrives[id(queue)] = extra.get("redrivePolicy")
     targets: set[int] = set()
+    unknown = any(P.is_unknown(policy) for policy in redrives.values())
     for queue in queues:
         policy = P.as_json(redrives[id(queue)])
         arn = P.get(policy, "deadLetterTargetArn")
@@ -49,6 +50,10 @@ def fifo_dlq(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         # A dead-letter queue is one another queue's redrive policy points at; what the
         # queue is called, or a redrive-allow policy it declares itself, proves nothing.
         if not P.as_bool(queue.get("fifoQueue")) or id(queue) in targets:
+            continue
+        if unknown and not P.is_unknown(redrives[id(queue)]):
+            with rep.guard(queue):  # it may be the target of the redrive policy not known yet
+                rep.skip("which queues are dead-letter queues")
             continue
         with rep.guard(queue):
             _check_fifo_dlq(stack, queue, redrives[id(queue)], rep)
