@@ -3,7 +3,7 @@
 * ``pulumi preview --policy-pack policies`` runs this file (via ``runpy.run_path``, with
   the engine's address as arguments): it constructs the ``PolicyPack`` and serves.
 * ``python -m policies evaluate ...`` runs the offline evaluator instead, and
-  ``python -m policies mutation-coverage --plan FILE`` the mutation coverage.
+  ``python -m policies adversarial --plan FILE`` the adversarial suite.
 
 Nothing imports this module; the policies live in importable modules.
 """
@@ -15,7 +15,7 @@ if not __package__:  # run by path (the Pulumi CLI): make the `policies` package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-CLI_COMMANDS = {"evaluate", "mutation-coverage", "catalogue", "-h", "--help"}
+CLI_COMMANDS = {"evaluate", "adversarial", "catalogue", "-h", "--help"}
 
 
 def main(argv: list[str]) -> int | None:

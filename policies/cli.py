@@ -54,19 +54,20 @@ def parser() -> argparse.ArgumentParser:
         help='policy config JSON, as for `pulumi policy enable --config`: {"<policy>": '
         '{"enforcementLevel": "...", "<setting>": value}}',
     )
-    mc = sub.add_parser(
-        "mutation-coverage",
-        help="flip each guarded property of a plan and report how many a mandatory control catches",
+    adv = sub.add_parser(
+        "adversarial",
+        help="run the adversarial mutation suite over a plan and score it per requirement",
         description=(
-            "Mutation coverage over a plan. Exit 0: every mutation caught; 1: some missed; "
-            "2: unreadable or invalid input."
+            "Adversarial mutations (deletions, new types, renamed types, weakened and combined "
+            "properties, evasions). Exit 0: every mutation caught; 1: some slipped; 2: unreadable "
+            "or invalid input."
         ),
     )
-    mc.add_argument(
+    adv.add_argument(
         "--plan", type=Path, required=True, help="JSON array from `python -m infra.plan --json`"
     )
-    mc.add_argument("--format", choices=("json", "text"), default="text")
-    mc.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    adv.add_argument("--format", choices=("json", "text"), default="text")
+    adv.add_argument("--out", type=Path, help="write the result here instead of stdout")
     sub.add_parser(
         "catalogue", help="print the control catalogue (Markdown) for policies/README.md"
     )
@@ -81,30 +82,26 @@ def _emit(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
 
 
-def _mutation_coverage(args: argparse.Namespace) -> int:
-    from .evaluate import load_plan
-    from .mutations import coverage
+def _adversarial(args: argparse.Namespace) -> int:
+    from .adversarial import render_text, run
+    from .adversarial_catalogue import CATALOGUE
 
     try:
-        subjects, _ = load_plan(args.plan)
-    except InputError as exc:
-        print(f"policies mutation-coverage: {exc}", file=sys.stderr)
+        data = json.loads(args.plan.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"policies adversarial: cannot read {args.plan}: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    result = coverage(subjects)
-    if args.format == "json":
-        text = json.dumps(result.to_json(), indent=2) + "\n"
-    else:
-        lines = [
-            f"mutation coverage: {result.caught}/{result.total} ({result.ratio:.1%}) caught by a "
-            "mandatory control"
-        ]
-        lines += [
-            f"  missed: {o.mutation.resource} ({o.mutation.type}): {o.mutation.change}"
-            for o in result.missed
-        ]
-        text = "\n".join(lines) + "\n"
+    if not isinstance(data, list):
+        print(f"policies adversarial: {args.plan} is not a plan (a JSON array)", file=sys.stderr)
+        return EXIT_INPUT
+    score = run(data, CATALOGUE)
+    text = (
+        json.dumps(score.to_json(), indent=2) + "\n"
+        if args.format == "json"
+        else render_text(score)
+    )
     _emit(text, args.out)
-    return EXIT_OK if not result.missed else EXIT_VIOLATION
+    return EXIT_OK if not score.missed else EXIT_VIOLATION
 
 
 def _load_config(path: Path | None) -> Mapping[str, Mapping[str, Any]]:
@@ -121,8 +118,8 @@ def _load_config(path: Path | None) -> Mapping[str, Mapping[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(list(argv) if argv is not None else None)
-    if args.command == "mutation-coverage":
-        return _mutation_coverage(args)
+    if args.command == "adversarial":
+        return _adversarial(args)
     if args.command == "catalogue":
         from .catalogue import markdown_catalogue
 

@@ -57,9 +57,16 @@ class Resource:
         return P.get(self.props, *path, default=default)
 
     def out(self, *path: str | int) -> Any:
-        """An output if known offline, else the property of the same path."""
-        value = P.get(self.outputs, *path) if self.outputs is not None else None
-        return value if value is not None else self.get(*path)
+        """The property at ``path``, else the output known offline (ARNs, ids).
+
+        The declared property wins: an output recorded when a plan was made must not
+        hide a later change of the same property.
+        """
+        value = self.get(*path)
+        if value is not None and not P.is_unknown(value):
+            return value
+        known = P.get(self.outputs, *path) if self.outputs is not None else None
+        return known if known is not None else value
 
     @property
     def label(self) -> str:

@@ -195,6 +195,12 @@ def _check_pdb(workload: Resource, pdbs: list[Resource], rep: Reporter) -> None:
                 f"(minAvailable 0).",
                 pdb,
             )
+        if isinstance(max_unavailable, str) and max_unavailable.strip() == "100%":
+            rep.violation(
+                f"PodDisruptionBudget '{pdb.name}' allows all pods of '{name}' to be evicted "
+                "(maxUnavailable 100%).",
+                pdb,
+            )
         if min_available is None and max_unavailable is None:
             rep.violation(
                 f"PodDisruptionBudget '{pdb.name}' sets neither minAvailable nor maxUnavailable.",

@@ -203,6 +203,26 @@ def test_stack_export_is_evaluated_on_outputs() -> None:
                 "eu-central-1",
                 "Aurora cluster 'orders-primary' has 0 instance(s); at least 2 are required.",
             ),
+            # a minimal export: no backup plan, no alarm, no audit checkpoint bucket
+            (
+                "aws-backup-selection-linked-to-plan",
+                "(stack)",
+                None,
+                "The stack has data stores but no AWS Backup plan.",
+            ),
+            (
+                "aws-cloudwatch-data-store-alarms",
+                "orders-primary",
+                "eu-central-1",
+                "aws:rds/cluster:Cluster 'orders-primary' has no CloudWatch alarm with an alarm action.",
+            ),
+            (
+                "aws-s3-audit-checkpoint-bucket-object-lock",
+                "(stack)",
+                None,
+                "No S3 bucket in the stack can hold the audit checkpoints: none has Object Lock in "
+                "COMPLIANCE mode with versioning and a customer-managed key.",
+            ),
             (
                 "aws-backup-selection-covers-aurora",
                 "orders-primary",

@@ -25,7 +25,7 @@ ACCOUNTS = ConfigOption(
 
 
 def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
-    value = P.plain(value)
+    """(path, string) of every string in an already plain value."""
     if isinstance(value, str):
         return [(path, value)]
     if isinstance(value, dict):
@@ -48,7 +48,7 @@ def _own_accounts(stack: Stack) -> set[str]:
 def _references(resource: Resource) -> list[tuple[str, str]]:
     if resource.type in (T.KMS_KEY, T.KMS_REPLICA_KEY):
         return []  # a key's own policy names its account's root, not a key reference
-    return [(p, v) for p, v in _strings(resource.props) if KMS_ARN.match(v)]
+    return [(p, v) for p, v in _strings(P.raw(resource.props)) if KMS_ARN.match(v)]
 
 
 @stack_control(

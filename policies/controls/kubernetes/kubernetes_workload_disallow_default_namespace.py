@@ -11,7 +11,7 @@ from typing import Any
 from ... import props as P
 from ... import types as T
 from ...checks.pod_security import CATEGORY
-from ...framework import MANDATORY, MEDIUM, Reporter, Resource, cis_eks, resource_control
+from ...framework import MANDATORY, MEDIUM, Reporter, Resource, cis_eks, resource_control, soc2
 
 
 @resource_control(
@@ -24,6 +24,7 @@ from ...framework import MANDATORY, MEDIUM, Reporter, Resource, cis_eks, resourc
     frameworks=(
         cis_eks("4.5.3", "The default namespace should not be used"),
         cis_eks("4.5.1", "Create administrative boundaries between resources using namespaces"),
+        soc2("CC6.1", "Logical access security over protected information assets"),
     ),
     remediation="Set `metadata.namespace` to the application's namespace.",
 )

@@ -10,7 +10,8 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
-from ...checks.encryption import CATEGORY, PCI_KEYS
+from ...checks.encryption import PCI_KEYS
+from ...checks.iam import CATEGORY
 from ...framework import ADVISORY, MEDIUM, Reporter, fsbp, stack_control
 from ...model import Stack
 
