@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from . import waivers
+from .config import ConfigError
+from .config import load as load_config
 from .evaluate import InputError, load
+from .html import render_html
 from .report import render_json, render_markdown
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = 0, 1, 2
@@ -46,7 +49,12 @@ def parser() -> argparse.ArgumentParser:
         "pulumi preview --json --policy-pack policies`",
     )
     source.add_argument("--stack-export", type=Path, help="JSON from `pulumi stack export`")
-    ev.add_argument("--format", choices=("json", "markdown"), default="json")
+    ev.add_argument("--format", choices=("json", "markdown", "html"), default="json")
+    ev.add_argument(
+        "--waivers",
+        type=Path,
+        help="waiver register (JSON) to apply instead of the pack's policies/waivers.json",
+    )
     ev.add_argument("--out", type=Path, help="write the report here instead of stdout")
     ev.add_argument(
         "--config",
@@ -104,18 +112,6 @@ def _adversarial(args: argparse.Namespace) -> int:
     return EXIT_OK if not score.missed else EXIT_VIOLATION
 
 
-def _load_config(path: Path | None) -> Mapping[str, Mapping[str, Any]]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read policy config {path}: {exc}") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict | str) for v in data.values()):
-        raise InputError(f"policy config {path} must map policy names to objects")
-    return {k: (v if isinstance(v, dict) else {"enforcementLevel": v}) for k, v in data.items()}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(list(argv) if argv is not None else None)
     if args.command == "adversarial":
@@ -132,12 +128,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         kind, path = "preview-events", args.preview_events
     try:
-        config = _load_config(args.config)
+        config = load_config(args.config)
+        register = waivers.load(args.waivers or waivers.REGISTER)
+    except (ConfigError, waivers.WaiverError) as exc:
+        print(f"policies evaluate: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    token = waivers.ACTIVE.set(register)
+    try:
         evaluation = load(kind, path, config)
     except InputError as exc:
         print(f"policies evaluate: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    text = render_markdown(evaluation) if args.format == "markdown" else render_json(evaluation)
+    finally:
+        waivers.ACTIVE.reset(token)
+    renderers = {"markdown": render_markdown, "json": render_json, "html": render_html}
+    text = renderers[args.format](evaluation)
     _emit(text, args.out)
     mandatory = len(evaluation.mandatory_violations)
     print(
@@ -145,4 +150,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(evaluation.notes)} check(s) not evaluated",
         file=sys.stderr,
     )
-    return EXIT_VIOLATION if mandatory else EXIT_OK
+    return evaluation.exit_code

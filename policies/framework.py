@@ -36,6 +36,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from . import waivers as W
 from .model import Resource, Stack, region_of
 
 # A resource control declared for ANY_TYPE sees every resource (the type allow-list).
@@ -53,10 +54,14 @@ class Framework:
     key: str  # short id used in tags, e.g. "pci-dss"
     title: str  # e.g. "PCI DSS"
     version: str
+    # True where infrastructure code can only ever evidence part of a requirement (PCI DSS
+    # and SOC 2 are also about people and procedures): a pass is then "no automated
+    # finding", never PASS.
+    partial: bool = False
 
 
-PCI_DSS = Framework("pci-dss", "PCI DSS", "4.0.1")
-SOC2 = Framework("soc2", "SOC 2 Trust Services Criteria", "2017 (rev. 2022)")
+PCI_DSS = Framework("pci-dss", "PCI DSS", "4.0.1", partial=True)
+SOC2 = Framework("soc2", "SOC 2 Trust Services Criteria", "2017 (rev. 2022)", partial=True)
 CIS_AWS = Framework("cis-aws", "CIS AWS Foundations Benchmark", "3.0.0")
 CIS_EKS = Framework("cis-eks", "CIS Amazon EKS Benchmark", "1.5.0")
 AWS_FSBP = Framework("aws-fsbp", "AWS Foundational Security Best Practices", "current")
@@ -181,6 +186,18 @@ class Note:
 NOTE_SINK: ContextVar[list[Note] | None] = ContextVar("policy_note_sink", default=None)
 
 
+def _record_exemption(exemption: W.Exemption) -> None:
+    sink = W.EXEMPTION_SINK.get()
+    if sink is not None:
+        sink.append(exemption)
+    else:
+        print(
+            f"[{exemption.policy}] {exemption.resource_name}: exempted by waiver "
+            f"{exemption.waiver}: {exemption.message}",
+            file=sys.stderr,
+        )
+
+
 def emit_note(note: Note) -> None:
     sink = NOTE_SINK.get()
     if sink is not None:
@@ -196,16 +213,28 @@ class Reporter:
     """Collects what one control says about one resource (or the stack)."""
 
     def __init__(
-        self, report_violation: ReportViolation, urn: str | None = None, policy: str = ""
+        self,
+        report_violation: ReportViolation,
+        urn: str | None = None,
+        policy: str = "",
+        name: str | None = None,
     ) -> None:
         self._report = report_violation
         self._urn = urn
+        self._name = name
         self._policy = policy
         self.count = 0
 
     def violation(self, message: str, resource: Resource | None = None) -> None:
         self.count += 1
         urn = resource.urn if resource is not None and resource.urn else self._urn
+        name = resource.name if resource is not None else self._name
+        waiver = W.find(self._policy, urn, name)
+        if waiver is not None and not waiver.expired(W.today()):
+            _record_exemption(W.Exemption(self._policy, urn or "", name or "", message, waiver.id))
+            return
+        if waiver is not None:
+            message = f"{message} [waiver {waiver.id} expired on {waiver.expires.isoformat()}]"
         self._report(message, urn or None)
 
     def skip(self, what: str) -> None:
@@ -273,7 +302,8 @@ class ControlResourcePolicy(ResourceValidationPolicy):
             urn=args.urn,
             region=region,
         )
-        self.run(resource, Reporter(report_violation, args.urn, self.name), args.get_config())
+        reporter = Reporter(report_violation, args.urn, self.name, args.name)
+        self.run(resource, reporter, args.get_config())
 
     def run(self, resource: Resource, reporter: Reporter, config: Mapping[str, Any] | None) -> None:
         try:
@@ -304,6 +334,10 @@ class ControlStackPolicy(StackValidationPolicy):
             self.check(stack, reporter, self.meta.config_values(config))
         except Skip as skip:
             _raise_as_unknown(skip)
+        except Exception as exc:
+            # pulumi-policy turns this into its advisory "can't run policy" diagnostic: the
+            # control is reported as not run, never as a silent pass.
+            _raise_as_unknown(Skip(f"the check could not run ({type(exc).__name__}: {exc})"))
 
 
 _LAST_STACK: list[tuple[Any, Stack]] = []

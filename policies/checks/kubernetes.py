@@ -48,12 +48,6 @@ STANDBY_MIN_REPLICAS = ConfigOption(
     {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
     "Minimum replicas of a warm-standby workload (scaled down, scaled out on failover).",
 )
-EXEMPT = ConfigOption(
-    "exemptWorkloads",
-    {"type": "array", "items": {"type": "string"}, "default": []},
-    "Workload names (metadata.name or logical name) exempt from this control, e.g. a deliberate "
-    "singleton.",
-)
 
 
 def pod_spec(r: Resource) -> Any:
@@ -89,11 +83,6 @@ def workload_name(r: Resource) -> str:
 def namespace(r: Resource) -> str | None:
     value = r.out("metadata", "namespace")
     return value if isinstance(value, str) and not P.is_unknown(value) else None
-
-
-def _exempt(r: Resource, cfg: Mapping[str, Any]) -> bool:
-    names = set(cfg.get("exemptWorkloads") or [])
-    return workload_name(r) in names or r.name in names
 
 
 def _template(r: Resource, rep: Reporter) -> Any:

@@ -47,6 +47,11 @@ def _ports(rule: Mapping[str, Any]) -> set[int] | None:
     return set(range(int(low), int(high) + 1))
 
 
+# PostgreSQL, MySQL, Redis, Memcached, MongoDB, OpenSearch, MSSQL, Oracle, NFS, Redshift,
+# SSH, RDP: a config that opens them to the internet voids the control, so it is refused.
+NEVER_PUBLIC_PORTS = (5432, 3306, 6379, 11211, 27017, 9200, 1433, 1521, 2049, 5439, 22, 3389)
+
+
 @resource_control(
     name="aws-ec2-securitygroup-disallow-public-ingress",
     description=(
@@ -84,7 +89,18 @@ def _ports(rule: Mapping[str, Any]) -> set[int] | None:
     config=(
         ConfigOption(
             "allowedPublicPorts",
-            {"type": "array", "items": {"type": "integer"}, "default": []},
+            {
+                "type": "array",
+                "items": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 65535,
+                    # never data stores or remote administration (CIS AWS 5.2)
+                    "not": {"enum": list(NEVER_PUBLIC_PORTS)},
+                },
+                "maxItems": 4,
+                "default": [],
+            },
             "Ports that may be open to the internet, e.g. [443] for a load balancer security "
             "group managed in the program (the AWS Load Balancer Controller manages its own).",
         ),

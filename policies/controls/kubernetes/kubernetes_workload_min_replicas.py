@@ -12,14 +12,12 @@ from typing import Any
 from ... import types as T
 from ...checks.kubernetes import (
     CATEGORY,
-    EXEMPT,
     MIN_REPLICAS,
     SOC2_AVAILABILITY,
     SOC2_CAPACITY,
     STANDBY_MIN_REPLICAS,
     STANDBY_REGIONS,
     _check_replicas,
-    _exempt,
     _is_warm_standby,
 )
 from ...framework import HIGH, MANDATORY, Reporter, stack_control
@@ -40,15 +38,13 @@ from ...model import Stack
         "HorizontalPodAutoscaler `minReplicas` / KEDA `minReplicaCount` targeting it likewise. "
         "Workloads labelled as warm standby (`warmStandbySelector`, default "
         "`orders/region-role=standby`) must keep `warmStandbyMinReplicas` (default 1) and scale "
-        "out on failover. A deliberate singleton must be listed in `exemptWorkloads`."
+        "out on failover. A deliberate singleton needs a waiver in policies/waivers.json."
     ),
-    config=(MIN_REPLICAS, STANDBY_REGIONS, STANDBY_MIN_REPLICAS, EXEMPT),
+    config=(MIN_REPLICAS, STANDBY_REGIONS, STANDBY_MIN_REPLICAS),
 )
 def min_replicas(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> None:
     scalers = stack.of_type(T.K8S_HPA, T.K8S_SCALED_OBJECT)
     for workload in stack.of_type(*T.K8S_SERVING_WORKLOADS):
-        if _exempt(workload, cfg):
-            continue
         minimum = int(cfg["minReplicas"])
         if _is_warm_standby(workload, cfg):
             minimum = int(cfg["warmStandbyMinReplicas"])

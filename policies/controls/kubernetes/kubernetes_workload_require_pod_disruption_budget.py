@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import types as T
-from ...checks.kubernetes import CATEGORY, EXEMPT, SOC2_AVAILABILITY, _check_pdb, _exempt
+from ...checks.kubernetes import CATEGORY, SOC2_AVAILABILITY, _check_pdb
 from ...framework import HIGH, MANDATORY, Reporter, stack_control
 from ...model import Stack
 
@@ -29,12 +29,9 @@ from ...model import Stack
         "`spec.selector.matchLabels` match the pod template labels, with `minAvailable` >= 1 "
         "(or `maxUnavailable` below the replica count)."
     ),
-    config=(EXEMPT,),
 )
 def require_pdb(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> None:
     pdbs = stack.of_type(T.K8S_PDB)
     for workload in stack.of_type(*T.K8S_SERVING_WORKLOADS):
-        if _exempt(workload, cfg):
-            continue
         with rep.guard(workload):
             _check_pdb(workload, pdbs, rep)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
-from ...checks.kubernetes import CATEGORY, EXEMPT, SOC2_AVAILABILITY, ZONE_KEY, _exempt, _template
+from ...checks.kubernetes import CATEGORY, SOC2_AVAILABILITY, ZONE_KEY, _template
 from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
 
 
@@ -27,11 +27,8 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
         f"'{ZONE_KEY}', when_unsatisfiable: 'DoNotSchedule', label_selector: "
         f"{{match_labels: <pod labels>}}}}]`."
     ),
-    config=(EXEMPT,),
 )
 def zone_spread(r: Resource, rep: Reporter, cfg: Mapping[str, Any]) -> None:
-    if _exempt(r, cfg):
-        return
     spec = _template(r, rep)
     if spec is None:
         return  # e.g. a Rollout with workloadRef: the referenced Deployment is checked
