@@ -49,7 +49,10 @@ def test_compliant_plan_exits_0_with_every_policy_listed(
         "SOC 2 Trust Services Criteria",
         "CIS AWS Foundations Benchmark",
     }
-    assert report["pack"] == {"name": "investment-orders-controls", "version": pack_version()}
+    pack = report["pack"]
+    assert (pack["name"], pack["version"]) == ("investment-orders-controls", pack_version())
+    assert len(pack["sha256"]) == 64 and pack["gitCommit"]
+    assert len(report["configSha256"]) == 64 and report["source"].startswith("offline")
 
 
 def test_mandatory_violation_exits_1_and_is_listed(
@@ -158,8 +161,16 @@ def test_markdown_report_for_auditors(tmp_path: Path) -> None:
     digest = hashlib.sha256(plan.read_bytes()).hexdigest()
     for expected in (
         "**Result: FAIL** (1 mandatory violation(s)",
-        f"| Input SHA-256 | `{digest}`",
-        f"`investment-orders-controls` version `{pack_version()}`",
+        f"| Input SHA-256 | `{digest} (",
+        f"| Policy pack | `investment-orders-controls version {pack_version()} (pulumi-policy",
+        "| Pack SHA-256 |",
+        "| Config SHA-256 |",
+        "| Pack git commit |",
+        "| Input source | `offline: the program run under infra's mocks",
+        "## Waiver register",
+        "## Evidence by resource",
+        "## Resources no control looked at",
+        "NO AUTOMATED FINDING (partial evidence)",
         "| critical | 1 | 1 | 1 |",
         "### PCI DSS (4.0.1)",
         "### SOC 2 Trust Services Criteria",

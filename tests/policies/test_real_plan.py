@@ -137,7 +137,7 @@ def test_policy_report_is_written_for_the_real_plan(
     assert code == evaluation.exit_code
     text = out.read_text(encoding="utf-8")
     assert "## Controls by framework" in text and "## Provenance" in text
-    assert f"| Resources | {evaluation.provenance.resources} |" in text
+    assert f"| Resources | `{evaluation.provenance.resources}` |" in text
 
 
 def test_plan_identities_are_recovered_from_infra_mocks(plan_file: Path) -> None:
