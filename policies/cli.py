@@ -16,7 +16,7 @@ from . import waivers
 from .config import ConfigError
 from .config import load as load_config
 from .evaluate import InputError, load
-from .html import render_html
+from .html_report import render_html
 from .report import render_json, render_markdown
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = 0, 1, 2

@@ -174,11 +174,13 @@ class Evaluation:
 
     @property
     def unexamined(self) -> list[tuple[str, str]]:
-        """Resources no control looked at, apart from the type allow-list."""
+        """Resources no control looked at, apart from checks that see every resource (the
+        type allow-list, the scan for foreign key ARNs): their settings were not reviewed."""
         seen = {
             urn
             for r in self.results
-            if r.policy is None or ANY_TYPE not in r.policy.meta.resource_types
+            if r.policy is None
+            or (r.policy.meta.resource_types and ANY_TYPE not in r.policy.meta.resource_types)
             for urn in r.evaluated
         }
         return [(urn, type_) for urn, type_ in self.resources if urn not in seen]

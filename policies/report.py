@@ -331,7 +331,12 @@ def _evidence_section(evaluation: Evaluation, add: Any) -> None:
         add("")
     add("## Resources no control looked at")
     add("")
-    add("Only the type allow-list saw these (their types carry no setting a control reviews).")
+    add(
+
+            "Only the checks that see every resource (the type allow-list, the scan for "
+            "foreign key ARNs) saw these: no control reviewed their settings."
+
+    )
     add("")
     for urn, type_ in evaluation.unexamined:
         add(f"- `{urn}` ({type_})")

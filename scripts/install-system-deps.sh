@@ -3,11 +3,11 @@
 # As root on Debian it installs what is missing; otherwise it prints the command to run.
 set -euo pipefail
 
-packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus)
+packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus chromium)
 declare -A binary_of=(
   [redis-server]=/usr/bin/redis-server [redis-sentinel]=/usr/bin/redis-sentinel
   [patroni]=/usr/bin/patroni [etcd-server]=/usr/bin/etcd [haproxy]=/usr/sbin/haproxy
-  [prometheus]=/usr/bin/promtool
+  [prometheus]=/usr/bin/promtool [chromium]=/usr/bin/chromium
 )
 
 missing=()

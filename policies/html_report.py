@@ -205,7 +205,8 @@ def render_html(evaluation: Evaluation) -> str:
         "<h2>Evidence by resource</h2>",
         _evidence(evaluation),
         "<h2>Resources no control looked at</h2>",
-        '<p class="muted">Only the type allow-list saw these.</p>',
+        '<p class="muted">Only the checks that see every resource (type allow-list, '
+        "foreign key ARNs) saw these.</p>",
         unexamined,
         "</body></html>",
     ]
