@@ -332,10 +332,8 @@ def _evidence_section(evaluation: Evaluation, add: Any) -> None:
     add("## Resources no control looked at")
     add("")
     add(
-
-            "Only the checks that see every resource (the type allow-list, the scan for "
-            "foreign key ARNs) saw these: no control reviewed their settings."
-
+        "Only the checks that see every resource (the type allow-list, the scan for "
+        "foreign key ARNs) saw these: no control reviewed their settings."
     )
     add("")
     for urn, type_ in evaluation.unexamined:

@@ -34,6 +34,77 @@ def _doc(*statements: dict[str, Any]) -> str:
 
 
 EXTRA_CASES = [
+    ExtraCase(
+        "aws-rds-enable-iam-authentication",
+        "reporting-db",
+        ("iamDatabaseAuthenticationEnabled",),
+        False,
+        (
+            (
+                "reporting-db",
+                "IAM database authentication is off (iamDatabaseAuthenticationEnabled).",
+            ),
+        ),
+    ),
+    ExtraCase(
+        "aws-rds-copy-tags-to-snapshots",
+        "orders-primary",
+        ("copyTagsToSnapshot",),
+        False,
+        (("orders-primary", "Tags are not copied to snapshots (copyTagsToSnapshot)."),),
+    ),
+    ExtraCase(
+        "aws-rds-enable-enhanced-monitoring",
+        "orders-primary-0",
+        ("monitoringInterval",),
+        0,
+        (("orders-primary-0", "Enhanced monitoring is off (monitoringInterval is 0 or not set)."),),
+    ),
+    ExtraCase(
+        "aws-rds-custom-admin-username",
+        "orders-primary",
+        ("masterUsername",),
+        "postgres",
+        (("orders-primary", "The administrator user is the well-known name 'postgres'."),),
+    ),
+    ExtraCase(
+        "aws-elasticache-replicationgroup-custom-subnet-group",
+        "orders-cache",
+        ("subnetGroupName",),
+        "default",
+        (("orders-cache", "ElastiCache uses the default subnet group (subnetGroupName)."),),
+    ),
+    ExtraCase(
+        "aws-eks-cluster-require-network-policy-and-private-nodes",
+        "orders-eks",
+        ("vpcCniOptions", "enableNetworkPolicy"),
+        False,
+        (("orders-eks", "NetworkPolicies are not enforced (vpcCniOptions.enableNetworkPolicy)."),),
+    ),
+    ExtraCase(
+        "kubernetes-workload-restrict-service-account",
+        "orders-worker",
+        ("spec", "template", "spec", "automountServiceAccountToken"),
+        True,
+        (
+            (
+                "orders-worker",
+                "The API token is mounted (automountServiceAccountToken is not false).",
+            ),
+        ),
+    ),
+    ExtraCase(
+        "kubernetes-workload-approved-registries",
+        "orders-worker",
+        ("spec", "template", "spec", "containers", 0, "image"),
+        "docker.io/library/orders:1.0.0",
+        (
+            (
+                "orders-worker",
+                "Container 'worker' image docker.io/library/orders:1.0.0 is not from an approved registry.",
+            ),
+        ),
+    ),
     # Without the redrive policy nothing marks orders-dlq as a dead-letter queue any more
     # (its name does not), so both FIFO queues now lack one.
     ExtraCase(
@@ -138,8 +209,14 @@ EXTRA_CASES = [
         "kubernetes-workload-pin-image-version",
         "orders-api",
         ("spec", "template", "spec", "containers", 0, "image"),
-        "orders:latest",
-        (("orders-api", "Container 'api' image orders:latest uses the latest tag."),),
+        "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders:latest",
+        (
+            (
+                "orders-api",
+                "Container 'api' image 123456789012.dkr.ecr.eu-central-1.amazonaws.com/"
+                "orders:latest uses the latest tag.",
+            ),
+        ),
     ),
     ExtraCase(
         "kubernetes-workload-disallow-default-namespace",
@@ -613,6 +690,34 @@ EXTRA_CASES = [
 
 # policy -> (resource, path set to an unknown value, "note" or "accepted")
 EXTRA_UNKNOWN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
+    "aws-rds-enable-iam-authentication": (
+        "reporting-db",
+        ("iamDatabaseAuthenticationEnabled",),
+        "note",
+    ),
+    "aws-rds-copy-tags-to-snapshots": ("orders-primary", ("copyTagsToSnapshot",), "note"),
+    "aws-rds-enable-enhanced-monitoring": ("orders-primary-0", ("monitoringInterval",), "note"),
+    "aws-rds-custom-admin-username": ("orders-primary", ("masterUsername",), "accepted"),
+    "aws-elasticache-replicationgroup-custom-subnet-group": (
+        "orders-cache",
+        ("subnetGroupName",),
+        "accepted",
+    ),
+    "aws-eks-cluster-require-network-policy-and-private-nodes": (
+        "orders-eks",
+        ("vpcCniOptions", "enableNetworkPolicy"),
+        "note",
+    ),
+    "kubernetes-workload-restrict-service-account": (
+        "orders-worker",
+        ("spec", "template", "spec", "automountServiceAccountToken"),
+        "note",
+    ),
+    "kubernetes-workload-approved-registries": (
+        "orders-worker",
+        ("spec", "template", "spec", "containers", 0, "image"),
+        "accepted",
+    ),
     "pulumi-resource-type-allow-list": ("idempotency-table", ("name",), "accepted"),
     "kubernetes-workload-disallow-host-namespaces": (
         "orders-api",

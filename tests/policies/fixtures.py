@@ -39,6 +39,7 @@ STANDBY_VAULT_ARN = f"arn:aws:backup:{STANDBY}:{ACCOUNT}:backup-vault:orders-sta
 CLUSTER_ARN = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:orders-primary"
 CERT = "arn:aws:acm:eu-central-1:1:certificate/x"
 TLS13 = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{PRIMARY}.amazonaws.com/orders:1.0.0"
 
 
 def _e(
@@ -67,6 +68,8 @@ def pod_template() -> dict[str, Any]:
     return {
         "metadata": {"labels": dict(LABELS)},
         "spec": {
+            "serviceAccountName": "orders-service",
+            "automountServiceAccountToken": False,
             "securityContext": {
                 "runAsNonRoot": True,
                 "runAsUser": 10001,
@@ -83,7 +86,7 @@ def pod_template() -> dict[str, Any]:
             "containers": [
                 {
                     "name": "api",
-                    "image": "orders:1.0.0",
+                    "image": IMAGE,
                     "ports": [{"name": "http", "containerPort": 8000}],
                     "readinessProbe": {"httpGet": {"path": "/health/ready", "port": 8000}},
                     "livenessProbe": {"httpGet": {"path": "/health/live", "port": 8000}},
@@ -187,6 +190,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "performanceInsightsEnabled": True,
                 "performanceInsightsKmsKeyId": DB_KEY,
                 "iamDatabaseAuthenticationEnabled": True,
+                "copyTagsToSnapshot": True,
                 "manageMasterUserPassword": True,
                 "masterUsername": "orders",
             },
@@ -204,6 +208,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                     "publiclyAccessible": False,
                     "performanceInsightsEnabled": True,
                     "performanceInsightsKmsKeyId": DB_KEY,
+                    "monitoringInterval": 60,
                 },
             )
             for i in range(2)
@@ -213,6 +218,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             "orders-cache",
             {
                 "replicationGroupId": "orders-cache",
+                "subnetGroupName": "cache-subnets",
                 "atRestEncryptionEnabled": True,
                 "kmsKeyId": CACHE_KEY,
                 "transitEncryptionEnabled": True,
@@ -252,6 +258,8 @@ def baseline_plan() -> list[dict[str, Any]]:
             {
                 "name": "orders-eks",
                 "enabledClusterLogTypes": ["api", "audit", "authenticator"],
+                "vpcCniOptions": {"enableNetworkPolicy": True},
+                "nodeAssociatePublicIpAddress": False,
                 "encryptionConfigKeyArn": EKS_KEY,
                 "endpointPublicAccess": True,
                 "publicAccessCidrs": ["203.0.113.0/24"],
@@ -534,10 +542,12 @@ def baseline_plan() -> list[dict[str, Any]]:
                                 "seccompProfile": {"type": "RuntimeDefault"},
                             },
                             "restartPolicy": "Never",
+                            "serviceAccountName": "orders-service",
+                            "automountServiceAccountToken": False,
                             "containers": [
                                 {
                                     "name": "migrate",
-                                    "image": "orders:1.0.0",
+                                    "image": IMAGE,
                                     "securityContext": {
                                         "allowPrivilegeEscalation": False,
                                         "readOnlyRootFilesystem": True,

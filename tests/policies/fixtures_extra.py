@@ -182,6 +182,9 @@ def storage() -> list[dict[str, Any]]:
                 "deletionProtection": True,
                 "multiAz": True,
                 "publiclyAccessible": False,
+                "copyTagsToSnapshot": True,
+                "monitoringInterval": 60,
+                "iamDatabaseAuthenticationEnabled": True,
             },
         ),
     ]

@@ -216,6 +216,18 @@ def test_stack_export_is_evaluated_on_outputs() -> None:
             ),
             # a minimal export: no backup plan, no alarm, no audit checkpoint bucket
             (
+                "aws-rds-copy-tags-to-snapshots",
+                "orders-primary",
+                "eu-central-1",
+                "Tags are not copied to snapshots (copyTagsToSnapshot).",
+            ),
+            (
+                "aws-rds-enable-iam-authentication",
+                "orders-primary",
+                "eu-central-1",
+                "IAM database authentication is off (iamDatabaseAuthenticationEnabled).",
+            ),
+            (
                 "aws-backup-selection-linked-to-plan",
                 "(stack)",
                 None,
