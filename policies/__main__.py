@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 PACK_ALIAS = "investment_orders_policy_pack"
-CLI_COMMANDS = {"evaluate", "adversarial", "catalogue", "-h", "--help"}
+CLI_COMMANDS = {"evaluate", "adversarial", "anchors", "catalogue", "-h", "--help"}
 
 
 def _package() -> ModuleType:

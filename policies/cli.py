@@ -77,6 +77,9 @@ def parser() -> argparse.ArgumentParser:
     adv.add_argument("--format", choices=("json", "text"), default="text")
     adv.add_argument("--out", type=Path, help="write the result here instead of stdout")
     sub.add_parser(
+        "anchors", help="coverage against FSBP, CIS AWS, CIS EKS and compliance-policies"
+    )
+    sub.add_parser(
         "catalogue", help="print the control catalogue (Markdown) for policies/README.md"
     )
     return root
@@ -116,6 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(list(argv) if argv is not None else None)
     if args.command == "adversarial":
         return _adversarial(args)
+    if args.command == "anchors":
+        from .anchors import check, markdown_table
+
+        problems = check()
+        sys.stdout.write(markdown_table())
+        for problem in problems:
+            print(f"anchor catalogue: {problem}", file=sys.stderr)
+        return EXIT_VIOLATION if problems else EXIT_OK
     if args.command == "catalogue":
         from .catalogue import markdown_catalogue
 

@@ -66,6 +66,9 @@ ESCALATION_ACTIONS = (
     "lambda:UpdateFunctionCode",
     "kms:PutKeyPolicy",
     "kms:CreateGrant",
+    # decrypting with every key defeats per-store keys (FSBP KMS.1, KMS.2)
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
 )
 # Condition keys that pin an otherwise public principal to known callers.
 RESTRICTING_CONDITION_KEYS = frozenset(

@@ -30,6 +30,9 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_aws, fsbp, res
     severity=HIGH,
     enforcement=MANDATORY,
     frameworks=(
+        fsbp(
+            "AutoScaling.9", "Amazon EC2 Auto Scaling groups should use Amazon EC2 launch templates"
+        ),
         PCI_STORED_DATA,
         SOC2_LOGICAL,
         cis_aws("2.2.1", "Ensure EBS volume encryption is enabled in all regions"),

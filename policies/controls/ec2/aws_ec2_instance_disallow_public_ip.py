@@ -22,6 +22,10 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_con
     severity=HIGH,
     enforcement=MANDATORY,
     frameworks=(
+        fsbp(
+            "EC2.25",
+            "Amazon EC2 launch templates should not assign public IPs to network interfaces",
+        ),
         fsbp("EC2.9", "EC2 instances should not have a public IPv4 address"),
         PCI_NO_DIRECT_ACCESS,
         SOC2_BOUNDARY,

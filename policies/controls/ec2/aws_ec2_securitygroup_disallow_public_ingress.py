@@ -64,6 +64,9 @@ NEVER_PUBLIC_PORTS = (5432, 3306, 6379, 11211, 27017, 9200, 1433, 1521, 2049, 54
     severity=CRITICAL,
     enforcement=MANDATORY,
     frameworks=(
+        fsbp(
+            "EC2.19", "Security groups should not allow unrestricted access to ports with high risk"
+        ),
         PCI_INBOUND,
         PCI_NO_DIRECT_ACCESS,
         SOC2_BOUNDARY,

@@ -12,7 +12,7 @@ from typing import Any
 from ... import props as P
 from ... import types as T
 from ...checks.resilience import _SUBNET_HOLDERS, CATEGORY, MIN_AZS, SOC2_RECOVERY, SOC2_RISK
-from ...framework import HIGH, MANDATORY, Reporter, stack_control
+from ...framework import HIGH, MANDATORY, Reporter, fsbp, stack_control
 from ...model import Stack
 
 
@@ -23,7 +23,14 @@ from ...model import Stack
     category=CATEGORY,
     severity=HIGH,
     enforcement=MANDATORY,
-    frameworks=(SOC2_RECOVERY, SOC2_RISK),
+    frameworks=(
+        fsbp(
+            "AutoScaling.2",
+            "Amazon EC2 Auto Scaling group should cover multiple Availability Zones",
+        ),
+        SOC2_RECOVERY,
+        SOC2_RISK,
+    ),
     scope=(T.SUBNET, *_SUBNET_HOLDERS),
     remediation=(
         "Create one private and one isolated subnet per AZ (at least the configured number of "

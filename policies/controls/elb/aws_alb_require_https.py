@@ -20,7 +20,7 @@ from ...checks.transit import (
     _listen_ports,
     _redirect_is_https,
 )
-from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_control
+from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_eks, fsbp, resource_control
 
 
 @resource_control(
@@ -32,6 +32,7 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_con
     severity=HIGH,
     enforcement=MANDATORY,
     frameworks=(
+        cis_eks("5.4.5", "Encrypt traffic to HTTPS load balancers with TLS certificates"),
         PCI_TRANSIT,
         SOC2_TRANSMISSION,
         fsbp(

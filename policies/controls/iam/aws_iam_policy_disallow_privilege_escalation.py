@@ -35,6 +35,15 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_con
     enforcement=MANDATORY,
     frameworks=(
         fsbp(
+            "KMS.1",
+            "IAM customer managed policies should not allow decryption actions on all KMS keys",
+        ),
+        fsbp(
+            "KMS.2",
+            "IAM principals should not have IAM inline policies that allow decryption actions "
+            "on all KMS keys",
+        ),
+        fsbp(
             "IAM.21", "IAM customer managed policies should not allow wildcard actions for services"
         ),
         PCI_LEAST_PRIVILEGE,

@@ -22,6 +22,7 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_con
     severity=HIGH,
     enforcement=MANDATORY,
     frameworks=(
+        fsbp("RDS.8", "RDS DB instances should have deletion protection enabled"),
         SOC2_RECOVERY,
         fsbp("RDS.7", "RDS clusters should have deletion protection enabled"),
     ),
