@@ -87,7 +87,7 @@ def is_public(network: Network) -> bool:
         for cut in _NON_PUBLIC_V4:
             remaining = _subtract(remaining, cut)
         return bool(remaining)
-    return network.overlaps(_PUBLIC_V6)  # type: ignore[arg-type]
+    return network.overlaps(_PUBLIC_V6)
 
 
 def too_broad(network: Network) -> bool:
