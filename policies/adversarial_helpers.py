@@ -126,3 +126,30 @@ def copy_of(name: str, new_name: str, new_type: str | None = None, **changes: An
         plan.append(clone)
 
     return apply
+
+
+# The real program's resources the mutations aim at.
+API, WORKER, RELAY = "primary-workload-api", "primary-workload-worker", "primary-workload-relay"
+DB, CACHE, DB_SG, CACHE_SG = (
+    "primary-database-cluster",
+    "primary-cache-redis",
+    "primary-database-sg",
+    "primary-cache-sg",
+)
+KEY_ARN = "arn:aws:kms:eu-central-1:123456789012:key/d64e8fc5"  # the database key
+PUBLIC = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+
+
+def pod(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": "orders"},
+        "spec": {"containers": [{"name": name, "image": "busybox:1.36"}], **spec},
+    }
+
+
+def world(port: int, *cidrs: str) -> list[dict[str, Any]]:
+    return [{"protocol": "tcp", "fromPort": port, "toPort": port, "cidrBlocks": list(cidrs)}]
+
+
+def drop_pod_security_context(spec: dict[str, Any]) -> None:
+    spec["securityContext"] = {}
