@@ -31,10 +31,7 @@ _LEVELS = {
 }
 
 
-def load_preview_events(
-    path: Path, config: Mapping[str, Mapping[str, Any]] | None = None
-) -> Evaluation:
-    """Build the evaluation from the engine's own policy events (nothing is re-run)."""
+def _read_events(path: Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -52,96 +49,113 @@ def load_preview_events(
         events.append(event)
     if not events:
         raise InputError(f"{path}: no engine events")
-    known = {p.name: p for p in all_policies()}
-    config = config or {}
-    results: dict[str, PolicyResult] = {
-        name: _result_for(policy, dict(config.get(name, {}))) for name, policy in known.items()
-    }
-    urns: set[str] = set()
-    region_by_urn: dict[str, str] = {}
-    violations: list[Violation] = []
-    packs: set[tuple[str, str]] = set()
-    summaries = 0
-    for event in events:
-        pre = event.get("resourcePreEvent")
-        if isinstance(pre, dict):
-            meta = pre.get("metadata") or {}
-            urn = meta.get("urn")
-            if isinstance(urn, str):
-                urns.add(urn)
-                region = _region_from_metadata(meta)
-                if region:
-                    region_by_urn[urn] = region
-        summary = event.get("policyAnalyzeSummaryEvent")
-        if isinstance(summary, dict) and summary.get("policyPackName") in (PACK_NAME, None):
-            summaries += 1
-            summary_urn = str(summary.get("resourceUrn") or STACK_SUBJECT)
-            for name in summary.get("passed") or []:
-                if name in results:
-                    results[name].in_scope += 1
-                    results[name].evaluated.append(summary_urn)
-            for name in summary.get("failed") or []:
-                if name in results:
-                    results[name].in_scope += 1
-                    results[name].evaluated.append(summary_urn)
-                    results[name].failed.append(summary_urn)
-        policy_event = event.get("policyEvent")
-        if not isinstance(policy_event, dict):
-            continue
-        name = str(policy_event.get("policyName", ""))
-        packs.add(
-            (
-                str(policy_event.get("policyPackName", "")),
-                str(policy_event.get("policyPackVersion", "")),
-            )
-        )
-        urn = str(policy_event.get("resourceUrn") or "")
-        type_, res_name = parse_urn(urn) if urn else (STACK_SUBJECT, STACK_SUBJECT)
-        result = results.get(name)
+    return events
+
+
+class _Fold:
+    """What the events say, folded into per-control results as they are read."""
+
+    def __init__(self, config: Mapping[str, Mapping[str, Any]]) -> None:
+        self.results: dict[str, PolicyResult] = {
+            p.name: _result_for(p, dict(config.get(p.name, {}))) for p in all_policies()
+        }
+        self.urns: set[str] = set()
+        self.region_by_urn: dict[str, str] = {}
+        self.violations: list[Violation] = []
+        self.packs: set[tuple[str, str]] = set()
+        self.summaries = 0
+
+    def pre(self, pre: Mapping[str, Any]) -> None:
+        meta = pre.get("metadata") or {}
+        urn = meta.get("urn")
+        if isinstance(urn, str):
+            self.urns.add(urn)
+            region = _region_from_metadata(meta)
+            if region:
+                self.region_by_urn[urn] = region
+
+    def summary(self, summary: Mapping[str, Any]) -> None:
+        if summary.get("policyPackName") not in (PACK_NAME, None):
+            return
+        self.summaries += 1
+        urn = str(summary.get("resourceUrn") or STACK_SUBJECT)
+        for outcome in ("passed", "failed"):
+            for name in summary.get(outcome) or []:
+                result = self.results.get(name)
+                if result is None:
+                    continue
+                result.in_scope += 1
+                result.evaluated.append(urn)
+                if outcome == "failed":
+                    result.failed.append(urn)
+
+    def _result(self, name: str, event: Mapping[str, Any]) -> PolicyResult:
+        result = self.results.get(name)
         if result is None:  # a policy of another pack, or one this version does not know
             result = PolicyResult(
                 None,
                 name,
                 "",
                 "Other",
-                str(policy_event.get("severity") or "unspecified"),
-                _LEVELS.get(str(policy_event.get("enforcementLevel")), "advisory"),
+                str(event.get("severity") or "unspecified"),
+                _LEVELS.get(str(event.get("enforcementLevel")), "advisory"),
                 [],
                 "",
                 {},
             )
-            results[name] = result
-        message = str(policy_event.get("message", ""))
+            self.results[name] = result
+        return result
+
+    def policy(self, event: Mapping[str, Any]) -> None:
+        name = str(event.get("policyName", ""))
+        pack = (str(event.get("policyPackName", "")), str(event.get("policyPackVersion", "")))
+        self.packs.add(pack)
+        urn = str(event.get("resourceUrn") or "")
+        type_, res_name = parse_urn(urn) if urn else (STACK_SUBJECT, STACK_SUBJECT)
+        result = self._result(name, event)
+        message = str(event.get("message", ""))
         if result.description and message.startswith(result.description):
             message = message[len(result.description) :].lstrip("\n") or message
-        level = _LEVELS.get(
-            str(policy_event.get("enforcementLevel", "")).lower(), result.enforcement
-        )
-        severity = str(policy_event.get("severity") or result.severity)
+        level = _LEVELS.get(str(event.get("enforcementLevel", "")).lower(), result.enforcement)
         result.violations += 1
         result.in_scope = max(result.in_scope, result.violations)
-        violations.append(
+        self.violations.append(
             Violation(
                 name,
                 type_ or STACK_SUBJECT,
                 res_name or STACK_SUBJECT,
-                region_by_urn.get(urn),
+                self.region_by_urn.get(urn),
                 urn,
                 message,
-                severity,
+                str(event.get("severity") or result.severity),
                 level,
             )
         )
-    source = provenance(path, "preview-events", len(urns))
-    ours = [version for pack, version in packs if pack == PACK_NAME]
+
+
+def load_preview_events(
+    path: Path, config: Mapping[str, Mapping[str, Any]] | None = None
+) -> Evaluation:
+    """Build the evaluation from the engine's own policy events (nothing is re-run)."""
+    fold = _Fold(config or {})
+    for event in _read_events(path):
+        for key, handler in (
+            ("resourcePreEvent", fold.pre),
+            ("policyAnalyzeSummaryEvent", fold.summary),
+            ("policyEvent", fold.policy),
+        ):
+            if isinstance(event.get(key), dict):
+                handler(event[key])
+    source = provenance(path, "preview-events", len(fold.urns))
+    ours = [version for pack, version in fold.packs if pack == PACK_NAME]
     if ours:
         source.pack_version = ours[0]
-    if not summaries:
+    if not fold.summaries:
         # Without summary events, "no violation" cannot be told from "not run": say so.
-        for result in results.values():
+        for result in fold.results.values():
             if not result.violations:
                 result.in_scope = 0
-    return Evaluation(source, list(results.values()), violations, [])
+    return Evaluation(source, list(fold.results.values()), fold.violations, [])
 
 
 def _region_from_metadata(meta: Mapping[str, Any]) -> str | None:

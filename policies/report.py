@@ -146,12 +146,24 @@ def _cell(text: Any) -> str:
 
 
 def render_markdown(evaluation: Evaluation) -> str:
-    results = evaluation.results
-    by_name = {r.name: r for r in results}
-    mandatory = evaluation.mandatory_violations
     lines: list[str] = []
     add = lines.append
+    for section in (
+        _header_section,
+        _summary_section,
+        _framework_section,
+        _violation_section,
+        _note_section,
+        _waiver_section,
+        _evidence_section,
+        _threshold_section,
+    ):
+        section(evaluation, add)
+    return "\n".join(lines)
 
+
+def _header_section(evaluation: Evaluation, add: Any) -> None:
+    mandatory = evaluation.mandatory_violations
     add("# Policy compliance report: investment-orders platform")
     add("")
     verdict = "FAIL" if evaluation.exit_code else "PASS"
@@ -171,6 +183,10 @@ def render_markdown(evaluation: Evaluation) -> str:
         add(f"| {label} | `{_cell(value)}` |")
     add("")
 
+
+def _summary_section(evaluation: Evaluation, add: Any) -> None:
+    results = evaluation.results
+    mandatory = evaluation.mandatory_violations
     add("## Summary")
     add("")
     statuses = Counter(r.status for r in results)
@@ -204,6 +220,8 @@ def render_markdown(evaluation: Evaluation) -> str:
     add(f"Status: {STATUS_LEGEND}")
     add("")
 
+
+def _framework_section(evaluation: Evaluation, add: Any) -> None:
     add("## Controls by framework")
     add("")
     add(
@@ -222,6 +240,9 @@ def render_markdown(evaluation: Evaluation) -> str:
             add(f"| {row.control_id} | {_cell(row.title)} | {names} | **{row.status}** |")
         add("")
 
+
+def _violation_section(evaluation: Evaluation, add: Any) -> None:
+    by_name = {r.name: r for r in evaluation.results}
     add("## Violations")
     add("")
     if not evaluation.violations:
@@ -250,6 +271,8 @@ def render_markdown(evaluation: Evaluation) -> str:
             add(f"- Remediation: {result.remediation}")
         add("")
 
+
+def _note_section(evaluation: Evaluation, add: Any) -> None:
     add("## Notes (checks not evaluated)")
     add("")
     if not evaluation.notes:
@@ -258,19 +281,19 @@ def render_markdown(evaluation: Evaluation) -> str:
         add(f"- `{note.policy}` on `{note.resource_name}` ({note.resource_type}): {note.message}")
     add("")
 
-    _waiver_section(evaluation, add)
-    _evidence_section(evaluation, add)
-    configured = [r for r in results if r.config]
-    if configured:
-        add("## Thresholds in effect")
-        add("")
-        add("| Control | Setting | Value |")
-        add("|---|---|---|")
-        for r in configured:
-            for key, value in r.config.items():
-                add(f"| `{r.name}` | `{key}` | `{json.dumps(value)}` |")
-        add("")
-    return "\n".join(lines)
+
+def _threshold_section(evaluation: Evaluation, add: Any) -> None:
+    configured = [r for r in evaluation.results if r.config]
+    if not configured:
+        return
+    add("## Thresholds in effect")
+    add("")
+    add("| Control | Setting | Value |")
+    add("|---|---|---|")
+    for r in configured:
+        for key, value in r.config.items():
+            add(f"| `{r.name}` | `{key}` | `{json.dumps(value)}` |")
+    add("")
 
 
 def _input_kind(kind: str) -> str:

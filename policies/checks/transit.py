@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .. import props as P
@@ -40,18 +41,14 @@ def _parameters(resource: Resource) -> dict[str, Any]:
     return found
 
 
-def tls_parameter_problem(group: Resource) -> str | None:
-    """Why a cluster parameter group does not force TLS, or None if it does."""
-    family = group.get("family")
-    family = family.lower() if isinstance(family, str) else ""
-    parameters = _parameters(group)
-    if "mysql" in family:
-        value = parameters.get("require_secure_transport")
-        if P.is_unknown(value):
-            return None
-        if str(value).strip().upper() not in {"1", "ON"}:
-            return "require_secure_transport is not ON"
+def _mysql_problem(parameters: Mapping[str, Any]) -> str | None:
+    value = parameters.get("require_secure_transport")
+    if P.is_unknown(value) or str(value).strip().upper() in {"1", "ON"}:
         return None
+    return "require_secure_transport is not ON"
+
+
+def _postgres_problem(parameters: Mapping[str, Any]) -> str | None:
     value = parameters.get("rds.force_ssl")
     if P.is_unknown(value):
         return None
@@ -61,6 +58,14 @@ def tls_parameter_problem(group: Resource) -> str | None:
     if isinstance(minimum, str) and minimum.strip() not in MODERN_TLS_VERSIONS:
         return f"ssl_min_protocol_version is {minimum.strip()} (TLSv1.2 or later is required)"
     return None
+
+
+def tls_parameter_problem(group: Resource) -> str | None:
+    """Why a cluster parameter group does not force TLS, or None if it does."""
+    family = group.get("family")
+    family = family.lower() if isinstance(family, str) else ""
+    parameters = _parameters(group)
+    return _mysql_problem(parameters) if "mysql" in family else _postgres_problem(parameters)
 
 
 # PostgreSQL's accepted values of ssl_min_protocol_version that are still considered strong.
