@@ -464,7 +464,7 @@ EXTRA_CASES = [
         (
             (
                 "checkpoints",
-                "Bucket 'orders-audit-checkpoints' still uses ACLs (no BucketOwnerEnforced ownership control).",
+                "Bucket 'orders-audit-checkpoints' enables ACLs (object ownership ObjectWriter).",
             ),
         ),
     ),

@@ -1,6 +1,6 @@
 """aws-s3-bucket-require-owner-enforced
 
-Every S3 bucket must disable ACLs (object ownership BucketOwnerEnforced).
+S3 buckets must keep ACLs disabled (object ownership BucketOwnerEnforced, the default).
 """
 
 from __future__ import annotations
@@ -23,17 +23,19 @@ from ...model import Stack
 
 @stack_control(
     name="aws-s3-bucket-require-owner-enforced",
-    description="Every S3 bucket must disable ACLs (object ownership BucketOwnerEnforced).",
+    description=(
+        "S3 buckets must keep ACLs disabled (object ownership BucketOwnerEnforced, the default)."
+    ),
     category=CATEGORY,
     severity=HIGH,
     enforcement=MANDATORY,
     frameworks=(FSBP_ACLS, SOC2_LOGICAL),
-    remediation=(
-        "Add an `aws.s3.BucketOwnershipControls` with object_ownership BucketOwnerEnforced."
-    ),
+    remediation="Remove the ACL and any ownership control other than BucketOwnerEnforced.",
     scope=(T.S3_BUCKET,),
 )
 def owner_enforced(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
+    # Since April 2023 a new bucket has ACLs disabled (BucketOwnerEnforced) unless an
+    # ownership control or an ACL says otherwise: those are what is reported.
     for bucket in stack.of_type(T.S3_BUCKET):
         controls = companions(stack, bucket, T.S3_OWNERSHIP)
         owners = [P.get(c.get("rule"), "objectOwnership") for c in controls]
@@ -41,9 +43,12 @@ def owner_enforced(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None
             with rep.guard(bucket):
                 rep.skip(f"the ownership controls of bucket {bucket_label(bucket)}")
             continue
-        if "BucketOwnerEnforced" not in owners:
+        weaker = sorted({str(o) for o in owners if o != "BucketOwnerEnforced"})
+        if weaker:
             rep.violation(
-                f"Bucket {bucket_label(bucket)} still uses ACLs (no BucketOwnerEnforced "
-                "ownership control).",
+                f"Bucket {bucket_label(bucket)} enables ACLs (object ownership "
+                f"{', '.join(weaker)}).",
                 bucket,
             )
+        elif bucket.get("acl") not in (None, "private") and not P.is_unknown(bucket.get("acl")):
+            rep.violation(f"Bucket {bucket_label(bucket)} manages access with an ACL.", bucket)
