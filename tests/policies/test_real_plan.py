@@ -98,7 +98,8 @@ def test_real_plan_has_no_mandatory_violation(evaluation: Evaluation) -> None:
 
 def test_every_control_is_in_scope_of_the_real_plan(evaluation: Evaluation) -> None:
     idle = {r.name for r in evaluation.results if r.status in ("not-applicable", "not-evaluated")}
-    assert idle == NOT_YET_IN_THE_PROGRAM
+    # a subset: once the program declares one of these types, its controls come into scope
+    assert idle <= NOT_YET_IN_THE_PROGRAM, idle - NOT_YET_IN_THE_PROGRAM
     assert evaluation.notes == []  # mocks know every value: nothing skipped as unknown
 
 
