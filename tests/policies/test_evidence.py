@@ -228,3 +228,32 @@ def test_a_stack_check_that_cannot_run_is_not_a_pass() -> None:
 def test_every_control_has_remediation_severity_and_a_public_anchor_or_reason() -> None:
     for policy in all_policies():
         assert policy.remediation_steps and policy.severity is not None, policy.name
+
+
+def test_under_the_engine_a_broken_stack_check_becomes_the_cant_run_diagnostic() -> None:
+    """pulumi-policy turns UnknownValueError into its advisory "can't run policy" message."""
+    from pulumi_policy import StackValidationArgs
+    from pulumi_policy.proxy import UnknownValueError
+
+    from policies.framework import REGISTRY
+
+    @stack_control(
+        name="test-broken-under-engine",
+        description="A stack control whose check raises.",
+        category="Test",
+        severity=HIGH,
+        enforcement=MANDATORY,
+        frameworks=(),
+        remediation="-",
+    )
+    def broken(stack: Stack, rep: Reporter, _cfg: Any) -> None:
+        raise KeyError("missing")
+
+    reported: list[str] = []
+    try:
+        with pytest.raises(UnknownValueError) as caught:
+            broken.validate(StackValidationArgs([], {}), lambda m, u=None: reported.append(m))
+    finally:
+        REGISTRY.remove(broken)
+    assert reported == []  # no violation, and no silent pass either
+    assert "could not run (KeyError" in caught.value.message
