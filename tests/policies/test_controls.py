@@ -19,7 +19,8 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from policies import all_policies
 from policies.framework import ANY_TYPE, ControlResourcePolicy
 
-from .cases_extra import EXTRA_CASES, EXTRA_UNKNOWN_CASES, ExtraCase
+from .case_model import ExtraCase
+from .cases_extra import EXTRA_CASES, EXTRA_UNKNOWN_CASES
 from .fixtures import (
     ACCOUNT,
     DELETE,
