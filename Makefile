@@ -35,7 +35,7 @@ test-fast: venv
 	$(VENV)/bin/pytest -m "not drill"
 
 run: sysdeps sqs-endpoint
-	$(PY) -m service.devrun --port $(PORT)
+	$(PY) -m localenv.devrun --port $(PORT)
 
 # A development JWT for the `make run` stack: make token ACCOUNT=ACC-1
 token: venv

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+import contract
 from localenv.postgres import PostgresServer
 from localenv.procs import ManagedProcess, free_port, http_ok
 from localenv.redis import RedisServer
@@ -135,8 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         api.wait_healthy(lambda: http_ok(f"{url}/health/ready"), 30)
         token = issue_token(
             secret=secret,
-            issuer="orders-local",
-            audience="orders-api",
+            issuer=contract.JWT_ISSUER_DEFAULT,
+            audience=contract.JWT_AUDIENCE_DEFAULT,
             subject="bench",
             accounts=[f"BENCH-{i}" for i in range(8)],
         )

@@ -66,16 +66,8 @@ def _client(endpoint_url: str) -> Any:
     )
 
 
-def run_bench(
-    endpoint_url: str,
-    *,
-    messages: int = 5000,
-    groups: int = 50,
-    producers: int = 1,
-    consumers: int = 2,
-    time_limit: float = 120.0,
-) -> BenchResult:
-    sqs = _client(endpoint_url)
+def _create_queues(sqs: Any) -> tuple[str, str]:
+    """A fresh FIFO queue with its DLQ (redrive after 5 receives): (queue url, dlq url)."""
     name = f"bench-{uuid.uuid4().hex[:8]}"
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq.fifo", Attributes={"FifoQueue": "true"})[
         "QueueUrl"
@@ -91,114 +83,144 @@ def run_bench(
             "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}',
         },
     )["QueueUrl"]
+    return queue_url, dlq_url
 
-    result = BenchResult()
-    lock = threading.Lock()
-    producers_done = threading.Event()
-    stop = threading.Event()
-    last_seq: dict[str, int] = {}
-    deadline = time.monotonic() + time_limit
-    per_producer = -(-messages // producers)
 
-    def produce(index: int) -> None:
-        client = _client(endpoint_url)
+class _Bench:
+    """Producer, consumer and depth-watcher threads sharing one result under a lock."""
+
+    def __init__(self, endpoint_url: str, queue_url: str, messages: int, groups: int,
+                 producers: int, time_limit: float) -> None:
+        self.endpoint_url, self.queue_url = endpoint_url, queue_url
+        self.messages, self.groups = messages, groups
+        self.per_producer = -(-messages // producers)
+        self.result = BenchResult()
+        self.lock = threading.Lock()
+        self.producers_done = threading.Event()
+        self.stop = threading.Event()
+        self.last_seq: dict[str, int] = {}
+        self.deadline = time.monotonic() + time_limit
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.result.errors.append(text)
+
+    def batch(self, index: int, seq: int, count: int) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        for n in range(seq, seq + min(10, count - seq)):
+            group = f"g{(index * self.per_producer + n) % self.groups}"
+            entries.append({
+                "Id": str(len(entries)),
+                "MessageBody": f"{group}:{index}:{n}",
+                "MessageGroupId": group,
+                "MessageDeduplicationId": f"{index}-{n}-{uuid.uuid4().hex}",
+            })
+        return entries
+
+    def produce(self, index: int) -> None:
+        client = _client(self.endpoint_url)
         seq = 0
-        count = min(per_producer, messages - index * per_producer)
-        while seq < count and time.monotonic() < deadline:
-            entries: list[dict[str, Any]] = []
-            for _ in range(min(10, count - seq)):
-                group = f"g{(index * per_producer + seq) % groups}"
-                entries.append(
-                    {
-                        "Id": str(len(entries)),
-                        "MessageBody": f"{group}:{index}:{seq}",
-                        "MessageGroupId": group,
-                        "MessageDeduplicationId": f"{index}-{seq}-{uuid.uuid4().hex}",
-                    }
-                )
-                seq += 1
+        count = min(self.per_producer, self.messages - index * self.per_producer)
+        while seq < count and time.monotonic() < self.deadline:
+            entries = self.batch(index, seq, count)
+            seq += len(entries)
             try:
-                response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+                response = client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             except Exception as exc:
-                with lock:
-                    result.errors.append(f"send: {exc}")
+                self.error(f"send: {exc}")
                 continue
-            with lock:
-                result.sent += len(response.get("Successful", []))
-                result.errors.extend(f"send: {f}" for f in response.get("Failed", []))
+            with self.lock:
+                self.result.sent += len(response.get("Successful", []))
+                self.result.errors.extend(f"send: {f}" for f in response.get("Failed", []))
 
-    def consume() -> None:
-        client = _client(endpoint_url)
-        while not stop.is_set() and time.monotonic() < deadline:
+    def check_order(self, batch: list[dict[str, Any]]) -> None:
+        with self.lock:
+            self.result.received += len(batch)
+            for message in batch:
+                group, producer, seq = message["Body"].split(":")
+                key = f"{group}:{producer}"
+                if int(seq) <= self.last_seq.get(key, -1):
+                    self.result.order_violations += 1
+                self.last_seq[key] = int(seq)
+
+    def drained(self) -> bool:
+        with self.lock:
+            return self.producers_done.is_set() and self.result.deleted >= self.result.sent
+
+    def consume(self) -> None:
+        client = _client(self.endpoint_url)
+        while not self.stop.is_set() and time.monotonic() < self.deadline:
             try:
-                response = client.receive_message(
-                    QueueUrl=queue_url,
-                    MaxNumberOfMessages=10,
-                    WaitTimeSeconds=1,
+                batch = client.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
                     AttributeNames=["All"],
-                )
+                ).get("Messages", [])
             except Exception as exc:
-                with lock:
-                    result.errors.append(f"receive: {exc}")
+                self.error(f"receive: {exc}")
                 continue
-            batch = response.get("Messages", [])
             if not batch:
-                with lock:
-                    if producers_done.is_set() and result.deleted >= result.sent:
-                        return
+                if self.drained():
+                    return
                 continue
-            with lock:
-                result.received += len(batch)
-                for message in batch:
-                    group, producer, seq = message["Body"].split(":")
-                    key = f"{group}:{producer}"
-                    if int(seq) <= last_seq.get(key, -1):
-                        result.order_violations += 1
-                    last_seq[key] = int(seq)
+            self.check_order(batch)
             try:
                 deleted = client.delete_message_batch(
-                    QueueUrl=queue_url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(batch)
-                    ],
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                             for i, m in enumerate(batch)],
                 )
             except Exception as exc:
-                with lock:
-                    result.errors.append(f"delete: {exc}")
+                self.error(f"delete: {exc}")
                 continue
-            with lock:
-                result.deleted += len(deleted.get("Successful", []))
+            with self.lock:
+                self.result.deleted += len(deleted.get("Successful", []))
 
-    def watch_depth() -> None:
-        client = _client(endpoint_url)
-        while not stop.is_set():
+    def watch_depth(self) -> None:
+        client = _client(self.endpoint_url)
+        while not self.stop.is_set():
             with contextlib.suppress(Exception):
                 attrs = client.get_queue_attributes(
-                    QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+                    QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
                 )["Attributes"]
                 depth = int(attrs["ApproximateNumberOfMessages"])
-                with lock:
-                    result.max_depth_seen = max(result.max_depth_seen, depth)
-            stop.wait(0.5)
+                with self.lock:
+                    self.result.max_depth_seen = max(self.result.max_depth_seen, depth)
+            self.stop.wait(0.5)
 
-    started = time.monotonic()
-    producer_threads = [threading.Thread(target=produce, args=(i,)) for i in range(producers)]
-    consumer_threads = [threading.Thread(target=consume) for _ in range(consumers)]
-    watcher = threading.Thread(target=watch_depth, daemon=True)
-    for thread in (*producer_threads, *consumer_threads, watcher):
-        thread.start()
-    for thread in producer_threads:
-        thread.join()
-    result.send_elapsed_s = time.monotonic() - started
-    producers_done.set()
-    for thread in consumer_threads:
-        thread.join()
-    result.elapsed_s = time.monotonic() - started
-    stop.set()
-    watcher.join()
-    result.timed_out = time.monotonic() >= deadline
+    def run(self, producers: int, consumers: int) -> BenchResult:
+        started = time.monotonic()
+        producer_threads = [threading.Thread(target=self.produce, args=(i,))
+                            for i in range(producers)]
+        consumer_threads = [threading.Thread(target=self.consume) for _ in range(consumers)]
+        watcher = threading.Thread(target=self.watch_depth, daemon=True)
+        for thread in (*producer_threads, *consumer_threads, watcher):
+            thread.start()
+        for thread in producer_threads:
+            thread.join()
+        self.result.send_elapsed_s = time.monotonic() - started
+        self.producers_done.set()
+        for thread in consumer_threads:
+            thread.join()
+        self.result.elapsed_s = time.monotonic() - started
+        self.stop.set()
+        watcher.join()
+        self.result.timed_out = time.monotonic() >= self.deadline
+        return self.result
 
+
+def run_bench(
+    endpoint_url: str,
+    *,
+    messages: int = 5000,
+    groups: int = 50,
+    producers: int = 1,
+    consumers: int = 2,
+    time_limit: float = 120.0,
+) -> BenchResult:
+    sqs = _client(endpoint_url)
+    queue_url, dlq_url = _create_queues(sqs)
+    bench = _Bench(endpoint_url, queue_url, messages, groups, producers, time_limit)
+    result = bench.run(producers, consumers)
     attrs = sqs.get_queue_attributes(
         QueueUrl=queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],

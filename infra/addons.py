@@ -5,19 +5,33 @@
 - KEDA: scales the worker on queue depth.
 - Prometheus: the metrics the canary analysis queries.
 - Cluster Autoscaler: adds nodes when the HPA/KEDA add pods (and on failover).
+- metrics-server: the resource metrics the API's CPU/memory HPA scales on.
 Each controller that calls AWS gets its own IRSA role with only what it needs.
+
+The Load Balancer Controller is installed first and every other release waits for it:
+its webhooks (failurePolicy Fail) would otherwise reject the other charts' Services and
+Pods while its own pods are not yet serving. Its Service mutator webhook is turned off
+(no Service of type LoadBalancer is used here).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
-from infra.config import AddonsConfig, RegionConfig
+from infra.config import CLUSTER_AUTOSCALER_IMAGES, AddonsConfig, RegionConfig
+from infra.monitoring import with_rules
+
+# The upstream policy of the pinned controller version, vendored unmodified (PROVENANCE.json).
+LBC_POLICY_FILE = (
+    Path(__file__).resolve().parent / "vendor" / "aws-load-balancer-controller" / "iam_policy.json"
+)
 
 LBC_NAMESPACE, LBC_SERVICE_ACCOUNT = "kube-system", "aws-load-balancer-controller"
 CA_NAMESPACE, CA_SERVICE_ACCOUNT = "kube-system", "cluster-autoscaler"
@@ -36,6 +50,7 @@ class AddonsArgs:
     oidc_provider_url: pulumi.Input[str]
     account_id: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
+    kubernetes_version: str
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -58,12 +73,7 @@ class ClusterAddons(pulumi.ComponentResource):
             )
 
         lbc_role = role(
-            "lb-controller",
-            LBC_NAMESPACE,
-            LBC_SERVICE_ACCOUNT,
-            pulumi.Output.all(args.account_id, args.vpc_id).apply(
-                lambda v: _load_balancer_controller_policy(region, str(v[0]), str(v[1]))
-            ),
+            "lb-controller", LBC_NAMESPACE, LBC_SERVICE_ACCOUNT, load_balancer_controller_policy()
         )
         autoscaler_role = role(
             "cluster-autoscaler",
@@ -77,6 +87,8 @@ class ClusterAddons(pulumi.ComponentResource):
             KEDA_SERVICE_ACCOUNT,
             pulumi.Output.from_input(args.queue_arn).apply(_queue_metrics_policy),
         )
+
+        after: list[pulumi.Resource] = []
 
         def release(
             suffix: str, chart: str, repo: str, version: str, namespace: str, values: Any
@@ -93,7 +105,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 cleanup_on_fail=True,
                 timeout=900,
                 values=values,
-                opts=child(self),
+                opts=child(self, depends_on=list(after)),
             )
 
         charts = args.charts
@@ -113,7 +125,18 @@ class ClusterAddons(pulumi.ComponentResource):
                     "name": LBC_SERVICE_ACCOUNT,
                     "annotations": {"eks.amazonaws.com/role-arn": lbc_role.arn},
                 },
+                "enableServiceMutatorWebhook": False,
             },
+        )
+        # Everything after this waits until the controller (and its webhooks) is serving.
+        after.append(self.load_balancer_controller)
+        self.metrics_server = release(
+            "metrics-server",
+            "metrics-server",
+            "https://kubernetes-sigs.github.io/metrics-server/",
+            charts.metrics_server_chart,
+            "kube-system",
+            {"replicas": 2, "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1}},
         )
         self.argo_rollouts = release(
             "argo-rollouts",
@@ -137,13 +160,14 @@ class ClusterAddons(pulumi.ComponentResource):
             "https://prometheus-community.github.io/helm-charts",
             charts.prometheus_chart,
             MONITORING_NAMESPACE,
-            {
+            # The generated SLO and alert rules, sent to Alertmanager (infra/monitoring.py).
+            with_rules({
                 # The canary analysis needs minutes of data, not history: no volume (so no
                 # EBS CSI driver), short retention.
                 "server": {"persistentVolume": {"enabled": False}, "retention": "3d"},
                 "alertmanager": {"enabled": False},
                 "prometheus-pushgateway": {"enabled": False},
-            },
+            }),
         )
         self.cluster_autoscaler = release(
             "cluster-autoscaler",
@@ -154,6 +178,8 @@ class ClusterAddons(pulumi.ComponentResource):
             {
                 "autoDiscovery": {"clusterName": args.cluster_name},
                 "awsRegion": region,
+                # the autoscaler's minor version must match the cluster's
+                "image": {"tag": CLUSTER_AUTOSCALER_IMAGES[args.kubernetes_version]},
                 "rbac": {
                     "serviceAccount": {
                         "name": CA_SERVICE_ACCOUNT,
@@ -166,6 +192,7 @@ class ClusterAddons(pulumi.ComponentResource):
         # What the workload must wait for: CRDs (Rollout, ScaledObject), the ALB webhook.
         self.ready: list[pulumi.Resource] = [
             self.load_balancer_controller,
+            self.metrics_server,
             self.argo_rollouts,
             self.keda,
             self.prometheus,
@@ -176,93 +203,13 @@ class ClusterAddons(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def _load_balancer_controller_policy(region: str, account_id: str, vpc_id: str) -> str:
-    """What the controller needs to run ALBs for this cluster: reads everywhere, writes
-    limited to load balancers in this account and region and to this VPC's groups."""
-    elb = f"arn:aws:elasticloadbalancing:{region}:{account_id}"
-    in_vpc = {"StringEquals": {"ec2:Vpc": f"arn:aws:ec2:{region}:{account_id}:vpc/{vpc_id}"}}
-    return policy_document(
-        [
-            {
-                "Effect": "Allow",
-                "Action": "iam:CreateServiceLinkedRole",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
-                },
-            },
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:Describe*",
-                    "ec2:GetSecurityGroupsForVpc",
-                    "ec2:GetCoipPoolUsage",
-                    "elasticloadbalancing:Describe*",
-                    "acm:ListCertificates",
-                    "acm:DescribeCertificate",
-                    "iam:ListServerCertificates",
-                    "iam:GetServerCertificate",
-                    "cognito-idp:DescribeUserPoolClient",
-                    "wafv2:GetWebACL",
-                    "wafv2:GetWebACLForResource",
-                    "wafv2:AssociateWebACL",
-                    "wafv2:DisassociateWebACL",
-                    "shield:GetSubscriptionState",
-                    "shield:DescribeProtection",
-                    "tag:GetResources",
-                ],
-                "Resource": "*",
-            },
-            {
-                "Effect": "Allow",
-                "Action": ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
-                "Resource": "*",
-                "Condition": in_vpc,
-            },
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:AuthorizeSecurityGroupIngress",
-                    "ec2:RevokeSecurityGroupIngress",
-                    "ec2:DeleteSecurityGroup",
-                    "ec2:CreateTags",
-                    "ec2:DeleteTags",
-                ],
-                "Resource": f"arn:aws:ec2:{region}:{account_id}:security-group/*",
-                "Condition": in_vpc,
-            },
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "elasticloadbalancing:CreateLoadBalancer",
-                    "elasticloadbalancing:CreateTargetGroup",
-                    "elasticloadbalancing:CreateListener",
-                    "elasticloadbalancing:CreateRule",
-                    "elasticloadbalancing:DeleteListener",
-                    "elasticloadbalancing:DeleteRule",
-                    "elasticloadbalancing:DeleteLoadBalancer",
-                    "elasticloadbalancing:DeleteTargetGroup",
-                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                    "elasticloadbalancing:ModifyListener",
-                    "elasticloadbalancing:ModifyListenerAttributes",
-                    "elasticloadbalancing:ModifyRule",
-                    "elasticloadbalancing:ModifyTargetGroup",
-                    "elasticloadbalancing:ModifyTargetGroupAttributes",
-                    "elasticloadbalancing:RegisterTargets",
-                    "elasticloadbalancing:DeregisterTargets",
-                    "elasticloadbalancing:SetIpAddressType",
-                    "elasticloadbalancing:SetSecurityGroups",
-                    "elasticloadbalancing:SetSubnets",
-                    "elasticloadbalancing:SetWebAcl",
-                    "elasticloadbalancing:AddListenerCertificates",
-                    "elasticloadbalancing:RemoveListenerCertificates",
-                    "elasticloadbalancing:AddTags",
-                    "elasticloadbalancing:RemoveTags",
-                ],
-                "Resource": f"{elb}:*",
-            },
-        ]
-    )
+def load_balancer_controller_policy() -> str:
+    """The controller's IAM policy: the upstream document for the pinned version, as is.
+
+    A hand-written subset broke ALB creation (a condition key CreateSecurityGroup never
+    carries, missing actions such as SetRulePriorities); the upstream file is what the
+    controller's own end-to-end tests run with."""
+    return json.dumps(json.loads(LBC_POLICY_FILE.read_text()))
 
 
 def _cluster_autoscaler_policy(cluster_name: str) -> str:

@@ -219,7 +219,9 @@ class Alarms(pulumi.ComponentResource):
                 ),
             )
 
-        aws.cloudwatch.MetricAlarm(
+        # Also the stop condition of the FIS zone experiment: a drill that breaks the
+        # error-rate SLO is stopped by AWS FIS itself.
+        self.error_rate_alarm = aws.cloudwatch.MetricAlarm(
             f"{self._name}-alb-5xx-rate",
             name=f"{self._args.prefix}-{self._args.region.role}-alb-5xx-rate",
             alarm_description="API 5xx rate above the SLO (percent of requests)",

@@ -9,6 +9,7 @@ pulumi-eks is a remote component: it takes its AWS provider from `providers={"aw
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -104,6 +105,19 @@ class Cluster(pulumi.ComponentResource):
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             opts=child(self, depends_on=[control_plane_logs]),
         )
+        if settings.private_access_cidrs:
+            # The deployer's path to the private endpoint (VPN, peering, in-VPC runner).
+            for i, cidr in enumerate(settings.private_access_cidrs):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-api-from-deployer-{i}",
+                    security_group_id=self.eks.cluster_security_group_id,
+                    cidr_ipv4=cidr,
+                    ip_protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    description="Kubernetes API from the deployer's network",
+                    opts=child(self),
+                )
         ng = region.node_group
         # A launch template instead of `disk_size`: it is the only way to encrypt the
         # node volumes with the CMK and to require IMDSv2.
@@ -140,25 +154,37 @@ class Cluster(pulumi.ComponentResource):
             ],
             opts=child(self),
         )
-        self.node_group = eks.ManagedNodeGroup(
-            f"{name}-nodes",
-            cluster=self.eks,
-            node_role=node_role,
-            subnet_ids=list(args.private_subnet_ids),
-            instance_types=list(ng.instance_types),
-            capacity_type="ON_DEMAND",
-            ami_type="AL2023_x86_64_STANDARD",
-            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=node_template.id, version=node_template.latest_version.apply(str)
-            ),
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=ng.min_size, desired_size=ng.desired_size, max_size=ng.max_size
-            ),
-            labels={"orders/role": region.role},
-            # the cluster autoscaler owns desiredSize after creation
-            ignore_scaling_changes=True,
-            opts=child(self),
-        )
+        # One node group per AZ: the Cluster Autoscaler scales a group whose nodes all sit
+        # in one zone, so a pod pending on a zone spread constraint gets a node in that
+        # zone (a group spanning three AZs may add the node elsewhere).
+        zones = len(region.azs)
+        self.node_groups: list[eks.ManagedNodeGroup] = []
+        for az, subnet_id in zip(region.azs, args.private_subnet_ids, strict=True):
+            self.node_groups.append(
+                eks.ManagedNodeGroup(
+                    f"{name}-nodes-{az}",
+                    node_group_name=f"{args.cluster_name}-{az}",
+                    cluster=self.eks,
+                    node_role=node_role,
+                    subnet_ids=[subnet_id],
+                    instance_types=list(ng.instance_types),
+                    capacity_type="ON_DEMAND",
+                    ami_type="AL2023_x86_64_STANDARD",
+                    launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                        id=node_template.id, version=node_template.latest_version.apply(str)
+                    ),
+                    scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                        min_size=math.ceil(ng.min_size / zones),
+                        desired_size=math.ceil(ng.desired_size / zones),
+                        max_size=math.ceil(ng.max_size / zones),
+                    ),
+                    labels={"orders/role": region.role},
+                    # the cluster autoscaler owns desiredSize after creation
+                    ignore_scaling_changes=True,
+                    opts=child(self),
+                )
+            )
+        self._tag_autoscaling_groups(name, args)
         self.kubeconfig_json = self.eks.kubeconfig_json
         self.oidc_provider_arn = self.eks.oidc_provider_arn
         self.oidc_provider_url = self.eks.oidc_provider_url
@@ -171,3 +197,24 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs(
             {"clusterName": args.cluster_name, "oidcProviderArn": self.oidc_provider_arn}
         )
+
+    def _tag_autoscaling_groups(self, name: str, args: ClusterArgs) -> None:
+        """Tag each node group's Auto Scaling group for the FIS zone experiment's
+        capacity-error action (it selects ASGs by tag; EKS does not copy node group tags
+        to the ASG, and the launch template's tags reach only the instances)."""
+        for az, group in zip(args.region.azs, self.node_groups, strict=True):
+            found = aws.eks.get_node_group_output(
+                cluster_name=args.cluster_name,
+                node_group_name=f"{args.cluster_name}-{az}",
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[group]),
+            )
+            aws.autoscaling.Tag(
+                f"{name}-asg-fis-tag-{az}",
+                autoscaling_group_name=found.apply(
+                    lambda ng: str(ng.resources[0].autoscaling_groups[0].name)
+                ),
+                tag=aws.autoscaling.TagTagArgs(
+                    key=AZ_IMPAIRMENT_TAG, value="IceAsg", propagate_at_launch=False
+                ),
+                opts=child(self),
+            )

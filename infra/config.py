@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import pulumi
 
+import contract
+
 NAMESPACE = "orders"
 REQUIRED_AZ_COUNT = 3
 MIN_BACKUP_RETENTION_DAYS = 14  # point-in-time restore window the business asked for
@@ -53,6 +55,25 @@ _HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _CHART_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _K8S_QUANTITY_RE = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi|Ki)?$")
+_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_ECR_REPOSITORY_RE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+")
+
+# Pinned versions, checked against the providers' documentation and upstream repositories
+# (infra/README.md, "Pinned versions"); `python -m infra.preflight` re-checks them
+# against the target account and the chart repositories before a deployment.
+AURORA_ENGINE_VERSION = "17.7"
+AURORA_PARAMETER_FAMILY = "aurora-postgresql17"
+KUBERNETES_VERSION = "1.35"  # EKS standard support until 2027-03-27
+# The cluster autoscaler's minor version must match the cluster's.
+CLUSTER_AUTOSCALER_IMAGES = {"1.35": "v1.35.0", "1.36": "v1.36.0"}
+CHART_VERSIONS = {
+    "loadBalancerControllerChart": "3.5.0",  # controller v3.5.0
+    "argoRolloutsChart": "2.41.0",  # Argo Rollouts v1.9.0
+    "kedaChart": "2.20.2",
+    "prometheusChart": "29.27.0",  # Prometheus v3.14.0
+    "clusterAutoscalerChart": "9.59.0",  # appVersion 1.35.0
+    "metricsServerChart": "3.13.1",  # metrics-server 0.8.1
+}
 
 
 class ConfigError(pulumi.RunError):
@@ -138,8 +159,25 @@ class ClusterConfig:
     kubernetes_version: str
     endpoint_public_access: bool
     public_access_cidrs: tuple[str, ...]
+    # Networks routed into the VPC (VPN, peering, an in-VPC runner's subnet) that may reach
+    # the private endpoint on 443: the deployer's path when the public endpoint is off.
+    private_access_cidrs: tuple[str, ...]
     admin_role_arns: tuple[str, ...]
     log_retention_days: int
+
+
+@dataclass(frozen=True)
+class KeysConfig:
+    # Roles that administer (but do not use) the CMKs, besides the deployer's own role.
+    admin_role_arns: tuple[str, ...]
+    deletion_window_days: int
+
+
+@dataclass(frozen=True)
+class IamConfig:
+    # AWSServiceRoleForAutoScaling: the EBS key policy names it, and KMS rejects a policy
+    # naming a role that does not exist yet. False when the account already has it.
+    create_autoscaling_service_linked_role: bool
 
 
 @dataclass(frozen=True)
@@ -149,6 +187,7 @@ class AddonsConfig:
     keda_chart: str
     prometheus_chart: str
     cluster_autoscaler_chart: str
+    metrics_server_chart: str
 
 
 @dataclass(frozen=True)
@@ -156,6 +195,8 @@ class WorkloadConfig:
     namespace: str
     image_repository: str
     image_tag: str
+    # sha256 digest of image_tag: pods run exactly the image that was scanned and tested
+    image_digest: str
     cpu_request: str
     memory_request: str
     cpu_limit: str
@@ -233,6 +274,8 @@ class StackConfig:
     backup: BackupConfig
     dns: DnsConfig
     slo: SloConfig
+    keys: KeysConfig
+    iam: IamConfig
 
     @property
     def prefix(self) -> str:
@@ -342,9 +385,9 @@ class _Section:
             return default
         return value  # type: ignore[return-value]
 
-    def text(self, key: str, default: str) -> str:
+    def text(self, key: str, default: str, allow_empty: bool = False) -> str:
         value = self._get(key, default, str, "a string")
-        if not value.strip():
+        if not value.strip() and not allow_empty:
             self.problems.append(f"{self.path}.{key} must not be empty")
         return value
 
@@ -405,7 +448,7 @@ def _scalar(raw: str | None) -> Any:
 
 
 SECRET_SETTINGS = ("jwtSecret",)  # read by the program as Pulumi secrets, never here
-MIN_JWT_SECRET_BYTES = 32  # the service refuses shorter HS256 keys
+MIN_JWT_SECRET_BYTES = contract.JWT_SECRET_MIN_BYTES
 
 
 def load_config(
@@ -482,6 +525,8 @@ def load_config(
     backup = _backup(_Section(obj("backup"), f"{project}:backup", problems), database)
     dns = _dns(_Section(obj("dns"), f"{project}:dns", problems))
     slo = _slo(_Section(obj("slo"), f"{project}:slo", problems))
+    keys = _keys(_Section(obj("keys"), f"{project}:keys", problems))
+    iam = _iam(_Section(obj("iam"), f"{project}:iam", problems))
 
     if problems:
         raise ConfigError(problems)
@@ -501,6 +546,8 @@ def load_config(
         backup=backup,
         dns=dns,
         slo=slo,
+        keys=keys,
+        iam=iam,
     )
 
 
@@ -620,11 +667,11 @@ def _network(s: _Section) -> NetworkConfig:
 
 def _database(s: _Section) -> DatabaseConfig:
     config = DatabaseConfig(
-        engine_version=s.text("engineVersion", "16.6"),
-        parameter_group_family=s.text("parameterGroupFamily", "aurora-postgresql16"),
-        database_name=s.text("databaseName", "orders"),
+        engine_version=s.text("engineVersion", AURORA_ENGINE_VERSION),
+        parameter_group_family=s.text("parameterGroupFamily", AURORA_PARAMETER_FAMILY),
+        database_name=s.text("databaseName", contract.DATABASE_NAME),
         master_username=s.text("masterUsername", "orders_admin"),
-        app_username=s.text("appUsername", "orders_app"),
+        app_username=s.text("appUsername", contract.APP_ROLE),
         backup_retention_days=s.integer(
             "backupRetentionDays", 14, lo=MIN_BACKUP_RETENTION_DAYS, hi=35
         ),
@@ -636,7 +683,9 @@ def _database(s: _Section) -> DatabaseConfig:
     s.reject_unknown()
     if not config.parameter_group_family.startswith("aurora-postgresql"):
         s.problems.append(f"{s.path}.parameterGroupFamily must be an aurora-postgresql family")
-    if config.engine_version.split(".")[0] not in config.parameter_group_family:
+    if not re.fullmatch(r"\d+\.\d+", config.engine_version):
+        s.problems.append(f"{s.path}.engineVersion must be a major.minor version like 17.7")
+    if config.parameter_group_family != f"aurora-postgresql{config.engine_version.split('.')[0]}":
         s.problems.append(f"{s.path}.engineVersion does not match parameterGroupFamily")
     return config
 
@@ -665,29 +714,16 @@ def _queue(s: _Section) -> QueueConfig:
 
 def _cluster(s: _Section) -> ClusterConfig:
     config = ClusterConfig(
-        kubernetes_version=s.text("kubernetesVersion", "1.33"),
+        kubernetes_version=s.text("kubernetesVersion", KUBERNETES_VERSION),
         endpoint_public_access=s.flag("endpointPublicAccess", False),
         public_access_cidrs=s.texts("publicAccessCidrs", []),
+        private_access_cidrs=s.texts("privateAccessCidrs", []),
         admin_role_arns=s.texts("adminRoleArns", []),
         log_retention_days=s.integer("logRetentionDays", 365),
     )
     s.reject_unknown()
-    version = re.fullmatch(r"(\d+)\.(\d+)", config.kubernetes_version)
-    if version is None:
-        s.problems.append(f"{s.path}.kubernetesVersion must look like 1.33")
-    elif (int(version[1]), int(version[2])) < MIN_PRE_STOP_SLEEP_K8S:
-        s.problems.append(f"{s.path}.kubernetesVersion must be >= 1.30 (preStop sleep action)")
-    if config.endpoint_public_access and not config.public_access_cidrs:
-        s.problems.append(
-            f"{s.path}.publicAccessCidrs must list the deployer/VPN ranges when "
-            "endpointPublicAccess is true"
-        )
-    for cidr in config.public_access_cidrs:
-        try:
-            if ipaddress.ip_network(cidr, strict=True).prefixlen == 0:
-                s.problems.append(f"{s.path}.publicAccessCidrs must not contain {cidr}")
-        except ValueError:
-            s.problems.append(f"{s.path}.publicAccessCidrs: {cidr!r} is not a CIDR")
+    _check_kubernetes_version(config.kubernetes_version, s)
+    _check_api_access(config, s)
     for arn in config.admin_role_arns:
         if not _ROLE_ARN_RE.match(arn):
             s.problems.append(f"{s.path}.adminRoleArns: {arn!r} is not an IAM role ARN")
@@ -696,13 +732,57 @@ def _cluster(s: _Section) -> ClusterConfig:
     return config
 
 
+def _check_kubernetes_version(version_text: str, s: _Section) -> None:
+    version = re.fullmatch(r"(\d+)\.(\d+)", version_text)
+    if version is None:
+        s.problems.append(f"{s.path}.kubernetesVersion must look like 1.35")
+    elif (int(version[1]), int(version[2])) < MIN_PRE_STOP_SLEEP_K8S:
+        s.problems.append(f"{s.path}.kubernetesVersion must be >= 1.30 (preStop sleep action)")
+    elif version_text not in CLUSTER_AUTOSCALER_IMAGES:
+        s.problems.append(
+            f"{s.path}.kubernetesVersion {version_text} has no matching "
+            f"cluster-autoscaler image pinned (known: {', '.join(CLUSTER_AUTOSCALER_IMAGES)})"
+        )
+
+
+def _check_api_access(config: ClusterConfig, s: _Section) -> None:
+    """The deployer must have a path to the API: the endpoint is private by default and
+    the stack creates the VPC, so nothing outside reaches it unless configured."""
+    if config.endpoint_public_access and not config.public_access_cidrs:
+        s.problems.append(
+            f"{s.path}.publicAccessCidrs must list the deployer/VPN ranges when "
+            "endpointPublicAccess is true"
+        )
+    if not config.endpoint_public_access and not config.private_access_cidrs:
+        s.problems.append(
+            f"{s.path}: the deployer has no path to the Kubernetes API; set "
+            "privateAccessCidrs (VPN / in-VPC runner ranges) or endpointPublicAccess with "
+            "publicAccessCidrs (infra/README.md, 'Reaching the cluster')"
+        )
+    for key, cidrs in (
+        ("publicAccessCidrs", config.public_access_cidrs),
+        ("privateAccessCidrs", config.private_access_cidrs),
+    ):
+        for cidr in cidrs:
+            try:
+                if ipaddress.ip_network(cidr, strict=True).prefixlen == 0:
+                    s.problems.append(f"{s.path}.{key} must not contain {cidr}")
+            except ValueError:
+                s.problems.append(f"{s.path}.{key}: {cidr!r} is not a CIDR")
+
+
 def _addons(s: _Section) -> AddonsConfig:
     config = AddonsConfig(
-        load_balancer_controller_chart=s.text("loadBalancerControllerChart", "1.13.3"),
-        argo_rollouts_chart=s.text("argoRolloutsChart", "2.40.1"),
-        keda_chart=s.text("kedaChart", "2.17.2"),
-        prometheus_chart=s.text("prometheusChart", "27.28.0"),
-        cluster_autoscaler_chart=s.text("clusterAutoscalerChart", "9.46.6"),
+        load_balancer_controller_chart=s.text(
+            "loadBalancerControllerChart", CHART_VERSIONS["loadBalancerControllerChart"]
+        ),
+        argo_rollouts_chart=s.text("argoRolloutsChart", CHART_VERSIONS["argoRolloutsChart"]),
+        keda_chart=s.text("kedaChart", CHART_VERSIONS["kedaChart"]),
+        prometheus_chart=s.text("prometheusChart", CHART_VERSIONS["prometheusChart"]),
+        cluster_autoscaler_chart=s.text(
+            "clusterAutoscalerChart", CHART_VERSIONS["clusterAutoscalerChart"]
+        ),
+        metrics_server_chart=s.text("metricsServerChart", CHART_VERSIONS["metricsServerChart"]),
     )
     s.reject_unknown()
     for key, value in vars(config).items():
@@ -718,6 +798,7 @@ def _workload(s: _Section) -> WorkloadConfig:
             "imageRepository", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-service"
         ),
         image_tag=s.text("imageTag", "0.1.0"),
+        image_digest=s.text("imageDigest", "sha256:" + "0" * 64),
         cpu_request=s.text("cpuRequest", "500m"),
         memory_request=s.text("memoryRequest", "512Mi"),
         cpu_limit=s.text("cpuLimit", "2"),
@@ -727,7 +808,8 @@ def _workload(s: _Section) -> WorkloadConfig:
         in_flight_timeout_seconds=s.integer("inFlightTimeoutSeconds", 20, lo=1, hi=300),
         jwt_issuer=s.text("jwtIssuer", "https://auth.orders.example.com"),
         jwt_audience=s.text("jwtAudience", "investment-orders"),
-        otel_endpoint=s.text("otelEndpoint", "http://otel-collector.observability:4318"),
+        # Empty: no OTLP export. Set it only to a collector that actually runs.
+        otel_endpoint=s.text("otelEndpoint", "", allow_empty=True),
         canary_weights=s.integers("canaryWeights", [10, 25, 50]),
         canary_pause_seconds=s.integer("canaryPauseSeconds", 120, lo=30),
         queue_messages_per_worker=s.integer("queueMessagesPerWorker", 50, lo=1),
@@ -735,6 +817,12 @@ def _workload(s: _Section) -> WorkloadConfig:
     s.reject_unknown()
     if config.image_tag in {"latest", ""}:
         s.problems.append(f"{s.path}.imageTag must be an immutable tag, not {config.image_tag!r}")
+    if not _ECR_REPOSITORY_RE.fullmatch(config.image_repository):
+        s.problems.append(f"{s.path}.imageRepository must be an ECR repository URL")
+    if not _DIGEST_RE.fullmatch(config.image_digest):
+        s.problems.append(f"{s.path}.imageDigest must be sha256:<64 hex digits>")
+    if config.otel_endpoint and not config.otel_endpoint.startswith(("http://", "https://")):
+        s.problems.append(f"{s.path}.otelEndpoint must be an http(s) URL or empty")
     for key in ("cpu_request", "memory_request", "cpu_limit", "memory_limit"):
         if not _K8S_QUANTITY_RE.match(getattr(config, key)):
             s.problems.append(f"{s.path}.{key} {getattr(config, key)!r} is not a quantity")
@@ -764,6 +852,26 @@ def _backup(s: _Section, database: DatabaseConfig) -> BackupConfig:
             "database.backupRetentionDays (the continuous-backup window) must lie within "
             f"the vault lock range {lo}..{hi}"
         )
+    return config
+
+
+def _keys(s: _Section) -> KeysConfig:
+    config = KeysConfig(
+        admin_role_arns=s.texts("adminRoleArns", []),
+        deletion_window_days=s.integer("deletionWindowDays", 30, lo=7, hi=30),
+    )
+    s.reject_unknown()
+    for arn in config.admin_role_arns:
+        if not _ROLE_ARN_RE.match(arn):
+            s.problems.append(f"{s.path}.adminRoleArns: {arn!r} is not an IAM role ARN")
+    return config
+
+
+def _iam(s: _Section) -> IamConfig:
+    config = IamConfig(
+        create_autoscaling_service_linked_role=s.flag("createAutoScalingServiceLinkedRole", True)
+    )
+    s.reject_unknown()
     return config
 
 

@@ -29,6 +29,13 @@ ENGINE = aws.rds.EngineType.AURORA_POSTGRESQL
 PORT = 5432
 # The CA the service pins through ORDERS_DATABASE_SSL_ROOT_CERT (global-bundle.pem has it)
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+# AWS's single-user PostgreSQL rotation function, from the Serverless Application Repository.
+ROTATION_APPLICATION = (
+    "arn:aws:serverlessrepo:us-east-1:297356227824:applications/"
+    "SecretsManagerRDSPostgreSQLRotationSingleUser"
+)
+# pgaudit: DDL, role and privilege changes (class ROLE), never row data.
+PGAUDIT_LOG_CLASSES = "ddl,role"
 
 
 @dataclass(frozen=True)
@@ -40,13 +47,21 @@ class DatabaseArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     client_cidrs: Sequence[str]
     kms_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    # Subnets a rotation function runs in (they reach the database and Secrets Manager).
+    rotation_subnet_ids: Sequence[pulumi.Input[str]] = ()
     # Set for the standby: the primary region's Database whose global cluster it joins.
     primary: Database | None = None
+    # Primary only: where the master secret is replicated (region, that region's CMK ARN).
+    secret_replica: tuple[str, pulumi.Input[str]] | None = None
+    master_rotation_days: int = 30
 
 
 class Database(pulumi.ComponentResource):
     global_cluster: aws.rds.GlobalCluster
     master_secret: aws.secretsmanager.Secret | None
+    master_password: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -88,7 +103,7 @@ class Database(pulumi.ComponentResource):
         parameter_group = aws.rds.ClusterParameterGroup(
             f"{name}-params",
             family=settings.parameter_group_family,
-            description="TLS-only connections, statement logging for slow queries",
+            description="TLS-only connections, slow statements and pgaudit (DDL, roles)",
             parameters=[
                 # pending-reboot is accepted for static and dynamic parameters alike
                 aws.rds.ClusterParameterGroupParameterArgs(
@@ -100,7 +115,28 @@ class Database(pulumi.ComponentResource):
                 aws.rds.ClusterParameterGroupParameterArgs(
                     name="log_min_duration_statement", value="500"
                 ),
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="shared_preload_libraries",
+                    value="pg_stat_statements,pgaudit",
+                    apply_method="pending-reboot",
+                ),
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="pgaudit.log", value=PGAUDIT_LOG_CLASSES
+                ),
+                aws.rds.ClusterParameterGroupParameterArgs(name="pgaudit.log_parameter", value="0"),
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="pgaudit.role", value="rds_pgaudit"
+                ),
             ],
+            opts=child(self),
+        )
+        # RDS would create this group itself on the first export, unencrypted and kept
+        # forever; owning it first sets the CMK and the retention.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-postgresql-logs",
+            name=f"/aws/rds/cluster/{self.cluster_identifier}/postgresql",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
             opts=child(self),
         )
         monitoring_role = service_role(
@@ -132,8 +168,14 @@ class Database(pulumi.ComponentResource):
             "tags": name_tag(self.cluster_identifier),
         }
         # After a switchover AWS rewrites replicationSourceIdentifier on both clusters;
-        # the program must not fight the new topology.
-        cluster_opts = child(self, protect=True, ignore_changes=["replicationSourceIdentifier"])
+        # the program must not fight the new topology. Automatic minor upgrades move
+        # engineVersion, and the rotation function changes the master password.
+        cluster_opts = child(
+            self,
+            protect=True,
+            depends_on=[self.log_group],
+            ignore_changes=["replicationSourceIdentifier", "engineVersion", "masterPassword"],
+        )
         if args.primary is None:
             # Secrets Manager cannot manage the master password of a global-database
             # member, so it is generated here and stored in Secrets Manager (CMK-encrypted).
@@ -154,12 +196,25 @@ class Database(pulumi.ComponentResource):
                 **common,
                 opts=cluster_opts,
             )
+            self.master_password = password.result
+            # Replicated to the standby region: after a regional failover the promoted
+            # cluster is administered with the same credentials.
+            replicas = (
+                [
+                    aws.secretsmanager.SecretReplicaArgs(
+                        region=args.secret_replica[0], kms_key_id=args.secret_replica[1]
+                    )
+                ]
+                if args.secret_replica
+                else None
+            )
             self.master_secret = aws.secretsmanager.Secret(
                 f"{name}-master-secret",
                 name=f"{args.prefix}/aurora/master",
                 description="Aurora master credentials (break-glass and role bootstrap only)",
                 kms_key_id=args.kms_key_arn,
                 recovery_window_in_days=30,
+                replicas=replicas,
                 opts=child(self),
             )
             aws.secretsmanager.SecretVersion(
@@ -182,6 +237,7 @@ class Database(pulumi.ComponentResource):
             )
         else:
             self.master_secret = None
+            self.master_password = None
             cluster_opts = pulumi.ResourceOptions.merge(
                 cluster_opts, pulumi.ResourceOptions(depends_on=list(args.primary.instances))
             )
@@ -203,8 +259,9 @@ class Database(pulumi.ComponentResource):
                     f"{name}-instance-{i + 1}",
                     identifier=f"{self.cluster_identifier}-{i + 1}",
                     cluster_identifier=self.cluster.id,
+                    # No engine_version: instances follow the cluster's (minor upgrades
+                    # included), so they cannot drift from it or block an upgrade.
                     engine=ENGINE,
-                    engine_version=settings.engine_version,
                     instance_class=region.db_instance_class,
                     availability_zone=az,
                     promotion_tier=i,
@@ -224,7 +281,10 @@ class Database(pulumi.ComponentResource):
                 )
             )
 
+        if args.primary is None:
+            self._rotation(name, args)
         self.endpoint = self.cluster.endpoint
+        self.port = PORT
         self.reader_endpoint = self.cluster.reader_endpoint
         self.arn = self.cluster.arn
         self.cluster_resource_id = self.cluster.cluster_resource_id
@@ -234,4 +294,49 @@ class Database(pulumi.ComponentResource):
                 "readerEndpoint": self.reader_endpoint,
                 "clusterIdentifier": self.cluster_identifier,
             }
+        )
+
+    def _rotation(self, name: str, args: DatabaseArgs) -> None:
+        """Rotate the master password with AWS's single-user rotation function.
+
+        Aurora cannot manage the master password of a global-database member itself, so
+        Secrets Manager rotates the stored secret; the cluster ignores the drift."""
+        assert self.master_secret is not None
+        region = args.region.region
+        function_name = f"{self.cluster_identifier}-master-rotation"
+        rotation_sg = aws.ec2.SecurityGroup(
+            f"{name}-rotation-sg",
+            vpc_id=args.vpc_id,
+            description="master password rotation function: PostgreSQL and HTTPS out",
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=p, to_port=p, cidr_blocks=[args.region.vpc_cidr]
+                )
+                for p in (PORT, 443)
+            ],
+            tags=name_tag(f"{self.cluster_identifier}-rotation"),
+            opts=child(self),
+        )
+        application = aws.serverlessrepository.CloudFormationStack(
+            f"{name}-rotation-function",
+            name=function_name,
+            application_id=ROTATION_APPLICATION,
+            capabilities=["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
+            parameters={
+                "endpoint": f"https://secretsmanager.{region}.amazonaws.com",
+                "functionName": function_name,
+                "kmsKeyArn": args.kms_key_arn,
+                "vpcSubnetIds": pulumi.Output.all(*args.rotation_subnet_ids).apply(",".join),
+                "vpcSecurityGroupIds": rotation_sg.id,
+            },
+            opts=child(self),
+        )
+        aws.secretsmanager.SecretRotation(
+            f"{name}-master-rotation",
+            secret_id=self.master_secret.id,
+            rotation_lambda_arn=application.outputs["RotationLambdaARN"],
+            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                automatically_after_days=args.master_rotation_days
+            ),
+            opts=child(self, depends_on=list(self.instances)),
         )

@@ -23,6 +23,9 @@ RECORD_TTL_SECONDS = 30  # short: clients follow a failover quickly
 class CertificateArgs:
     fqdn: str
     zone_id: pulumi.Input[str]
+    # The validation record another region's Certificate owns (the standby passes the
+    # primary's); None: this certificate creates and owns the record.
+    shared_validation_fqdn: pulumi.Input[str] | None = None
 
 
 class Certificate(pulumi.ComponentResource):
@@ -39,23 +42,27 @@ class Certificate(pulumi.ComponentResource):
             key_algorithm="EC_prime256v1",
             opts=child(self),
         )
-        option = certificate.domain_validation_options[0]
-        # Both regions' certificates for the same name ask for the same validation
-        # record, hence allow_overwrite.
-        record = aws.route53.Record(
-            f"{name}-validation",
-            zone_id=args.zone_id,
-            name=option.resource_record_name,
-            type=option.resource_record_type,
-            records=[option.resource_record_value],
-            ttl=300,
-            allow_overwrite=True,
-            opts=child(self),
-        )
+        # ACM asks for the same CNAME for the same name in every region of an account,
+        # so exactly one resource owns it: the primary's. Removing the standby then
+        # leaves the record (and the primary's renewals) alone.
+        if args.shared_validation_fqdn is None:
+            option = certificate.domain_validation_options[0]
+            record = aws.route53.Record(
+                f"{name}-validation",
+                zone_id=args.zone_id,
+                name=option.resource_record_name,
+                type=option.resource_record_type,
+                records=[option.resource_record_value],
+                ttl=300,
+                opts=child(self),
+            )
+            self.validation_fqdn: pulumi.Output[str] = record.fqdn
+        else:
+            self.validation_fqdn = pulumi.Output.from_input(args.shared_validation_fqdn)
         validation = aws.acm.CertificateValidation(
             f"{name}-validated",
             certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn],
+            validation_record_fqdns=[self.validation_fqdn],
             opts=child(self),
         )
         self.arn: pulumi.Output[str] = validation.certificate_arn

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+import contract
 from infra.common import COMPONENT_PREFIX, child, policy_document
 
-AZ_IMPAIRMENT_TAG = "AzImpairmentPower"  # tag key of the FIS scenario library
+AZ_IMPAIRMENT_TAG = contract.FIS_AZ_POWER_TAG
 FIS_MANAGED_POLICIES = [
     "arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorEC2Access",
     "arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorNetworkAccess",

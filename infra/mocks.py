@@ -45,6 +45,9 @@ class RecordedResource:
     provider_urn: str
     provider_urns: dict[str, str]
     inputs: dict[str, Any]
+    # resource options the engine sees: explicit dependencies (URNs) and ignored drift
+    dependencies: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +105,19 @@ class Recording:
                 "name": r.name,
                 "region": self._region(r, index, depth=0),
                 "inputs": r.inputs,
+            }
+            for r in self.resources
+        ]
+
+    def options(self) -> list[dict[str, Any]]:
+        """Per resource: the names it explicitly depends on and the drift it ignores."""
+        names = {r.urn: r.name for r in self.resources}
+        return [
+            {
+                "type": r.type,
+                "name": r.name,
+                "dependsOn": sorted(names.get(u, u) for u in r.dependencies),
+                "ignoreChanges": r.ignore_changes,
             }
             for r in self.resources
         ]
@@ -164,6 +180,8 @@ class RecordingMonitor(MockMonitor):
             provider_urn=_provider_urn(request.provider),
             provider_urns={k: _provider_urn(v) for k, v in request.providers.items()},
             inputs=plain_inputs(request.object),
+            dependencies=list(request.dependencies),
+            ignore_changes=list(request.ignoreChanges),
         )
         self.recording.resources.append(recorded)
         args = MockResourceArgs(
@@ -342,6 +360,20 @@ def _ingress(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dic
     return {"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}}
 
 
+def _sar_stack(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    function = inputs.get("name", rid)
+    return {
+        "outputs": {
+            "RotationLambdaARN": f"arn:aws:lambda:{region}:{MOCK_ACCOUNT_ID}:function:{function}"
+        }
+    }
+
+
+def _s3_bucket(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', name)}{_short_hash(name)}"
+    return {"__id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
 def _random_password(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
     length = int(inputs.get("length", 32))
     return {"result": ("m0ck" * length)[:length]}
@@ -369,6 +401,8 @@ _TYPE_OUTPUTS: dict[str, Callable[[str, str, Mapping[str, Any], str], dict[str, 
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "kubernetes:networking.k8s.io/v1:Ingress": _ingress,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
+    "aws:s3/bucket:Bucket": _s3_bucket,
     "kubernetes:core/v1:Namespace": _kubernetes_object,
     "kubernetes:core/v1:ServiceAccount": _kubernetes_object,
     "kubernetes:core/v1:Secret": _kubernetes_object,
@@ -379,9 +413,32 @@ _TYPE_OUTPUTS: dict[str, Callable[[str, str, Mapping[str, Any], str], dict[str, 
 def _caller_identity(_: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "accountId": MOCK_ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:user/deployer",
+        "arn": f"arn:aws:sts::{MOCK_ACCOUNT_ID}:assumed-role/platform-deployer/pulumi",
         "userId": "AIDAMOCK",
         "id": MOCK_ACCOUNT_ID,
+    }
+
+
+def _session_context(args: Mapping[str, Any]) -> dict[str, Any]:
+    """An assumed-role session ARN resolved to its role's ARN, as IAM does."""
+    arn = str(args.get("arn", ""))
+    name = arn.split("/")[1] if "assumed-role/" in arn else "deployer"
+    return {
+        "arn": arn,
+        "issuerArn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/{name}",
+        "issuerName": name,
+        "issuerId": "AROAMOCK",
+        "sessionName": "pulumi",
+    }
+
+
+def _node_group(args: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(args.get("nodeGroupName", "nodes"))
+    asg = f"eks-{name}-{_short_hash(name)}"
+    return {
+        "clusterName": args.get("clusterName"),
+        "nodeGroupName": name,
+        "resources": [{"autoscalingGroups": [{"name": asg}], "remoteAccessSecurityGroupId": ""}],
     }
 
 
@@ -411,6 +468,8 @@ _CALL_RESULTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:route53/getZone:getZone": _zone,
     "aws:lb/getLoadBalancer:getLoadBalancer": _load_balancer,
     "aws:index/getPartition:getPartition": _partition,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
+    "aws:eks/getNodeGroup:getNodeGroup": _node_group,
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import COMPONENT_PREFIX, child, name_tag, policy_document, service_trust_policy
+from infra.common import COMPONENT_PREFIX, child, name_tag, policy_document
 from infra.config import NetworkConfig, RegionConfig, subnet_plan
 from infra.fis import AZ_IMPAIRMENT_TAG
 
@@ -23,6 +23,7 @@ class NetworkArgs:
     settings: NetworkConfig
     cluster_name: str  # subnets carry the tags the AWS Load Balancer Controller discovers
     logs_key_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
 
 
 class Network(pulumi.ComponentResource):
@@ -224,30 +225,19 @@ class Network(pulumi.ComponentResource):
             kms_key_id=args.logs_key_arn,
             opts=child(self),
         )
+        region = args.region.region
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=service_trust_policy("vpc-flow-logs.amazonaws.com"),
+            description=f"{args.prefix}-{args.region.role}: VPC flow logs to CloudWatch Logs",
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: flow_logs_trust_policy(account, region)
+            ),
             opts=child(self),
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs-policy",
             role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: policy_document(
-                    [
-                        {
-                            "Effect": "Allow",
-                            "Action": [
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                                "logs:DescribeLogGroups",
-                                "logs:DescribeLogStreams",
-                            ],
-                            "Resource": [arn, f"{arn}:*"],
-                        }
-                    ]
-                )
-            ),
+            policy=log_group.arn.apply(flow_logs_policy),
             opts=child(self),
         )
         aws.ec2.FlowLog(
@@ -261,3 +251,46 @@ class Network(pulumi.ComponentResource):
             tags=name_tag(f"{args.prefix}-{args.region.role}-flow-log"),
             opts=child(self),
         )
+
+
+def flow_logs_trust_policy(account_id: str, region: str) -> str:
+    """Only this account's flow logs (in this region) may assume the role: the
+    confused-deputy guard AWS documents for the vpc-flow-logs principal."""
+    return policy_document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"
+                    },
+                },
+            }
+        ]
+    )
+
+
+def flow_logs_policy(log_group_arn: str) -> str:
+    """Write to this one log group. A LogGroup's ARN output ends in `:*` in some provider
+    versions; streams are addressed as `<group arn>:log-stream:<name>`."""
+    group = log_group_arn.removesuffix(":*")
+    return policy_document(
+        [
+            {
+                "Sid": "WriteFlowLogStreams",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [group, f"{group}:log-stream:*"],
+            },
+            {
+                # DescribeLogGroups supports no resource-level restriction.
+                "Sid": "FindTheLogGroup",
+                "Effect": "Allow",
+                "Action": "logs:DescribeLogGroups",
+                "Resource": "*",
+            },
+        ]
+    )

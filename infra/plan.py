@@ -7,7 +7,8 @@ No Pulumi CLI, engine or AWS account is involved. The stack config is read from 
 file the CLI would use and handed to the program as the engine would (objects as JSON).
 `--json` prints a JSON array of {"type", "name", "region", "inputs", "outputs"} (camelCase
 inputs, as a policy pack sees them, and the outputs the mocks answered with: ARNs and ids
-that let the policy pack resolve references between resources without replaying the mocks).
+that let the policy pack (`policies/`) resolve references between resources without
+replaying the mocks).
 Exit status: 0 on success, 2 when the stack config is invalid (nothing is registered).
 """
 
@@ -180,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--outputs", action="store_true", help="print the stack outputs (mock values) as JSON"
     )
+    parser.add_argument(
+        "--options",
+        action="store_true",
+        help="print each resource's explicit dependencies and ignored drift as JSON",
+    )
     parser.add_argument("--stack-config", type=Path, default=DEFAULT_STACK_FILE)
     parser.add_argument(
         "--set",
@@ -199,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.outputs:
         json.dump(recording.stack_outputs, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    elif args.options:
+        json.dump(recording.options(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.json:
         json.dump(plan_with_outputs(recording), sys.stdout, indent=1, sort_keys=False)

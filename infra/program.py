@@ -22,10 +22,13 @@ from infra.cluster import Cluster, ClusterArgs
 from infra.config import RegionConfig, StackConfig, load_config
 from infra.database import Database, DatabaseArgs
 from infra.dns import Certificate, CertificateArgs, FailoverDns, FailoverDnsArgs, RegionalEndpoint
+from infra.edge import Edge, EdgeArgs
 from infra.fis import FaultInjection, FaultInjectionArgs
 from infra.keys import Keys, KeysArgs
+from infra.monitoring import Monitoring, MonitoringArgs
 from infra.network import Network, NetworkArgs
 from infra.queues import Queue, QueueArgs
+from infra.registry import ImageRepository, RepositoryArgs, repository_name
 from infra.workload import Workload, WorkloadArgs
 
 
@@ -36,6 +39,7 @@ class Shared:
     jwt_secret: pulumi.Input[str]
     zone_id: pulumi.Input[str]
     account_id: pulumi.Input[str]
+    keys: dict[str, Keys]  # per region role: created before anything that uses them
 
 
 @dataclass
@@ -47,6 +51,7 @@ class RegionStack:
     cache: Cache
     queue: Queue
     cluster: Cluster
+    certificate: Certificate
     workload: Workload
     alarms: Alarms
 
@@ -79,11 +84,13 @@ def deploy(cfg: StackConfig) -> None:
             name=cfg.dns.zone_name, private_zone=False, opts=primary_invoke
         ).zone_id,
         account_id=aws.get_caller_identity_output(opts=primary_invoke).account_id,
+        keys=create_keys(cfg, providers),
     )
 
+    create_image_repositories(cfg, providers, shared.account_id)
     primary = deploy_region(cfg, cfg.primary, providers["primary"], shared, None)
     standby = (
-        deploy_region(cfg, cfg.standby, providers["standby"], shared, primary.database)
+        deploy_region(cfg, cfg.standby, providers["standby"], shared, primary)
         if cfg.standby_enabled
         else None
     )
@@ -148,6 +155,8 @@ def export_outputs(
         "serviceNamespace": cfg.workload.namespace,
         "primaryLoadBalancer": primary.workload.load_balancer_hostname,
         "primaryAlarmTopicArn": primary.alarms.topic.arn,
+        # the FIS zone experiment the drill creates stops when the error-rate SLO breaks
+        "fisStopConditionAlarmArn": primary.alarms.error_rate_alarm.arn,
     }
     if primary.database.master_secret is not None:
         outputs["databaseMasterSecretArn"] = primary.database.master_secret.arn
@@ -167,21 +176,75 @@ def export_outputs(
         pulumi.export(key, value)
 
 
+def create_image_repositories(
+    cfg: StackConfig, providers: dict[str, aws.Provider], account_id: pulumi.Input[str]
+) -> None:
+    """The image repository in every region; the standby's first, so that replication
+    from the primary does not create it with default (mutable) settings."""
+    name = repository_name(cfg.workload.image_repository)
+    for region in reversed(cfg.regions):
+        ImageRepository(
+            f"{region.role}-images",
+            RepositoryArgs(
+                name=name,
+                account_id=account_id,
+                replicate_to=(
+                    cfg.standby.region if region.is_primary and cfg.standby_enabled else None
+                ),
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": providers[region.role]}),
+        )
+
+
+def create_keys(cfg: StackConfig, providers: dict[str, aws.Provider]) -> dict[str, Keys]:
+    """Every region's CMKs, first: the primary's master secret replicates under the
+    standby's key, and the EBS key policy names the Auto Scaling service-linked role."""
+    depends_on: list[pulumi.Resource] = []
+    if cfg.iam.create_autoscaling_service_linked_role:
+        # IAM is global: one role for the account, created once.
+        depends_on.append(
+            aws.iam.ServiceLinkedRole(
+                "autoscaling-service-linked-role",
+                aws_service_name="autoscaling.amazonaws.com",
+                description="EC2 Auto Scaling (EKS managed node groups)",
+                opts=pulumi.ResourceOptions(provider=providers["primary"]),
+            )
+        )
+    return {
+        region.role: Keys(
+            f"{region.role}-keys",
+            KeysArgs(
+                cfg.prefix,
+                region.role,
+                region.region,
+                admin_role_arns=cfg.keys.admin_role_arns,
+                deletion_window_days=cfg.keys.deletion_window_days,
+                depends_on=depends_on,
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": providers[region.role]}),
+        )
+        for region in cfg.regions
+    }
+
+
 def deploy_region(
     cfg: StackConfig,
     region: RegionConfig,
     provider: aws.Provider,
     shared: Shared,
-    primary_database: Database | None,
+    primary: RegionStack | None,
 ) -> RegionStack:
     role = region.role
     in_region = pulumi.ResourceOptions(providers={"aws": provider})
     cluster_name = f"{cfg.prefix}-{role}"
+    primary_database = primary.database if primary is not None else None
 
-    keys = Keys(f"{role}-keys", KeysArgs(cfg.prefix, role, region.region), opts=in_region)
+    keys = shared.keys[role]
     network = Network(
         f"{role}-network",
-        NetworkArgs(cfg.prefix, region, cfg.network, cluster_name, keys.logs.arn),
+        NetworkArgs(
+            cfg.prefix, region, cfg.network, cluster_name, keys.logs.arn, shared.account_id
+        ),
         opts=in_region,
     )
     database = Database(
@@ -194,7 +257,15 @@ def deploy_region(
             subnet_ids=network.isolated_subnet_ids,
             client_cidrs=network.private_cidrs,
             kms_key_arn=keys.database.arn,
+            logs_key_arn=keys.logs.arn,
+            log_retention_days=cfg.cluster.log_retention_days,
+            rotation_subnet_ids=network.private_subnet_ids,
             primary=primary_database,
+            secret_replica=(
+                (cfg.standby.region, shared.keys["standby"].database.arn)
+                if region.is_primary and "standby" in shared.keys
+                else None
+            ),
         ),
         opts=in_region,
     )
@@ -247,12 +318,30 @@ def deploy_region(
             oidc_provider_url=cluster.oidc_provider_url,
             account_id=shared.account_id,
             queue_arn=queue.arn,
+            kubernetes_version=cfg.cluster.kubernetes_version,
         ),
         opts=on_cluster,
     )
     certificate = Certificate(
         f"{role}-certificate",
-        CertificateArgs(fqdn=cfg.dns.api_fqdn, zone_id=shared.zone_id),
+        CertificateArgs(
+            fqdn=cfg.dns.api_fqdn,
+            zone_id=shared.zone_id,
+            shared_validation_fqdn=(
+                primary.certificate.validation_fqdn if primary is not None else None
+            ),
+        ),
+        opts=in_region,
+    )
+    edge = Edge(
+        f"{role}-edge",
+        EdgeArgs(
+            prefix=cfg.prefix,
+            role=role,
+            region=region.region,
+            account_id=shared.account_id,
+            access_log_retention_days=cfg.network.flow_log_retention_days,
+        ),
         opts=in_region,
     )
     workload = Workload(
@@ -283,7 +372,14 @@ def deploy_region(
             prometheus_url=addons.prometheus_url,
             # Migrations need a writable database; the standby's is a read-only replica.
             run_migrations=region.is_primary,
+            # The primary bootstraps the application role with the master credentials.
+            master_password=database.master_password,
+            master_username=cfg.database.master_username,
+            web_acl_arn=edge.web_acl_arn,
+            access_log_bucket=edge.access_log_bucket,
             addons=addons.ready,
+            ingress_after=[edge.bucket_policy],
+            database_ready=database.instances,
         ),
         opts=on_cluster,
     )
@@ -303,4 +399,22 @@ def deploy_region(
         ),
         opts=in_region,
     )
-    return RegionStack(provider, keys, network, database, cache, queue, cluster, workload, alarms)
+    Monitoring(
+        f"{role}-monitoring",
+        MonitoringArgs(
+            prefix=cfg.prefix,
+            region=region,
+            namespace=cfg.workload.namespace,
+            prometheus_url=addons.prometheus_url,
+            page_topic_arn=alarms.topic.arn,
+            topic_key_arn=keys.logs.arn,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[*addons.ready, workload])
+        ),
+    )
+    return RegionStack(
+        provider, keys, network, database, cache, queue, cluster, certificate, workload, alarms
+    )

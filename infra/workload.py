@@ -11,18 +11,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+import contract
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.config import RegionConfig, SloConfig, WorkloadConfig
+from infra.edge import ACCESS_LOG_PREFIX
+from infra.registry import regional_repository
 
 HTTP_PORT = 8000
 # relay and worker: /health/live (a heartbeat of their loop) and /metrics
 HEALTH_PORT = 9100
-API, RELAY, WORKER, MIGRATE = "orders-api", "orders-relay", "orders-worker", "orders-migrate"
+API, RELAY, WORKER, MIGRATE = (
+    contract.API_APP, contract.RELAY_APP, contract.WORKER_APP, contract.MIGRATE_APP)
+BOOTSTRAP = "orders-bootstrap-role"
+BOOTSTRAP_SCRIPT = Path(__file__).resolve().parent / "bootstrap_role.py"
+MASTER_SECRET_NAME = "orders-db-master"  # noqa: S105 (the Kubernetes Secret's name)
+# Secrets reach the processes as files (ORDERS_*_FILE), never as environment variables.
+SECRETS_DIR = "/var/run/secrets/orders"
+SECRET_FILES = {
+    "ORDERS_REDIS_PASSWORD_FILE": "redis-password",
+    "ORDERS_JWT_SECRET_FILE": "jwt-secret",
+}
 SERVICE_ACCOUNT = "orders-service"
 SECRET_NAME = "orders-secrets"  # noqa: S105 (the Kubernetes Secret's name)
 RDS_CA_BUNDLE = "/etc/ssl/rds/global-bundle.pem"  # baked into the service image
@@ -69,7 +83,13 @@ class WorkloadArgs:
     data_cidrs: Sequence[str]  # isolated subnets: PostgreSQL and Redis
     prometheus_url: str
     run_migrations: bool
+    web_acl_arn: pulumi.Input[str]
+    access_log_bucket: pulumi.Input[str]
+    master_username: str = ""
+    master_password: pulumi.Input[str] | None = None  # primary: bootstraps the app role
     addons: Sequence[pulumi.Resource] = ()
+    ingress_after: Sequence[pulumi.Resource] = ()  # the access-log bucket policy
+    database_ready: Sequence[pulumi.Resource] = ()  # the writer exists: the Jobs can connect
 
 
 class Workload(pulumi.ComponentResource):
@@ -138,7 +158,13 @@ class Workload(pulumi.ComponentResource):
         after_addons = child(self, depends_on=[namespace, *args.addons])
         migrations: list[pulumi.Resource] = []
         if args.run_migrations:
-            migrations.append(self._migration_job(name, in_ns))
+            # The role must exist before the migrations connect as it.
+            bootstrap = self._bootstrap_job(
+                name, child(self, depends_on=[namespace, *args.database_ready])
+            )
+            migrations.append(
+                self._migration_job(name, child(self, depends_on=[namespace, bootstrap]))
+            )
         after_migrations = child(self, depends_on=[namespace, *args.addons, *migrations])
 
         self._analysis_template(name, after_addons)
@@ -146,7 +172,9 @@ class Workload(pulumi.ComponentResource):
         self._background_processes(name, after_migrations)
         self._network_policies(name, in_ns)
 
-        self.ingress = self._ingress(name, after_addons)
+        self.ingress = self._ingress(
+            name, child(self, depends_on=[namespace, *args.addons, *args.ingress_after])
+        )
         self.load_balancer_hostname: pulumi.Output[str] = self.ingress.status.apply(
             _load_balancer_hostname
         )
@@ -155,9 +183,16 @@ class Workload(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ pod building
 
+    @property
+    def image(self) -> str:
+        """By digest: the tag is kept for people, the digest decides what runs."""
+        s = self.args.settings
+        repository = regional_repository(s.image_repository, self.args.region.region)
+        return f"{repository}:{s.image_tag}@{s.image_digest}"
+
     def _labels(self, app: str) -> dict[str, str]:
         return {
-            "app.kubernetes.io/name": app,
+            contract.APP_LABEL: app,
             "app.kubernetes.io/part-of": "investment-orders",
             "orders/region-role": self.args.region.role,
         }
@@ -175,37 +210,37 @@ class Workload(pulumi.ComponentResource):
             "?sslmode=verify-full",
         )
         redis_url = pulumi.Output.concat("rediss://", a.redis_host, ":6379/0")
-        return [
+        env: list[dict[str, Any]] = [
             {"name": "ORDERS_DATABASE_URL", "value": database_url},
             {"name": "ORDERS_DATABASE_IAM_AUTH", "value": "true"},
             {"name": "ORDERS_DATABASE_SSL_ROOT_CERT", "value": RDS_CA_BUNDLE},
             {"name": "ORDERS_AWS_REGION", "value": a.region.region},
             {"name": "ORDERS_REDIS_URL", "value": redis_url},
-            {
-                "name": "ORDERS_REDIS_PASSWORD",
-                "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": "redis-password"}},
-            },
             {"name": "ORDERS_QUEUE_URL", "value": a.queue_url},
-            {
-                "name": "ORDERS_JWT_SECRET",
-                "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": "jwt-secret"}},
-            },
+            *(
+                {"name": variable, "value": f"{SECRETS_DIR}/{key}"}
+                for variable, key in SECRET_FILES.items()
+            ),
             {"name": "ORDERS_JWT_ISSUER", "value": s.jwt_issuer},
             {"name": "ORDERS_JWT_AUDIENCE", "value": s.jwt_audience},
             {"name": "ORDERS_SHUTDOWN_DRAIN_S", "value": str(s.drain_seconds)},
-            {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": s.otel_endpoint},
-            {"name": "OTEL_SERVICE_NAME", "value": process},
-            {
-                "name": "OTEL_RESOURCE_ATTRIBUTES",
-                "value": f"deployment.environment={a.prefix},cloud.region={a.region.region}",
-            },
         ]
+        if s.otel_endpoint:  # only when a collector runs: no exporter retrying into a void
+            env += [
+                {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": s.otel_endpoint},
+                {"name": "OTEL_SERVICE_NAME", "value": process},
+                {
+                    "name": "OTEL_RESOURCE_ATTRIBUTES",
+                    "value": f"deployment.environment={a.prefix},cloud.region={a.region.region}",
+                },
+            ]
+        return env
 
     def _container(self, app: str, command: list[str], serves_http: bool) -> dict[str, Any]:
         s = self.args.settings
         container: dict[str, Any] = {
             "name": app,
-            "image": f"{s.image_repository}:{s.image_tag}",
+            "image": self.image,
             "imagePullPolicy": "IfNotPresent",
             "command": ["python", "-m", "service", *command],
             "env": self._env(app),
@@ -219,7 +254,10 @@ class Workload(pulumi.ComponentResource):
                 "runAsNonRoot": True,
                 "capabilities": {"drop": ["ALL"]},
             },
-            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (emptyDir)
+            "volumeMounts": [
+                {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (emptyDir)
+                {"name": "secrets", "mountPath": SECRETS_DIR, "readOnly": True},
+            ],
         }
         if serves_http:
             http_get = {"port": "http", "scheme": "HTTP"}
@@ -288,13 +326,13 @@ class Workload(pulumi.ComponentResource):
                 "maxSkew": 1,
                 "topologyKey": "topology.kubernetes.io/zone",
                 "whenUnsatisfiable": "DoNotSchedule",
-                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                "labelSelector": {"matchLabels": {contract.APP_LABEL: app}},
             },
             {
                 "maxSkew": 1,
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                "labelSelector": {"matchLabels": {contract.APP_LABEL: app}},
             },
         ]
         if hash_label:
@@ -305,7 +343,7 @@ class Workload(pulumi.ComponentResource):
             "metadata": {
                 "labels": labels,
                 "annotations": {
-                    "prometheus.io/scrape": "true" if app != MIGRATE else "false",
+                    "prometheus.io/scrape": "false" if app in (MIGRATE, BOOTSTRAP) else "true",
                     "prometheus.io/port": str(HTTP_PORT if serves_http else HEALTH_PORT),
                     "prometheus.io/path": "/metrics",
                 },
@@ -323,7 +361,14 @@ class Workload(pulumi.ComponentResource):
                 },
                 "topologySpreadConstraints": spread if hash_label else [],
                 "containers": [self._container(app, command, serves_http)],
-                "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                "volumes": [
+                    {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                    # group-readable: the pods run with fsGroup 10001
+                    {
+                        "name": "secrets",
+                        "secret": {"secretName": SECRET_NAME, "defaultMode": 0o440},
+                    },
+                ],
             },
         }
 
@@ -343,6 +388,63 @@ class Workload(pulumi.ComponentResource):
             opts=opts,
         )
 
+    def _bootstrap_job(self, name: str, opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
+        """Create the application role with the master credentials (idempotent SQL from
+        infra/bootstrap_role.py, mounted from a ConfigMap)."""
+        a = self.args
+        if a.master_password is None:
+            raise ValueError("the primary's master password is needed to bootstrap the role")
+        secret = k8s.core.v1.Secret(
+            f"{name}-db-master",
+            **manifest(
+                metadata={"name": MASTER_SECRET_NAME, "namespace": self.namespace},
+                type="Opaque",
+                string_data={"password": pulumi.Output.secret(a.master_password)},
+            ),
+            opts=opts,
+        )
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-bootstrap-script",
+            **manifest(
+                metadata={"name": BOOTSTRAP, "namespace": self.namespace},
+                data={"bootstrap_role.py": BOOTSTRAP_SCRIPT.read_text()},
+            ),
+            opts=opts,
+        )
+        template = self._pod_spec(BOOTSTRAP, [], serves_http=False, hash_label=None)
+        pod = template["spec"]
+        pod["restartPolicy"] = "Never"
+        (container,) = pod["containers"]
+        container["command"] = ["python", "/bootstrap/bootstrap_role.py"]
+        container["env"] = [
+            {"name": "ORDERS_BOOTSTRAP_HOST", "value": a.database_host},
+            {"name": "ORDERS_BOOTSTRAP_DATABASE", "value": a.database_name},
+            {"name": "ORDERS_BOOTSTRAP_USER", "value": a.master_username},
+            {"name": "ORDERS_BOOTSTRAP_PASSWORD_FILE", "value": "/master/password"},
+            {"name": "ORDERS_BOOTSTRAP_APP_USER", "value": a.database_user},
+            {"name": "ORDERS_BOOTSTRAP_SSL_ROOT_CERT", "value": RDS_CA_BUNDLE},
+        ]
+        container["volumeMounts"] = [
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (emptyDir)
+            {"name": "script", "mountPath": "/bootstrap", "readOnly": True},
+            {"name": "master", "mountPath": "/master", "readOnly": True},
+        ]
+        pod["volumes"] = [
+            {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}},
+            {"name": "script", "configMap": {"name": BOOTSTRAP, "defaultMode": 0o444}},
+            {"name": "master", "secret": {"secretName": MASTER_SECRET_NAME, "defaultMode": 0o440}},
+        ]
+        return k8s.batch.v1.Job(
+            f"{name}-bootstrap-role",
+            **manifest(
+                metadata={"namespace": self.namespace, "labels": self._labels(BOOTSTRAP)},
+                spec={"backoffLimit": 4, "activeDeadlineSeconds": 600, "template": template},
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=[secret, script])
+            ),
+        )
+
     def _analysis_template(self, name: str, opts: pulumi.ResourceOptions) -> None:
         slo = self.args.slo
         selector = (
@@ -358,8 +460,10 @@ class Workload(pulumi.ComponentResource):
             "histogram_quantile(0.99, sum by (le) "
             f"(rate(http_request_duration_seconds_bucket{{{selector}}}{window})))"
         )
-        # No canary traffic yet yields an empty vector or NaN: not a failure.
-        no_data = "len(result) == 0 || isNaN(result[0])"
+        # No data (an empty vector or NaN: no canary traffic, or Prometheus not scraping)
+        # is never a pass: the measurement fails, and a scrape outage aborts the canary
+        # instead of promoting it unanalysed.
+        has_data = "len(result) > 0 && !isNaN(result[0])"
         prometheus = self.args.prometheus_url
         k8s.apiextensions.CustomResource(
             f"{name}-analysis",
@@ -372,18 +476,20 @@ class Workload(pulumi.ComponentResource):
                     {
                         "name": "error-rate",
                         "interval": "1m",
+                        "initialDelay": "2m",  # a full rate() window of canary traffic
                         "failureLimit": 1,
                         "successCondition": (
-                            f"{no_data} || result[0] <= {slo.error_rate_percent / 100:.4f}"
+                            f"{has_data} && result[0] <= {slo.error_rate_percent / 100:.4f}"
                         ),
                         "provider": {"prometheus": {"address": prometheus, "query": error_rate}},
                     },
                     {
                         "name": "p99-latency",
                         "interval": "1m",
+                        "initialDelay": "2m",  # a full rate() window of canary traffic
                         "failureLimit": 1,
                         "successCondition": (
-                            f"{no_data} || result[0] <= {slo.p99_latency_ms / 1000:.3f}"
+                            f"{has_data} && result[0] <= {slo.p99_latency_ms / 1000:.3f}"
                         ),
                         "provider": {"prometheus": {"address": prometheus, "query": p99}},
                     },
@@ -394,7 +500,7 @@ class Workload(pulumi.ComponentResource):
 
     def _api(self, name: str, opts: pulumi.ResourceOptions) -> None:
         s, region = self.args.settings, self.args.region
-        selector = {"matchLabels": {"app.kubernetes.io/name": API}}
+        selector = {"matchLabels": {contract.APP_LABEL: API}}
         steps: list[dict[str, Any]] = []
         for weight in s.canary_weights:
             steps += [{"setWeight": weight}, {"pause": {"duration": f"{s.canary_pause_seconds}s"}}]
@@ -454,7 +560,7 @@ class Workload(pulumi.ComponentResource):
                 metadata={"name": API, "namespace": self.namespace, "labels": self._labels(API)},
                 spec={
                     "type": "ClusterIP",
-                    "selector": {"app.kubernetes.io/name": API},
+                    "selector": {contract.APP_LABEL: API},
                     "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
                 },
             ),
@@ -468,36 +574,8 @@ class Workload(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-api-hpa",
-            **manifest(
-                metadata={"name": API, "namespace": self.namespace},
-                spec={
-                    "scaleTargetRef": {
-                        "apiVersion": "argoproj.io/v1alpha1",
-                        "kind": "Rollout",
-                        "name": API,
-                    },
-                    "minReplicas": region.api_replicas,
-                    "maxReplicas": region.api_max_replicas,
-                    "metrics": [
-                        _utilization("cpu", 70),
-                        _utilization("memory", 80),
-                    ],
-                    "behavior": {
-                        "scaleUp": {
-                            "stabilizationWindowSeconds": 0,
-                            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 30}],
-                        },
-                        "scaleDown": {
-                            "stabilizationWindowSeconds": 300,
-                            "policies": [{"type": "Percent", "value": 25, "periodSeconds": 60}],
-                        },
-                    },
-                },
-            ),
-            opts=opts,
-        )
+        # The API's autoscaler (CPU, memory and P99 latency) is a KEDA ScaledObject:
+        # infra/monitoring.py.
 
     def _background_processes(self, name: str, opts: pulumi.ResourceOptions) -> None:
         """Relay (outbox -> SQS; several may run) and worker (SQS consumer, KEDA-scaled).
@@ -509,7 +587,7 @@ class Workload(pulumi.ComponentResource):
             (RELAY, ["relay"], region.relay_replicas),
             (WORKER, ["worker"], region.worker_min_replicas),
         ):
-            selector = {"matchLabels": {"app.kubernetes.io/name": app}}
+            selector = {"matchLabels": {contract.APP_LABEL: app}}
             k8s.apps.v1.Deployment(
                 f"{name}-{app.removeprefix('orders-')}",
                 **manifest(
@@ -532,8 +610,9 @@ class Workload(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions.merge(
                     opts,
+                    # KEDA owns their replica count (queue depth, outbox backlog)
                     pulumi.ResourceOptions(ignore_changes=["spec.replicas"])
-                    if app == WORKER
+                    if app in (WORKER, RELAY)
                     else None,
                 ),
             )
@@ -597,7 +676,7 @@ class Workload(pulumi.ComponentResource):
             **manifest(
                 metadata={"name": "api-ingress", "namespace": self.namespace},
                 spec={
-                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": API}},
+                    "podSelector": {"matchLabels": {contract.APP_LABEL: API}},
                     "policyTypes": ["Ingress"],
                     "ingress": [
                         {
@@ -619,7 +698,7 @@ class Workload(pulumi.ComponentResource):
                     "podSelector": {
                         "matchExpressions": [
                             {
-                                "key": "app.kubernetes.io/name",
+                                "key": contract.APP_LABEL,
                                 "operator": "In",
                                 "values": [RELAY, WORKER],
                             }
@@ -690,10 +769,14 @@ class Workload(pulumi.ComponentResource):
                 "deregistration_delay.timeout_seconds="
                 f"{s.drain_seconds + s.in_flight_timeout_seconds}"
             ),
-            "alb.ingress.kubernetes.io/load-balancer-attributes": (
+            "alb.ingress.kubernetes.io/load-balancer-attributes": pulumi.Output.concat(
                 "deletion_protection.enabled=true,"
-                "routing.http.drop_invalid_header_fields.enabled=true"
+                "routing.http.drop_invalid_header_fields.enabled=true,"
+                "access_logs.s3.enabled=true,access_logs.s3.bucket=",
+                a.access_log_bucket,
+                f",access_logs.s3.prefix={ACCESS_LOG_PREFIX}",
             ),
+            "alb.ingress.kubernetes.io/wafv2-acl-arn": a.web_acl_arn,
             # /metrics is for Prometheus inside the cluster, never for the internet
             "alb.ingress.kubernetes.io/actions.metrics-blocked": blocked,
         }
@@ -738,16 +821,6 @@ def _load_balancer_hostname(status: Any) -> str:
         return str(status.load_balancer.ingress[0].hostname)
     except (AttributeError, IndexError, TypeError) as missing:
         raise ValueError("the Ingress reports no load balancer address") from missing
-
-
-def _utilization(resource: str, percent: int) -> dict[str, Any]:
-    return {
-        "type": "Resource",
-        "resource": {
-            "name": resource,
-            "target": {"type": "Utilization", "averageUtilization": percent},
-        },
-    }
 
 
 def _namespace_peer(namespace: str) -> dict[str, Any]:

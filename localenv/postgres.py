@@ -9,13 +9,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import contract
 from localenv.procs import ManagedProcess, chown_to, port_open, run_as_prefix
 
 POSTGRES_OS_USER = "postgres"
-DATABASE = "orders"
+DATABASE = contract.DATABASE_NAME
 # Local roles mirror production: the owner runs migrations, the app role only does DML.
-OWNER_ROLE = "orders_owner"
-APP_ROLE = "orders_app"
+OWNER_ROLE = contract.OWNER_ROLE
+APP_ROLE = contract.APP_ROLE
 
 
 def postgres_bin_dir() -> Path:

@@ -49,6 +49,7 @@ def http_ok(url: str, timeout: float = 0.5) -> bool:
 def wait_until(
     predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.05
 ) -> None:
+    """Poll `predicate` until it holds; TimeoutError naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

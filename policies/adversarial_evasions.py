@@ -18,6 +18,7 @@ from .adversarial_helpers import (
     in_container,
     in_pod,
     policy_doc,
+    scale_to,
     set_,
     unset,
     world,
@@ -91,8 +92,7 @@ EVASIONS = [
         ("PLATFORM standby-by-region",),
         both(
             set_(API, ("metadata", "labels", "orders/region-role"), "standby"),
-            set_(API, ("spec", "replicas"), 1),
-            set_("primary-workload-api-hpa", ("spec", "minReplicas"), 1),
+            scale_to(API, 1),
         ),
     ),
     M(

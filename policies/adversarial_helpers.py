@@ -153,3 +153,31 @@ def world(port: int, *cidrs: str) -> list[dict[str, Any]]:
 
 def drop_pod_security_context(spec: dict[str, Any]) -> None:
     spec["securityContext"] = {}
+
+
+def scale_to(workload: str, replicas: int) -> Apply:
+    """Set a workload's replicas and the minimum of every autoscaler (HPA or KEDA) of it."""
+
+    def apply(plan: Plan) -> None:
+        target = entry(plan, workload)
+        target["inputs"]["spec"]["replicas"] = replicas
+        name = target["inputs"]["metadata"]["name"]
+        for scaler in plan:
+            ref = scaler["inputs"].get("spec", {}).get("scaleTargetRef", {})
+            if not isinstance(ref, dict) or ref.get("name") != name:
+                continue
+            key = (
+                "minReplicas"
+                if scaler["type"].endswith("HorizontalPodAutoscaler")
+                else ("minReplicaCount")
+            )
+            scaler["inputs"]["spec"][key] = replicas
+
+    return apply
+
+
+def image_base(image: str) -> str:
+    """The repository part of an image reference (no tag, no digest)."""
+    without_digest = image.split("@", 1)[0]
+    last = without_digest.rsplit("/", 1)[-1]
+    return without_digest.rsplit(":", 1)[0] if ":" in last else without_digest

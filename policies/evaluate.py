@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
@@ -534,7 +533,3 @@ def load(
     else:  # pragma: no cover - argparse restricts the choices
         raise InputError(f"unknown input kind {kind}")
     return stamp(evaluate(subjects, source, config), config)
-
-
-def enforcement_values() -> list[str]:
-    return [level.value for level in EnforcementLevel]

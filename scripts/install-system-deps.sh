@@ -3,11 +3,12 @@
 # As root on Debian it installs what is missing; otherwise it prints the command to run.
 set -euo pipefail
 
-packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus chromium)
+packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus prometheus-alertmanager chromium)
 declare -A binary_of=(
   [redis-server]=/usr/bin/redis-server [redis-sentinel]=/usr/bin/redis-sentinel
   [patroni]=/usr/bin/patroni [etcd-server]=/usr/bin/etcd [haproxy]=/usr/sbin/haproxy
-  [prometheus]=/usr/bin/promtool [chromium]=/usr/bin/chromium
+  [prometheus]=/usr/bin/promtool [prometheus-alertmanager]=/usr/bin/amtool
+  [chromium]=/usr/bin/chromium
 )
 
 missing=()
@@ -28,7 +29,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian packages may start their services; the project runs its own on free ports.
-  for svc in redis-server redis-sentinel etcd haproxy prometheus patroni postgresql; do
+  for svc in redis-server redis-sentinel etcd haproxy prometheus prometheus-alertmanager patroni postgresql; do
     service "$svc" stop >/dev/null 2>&1 || true
   done
 else

@@ -147,17 +147,19 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    import contract
     from service.auth import issue_token
 
     secret = os.environ.get("ORDERS_JWT_SECRET", "")
-    if len(secret.encode()) < 32:
-        print("configuration error: ORDERS_JWT_SECRET must be set (>= 32 bytes)", file=sys.stderr)
+    if len(secret.encode()) < contract.JWT_SECRET_MIN_BYTES:
+        print("configuration error: ORDERS_JWT_SECRET must be set "
+              f"(>= {contract.JWT_SECRET_MIN_BYTES} bytes)", file=sys.stderr)
         return 2
     print(
         issue_token(
             secret=secret,
-            issuer=os.environ.get("ORDERS_JWT_ISSUER") or "orders-local",
-            audience=os.environ.get("ORDERS_JWT_AUDIENCE") or "orders-api",
+            issuer=os.environ.get("ORDERS_JWT_ISSUER") or contract.JWT_ISSUER_DEFAULT,
+            audience=os.environ.get("ORDERS_JWT_AUDIENCE") or contract.JWT_AUDIENCE_DEFAULT,
             subject=args.subject,
             accounts=args.account,
             ttl_seconds=args.ttl_seconds,

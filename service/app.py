@@ -46,9 +46,11 @@ async def sample_backlog_gauges(state: AppState) -> None:
             state.metrics.pending_age.set(float(pending_age))
             state.metrics.outbox_backlog.set(float(backlog["rows"]))
             state.metrics.outbox_publish_lag.set(float(backlog["lag"]))
+            state.metrics.database_primary_up.set(1)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a failover must not kill the sampler
+            state.metrics.database_primary_up.set(0)
             log.debug("gauge_sampling_failed", error=type(error).__name__)
         await asyncio.sleep(state.settings.gauge_interval_s)
 

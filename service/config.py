@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import contract
+
 
 class ConfigError(ValueError):
     """Missing or invalid configuration; the message names the variable."""
@@ -37,6 +39,23 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -
     return value
 
 
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """`NAME`, or the contents of the file `NAME_FILE` names (a mounted Kubernetes Secret);
+    setting both is an error, so a stale variable cannot shadow the mounted value."""
+    value = env.get(name) or None
+    path = env.get(f"{name}_FILE") or None
+    if path is None:
+        return value
+    if value is not None:
+        raise ConfigError(f"set {name} or {name}_FILE, not both")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = handle.read().rstrip("\r\n")
+    except OSError as error:
+        raise ConfigError(f"{name}_FILE: cannot read {path!r} ({error.strerror})") from None
+    return content or None
+
+
 def _postgres_url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
@@ -65,12 +84,11 @@ class Settings:
     queue_url: str | None = None
     sqs_endpoint_url: str | None = None
     jwt_secret: str | None = field(default=None, repr=False)
-    jwt_issuer: str = "orders-local"
-    jwt_audience: str = "orders-api"
+    jwt_issuer: str = contract.JWT_ISSUER_DEFAULT
+    jwt_audience: str = contract.JWT_AUDIENCE_DEFAULT
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 200.0
     idempotency_ttl_hours: float = 24.0
-    db_pool_min: int = 2
     db_pool_max: int = 20
     db_command_timeout_s: float = 5.0
     db_connect_timeout_s: float = 1.0
@@ -89,7 +107,8 @@ class Settings:
 
     def require_jwt_secret(self) -> str:
         if not self.jwt_secret:
-            raise ConfigError("ORDERS_JWT_SECRET is required (an HS256 secret of >= 32 bytes)")
+            raise ConfigError("ORDERS_JWT_SECRET is required (an HS256 secret of >= "
+                              f"{contract.JWT_SECRET_MIN_BYTES} bytes)")
         return self.jwt_secret
 
     def require_queue_url(self) -> str:
@@ -103,7 +122,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("ORDERS_DATABASE_URL", "")
     if not database_url:
         raise ConfigError(
-            "ORDERS_DATABASE_URL is required, e.g. postgresql://orders_app@127.0.0.1:5432/orders"
+            "ORDERS_DATABASE_URL is required, e.g. "
+            f"postgresql://{contract.APP_ROLE}@127.0.0.1:5432/{contract.DATABASE_NAME}"
         )
     database_url = _postgres_url("ORDERS_DATABASE_URL", database_url)
     migration_url = env.get("ORDERS_MIGRATION_DATABASE_URL") or database_url
@@ -117,9 +137,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if queue_url and not queue_url.endswith(".fifo"):
         raise ConfigError("ORDERS_QUEUE_URL must name a FIFO queue (ending in .fifo)")
 
-    jwt_secret = env.get("ORDERS_JWT_SECRET") or None
-    if jwt_secret is not None and len(jwt_secret.encode()) < 32:
-        raise ConfigError("ORDERS_JWT_SECRET must be at least 32 bytes long")
+    jwt_secret = _secret(env, "ORDERS_JWT_SECRET")
+    if jwt_secret is not None and len(jwt_secret.encode()) < contract.JWT_SECRET_MIN_BYTES:
+        raise ConfigError(
+            f"ORDERS_JWT_SECRET must be at least {contract.JWT_SECRET_MIN_BYTES} bytes long")
 
     ttl = _number(env, "ORDERS_IDEMPOTENCY_TTL_HOURS", 24.0, 24.0)
     return Settings(
@@ -129,16 +150,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_ssl_root_cert=env.get("ORDERS_DATABASE_SSL_ROOT_CERT") or None,
         aws_region=env.get("ORDERS_AWS_REGION") or env.get("AWS_REGION") or "eu-west-1",
         redis_url=redis_url,
-        redis_password=env.get("ORDERS_REDIS_PASSWORD") or None,
+        redis_password=_secret(env, "ORDERS_REDIS_PASSWORD"),
         queue_url=queue_url,
         sqs_endpoint_url=env.get("ORDERS_SQS_ENDPOINT_URL") or None,
         jwt_secret=jwt_secret,
-        jwt_issuer=env.get("ORDERS_JWT_ISSUER") or "orders-local",
-        jwt_audience=env.get("ORDERS_JWT_AUDIENCE") or "orders-api",
+        jwt_issuer=env.get("ORDERS_JWT_ISSUER") or contract.JWT_ISSUER_DEFAULT,
+        jwt_audience=env.get("ORDERS_JWT_AUDIENCE") or contract.JWT_AUDIENCE_DEFAULT,
         rate_limit_per_second=_number(env, "ORDERS_RATE_LIMIT_PER_SECOND", 100.0, 0.1),
         rate_limit_burst=_number(env, "ORDERS_RATE_LIMIT_BURST", 200.0, 1.0),
         idempotency_ttl_hours=ttl,
-        db_pool_min=int(_number(env, "ORDERS_DB_POOL_MIN", 2, 0)),
         db_pool_max=int(_number(env, "ORDERS_DB_POOL_MAX", 20, 1)),
         db_command_timeout_s=_number(env, "ORDERS_DB_COMMAND_TIMEOUT_S", 5.0, 0.1),
         db_connect_timeout_s=_number(env, "ORDERS_DB_CONNECT_TIMEOUT_S", 1.0, 0.1),

@@ -99,6 +99,20 @@ class Metrics:
         self.worker_processed = Counter(
             "worker_events", "Queue events handled by the worker", ["outcome"], registry=r
         )
+        self.database_primary_up = Gauge(
+            "database_primary_up",
+            "1 when the last sampling query through the pool (to the primary) succeeded",
+            registry=r,
+        )
+        self.queue_message_age = Gauge(
+            "queue_message_age_seconds",
+            "Age, at receive, of the oldest message in the worker's last receive (0 if none)",
+            registry=r,
+        )
+        self.dead_letter_messages = Gauge(
+            "queue_dead_letter_messages", "Messages waiting in the dead-letter queue",
+            registry=r,
+        )
 
 
 def configure_tracing(service_name: str, otlp_endpoint: str | None) -> None:

@@ -1,5 +1,6 @@
-"""CI runs the local commands of the db-primary-kill and redis-primary-kill runbooks end to
-end, exactly as an SRE would paste them: every `bash local` block, in order, in one shell.
+"""CI runs the local commands of the runbooks of the catalogue's CI set (db-primary-kill and
+redis-primary-kill) end to end, exactly as an SRE would paste them: every `bash local`
+block, in order, in one shell.
 
 The blocks bring the real HA stack up, check it, run the drill (`make drill SCENARIO=…`),
 verify the audit chain and take the stack down. The drill's report must show no lost,
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from chaos import catalogue
 from chaos.stack import Stack
 
 pytestmark = [pytest.mark.drill, pytest.mark.timeout(1200)]
@@ -48,7 +50,7 @@ def assert_no_anomaly(report: dict[str, Any]) -> None:
     assert report["recovered_at"] is not None, summary
 
 
-@pytest.mark.parametrize("runbook", ["db-primary-kill", "redis-primary-kill"])
+@pytest.mark.parametrize("runbook", [catalogue.get(name).runbook for name in catalogue.ci_set()])
 def test_runbook_local_commands_run_the_drill_cleanly(runbook: str) -> None:
     script = local_commands(runbook)
     assert f"make drill SCENARIO={runbook}" in script

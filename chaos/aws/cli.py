@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chaos import catalogue
 from chaos.aws.calls import CallLayer, Clock, SystemClock
 from chaos.aws.outputs import StackOutputsError, load_stack_outputs
-from chaos.aws.runner import DrillObserver, execute, exit_code, summary_markdown, write_reports
-from chaos.aws.scenarios import SCENARIOS, STANDARD_SET, AwsContext, DrillOptions, make_scenario
+from chaos.aws.runner import DrillObserver, execute, summary_markdown, write_reports
+from chaos.aws.scenarios import AwsContext, DrillOptions
+from chaos.drill.verdict import exit_code
 
 USAGE_ERROR = 2
 
@@ -73,25 +75,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
          help="where reports are written (default: reports)")
 
 
-CI_SET = ("db-primary-kill", "redis-primary-kill")
-
-
 def scenario_names(value: Any) -> list[str]:
-    """`--scenario` value(s): None, a name, comma lists, repeated; `standard`, `ci`, `all`."""
-    if not value:
-        return list(STANDARD_SET)
-    raw = [value] if isinstance(value, str) else [str(v) for v in value]
-    names: list[str] = []
-    for part in (p.strip() for item in raw for p in item.split(",")):
-        if part == "standard":
-            names.extend(STANDARD_SET)
-        elif part == "all":
-            names.extend(SCENARIOS)
-        elif part == "ci":
-            names.extend(CI_SET)
-        elif part:
-            names.append(part)
-    return list(dict.fromkeys(names))
+    """`--scenario` value(s): None, a name, comma lists, repeated; `standard`, `ci`, `all`
+    (the sets come from the scenario catalogue)."""
+    values = None if not value else [value] if isinstance(value, str) else [str(v) for v in value]
+    return [s.name for s in catalogue.resolve(values, "aws")]
+
+
+def make_scenario(name: str, ctx: AwsContext) -> Any:
+    """The catalogue's AWS implementation of `name`, bound to `ctx`."""
+    return catalogue.get(name).aws_scenario(ctx)
 
 
 def run(
@@ -120,11 +113,10 @@ def run(
     }
     outputs = dataclasses.replace(outputs, **{k: v for k, v in overrides.items() if v})
 
-    names = scenario_names(getattr(args, "scenario", None))
-    unknown = [n for n in names if n not in SCENARIOS]
-    if unknown:
-        print(f"error: unknown AWS scenario(s): {', '.join(unknown)}; known: "
-              f"{', '.join(SCENARIOS)}", file=sys.stderr)
+    try:
+        names = scenario_names(getattr(args, "scenario", None))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
 
     dry_run = bool(getattr(args, "dry_run", False))
@@ -164,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (`python -m chaos.aws.cli`), same options as `drill --target aws`."""
     parser = argparse.ArgumentParser(prog="python -m chaos.aws.cli")
     parser.add_argument("--scenario", help="scenario name(s), comma-separated; default: "
-                        + ", ".join(STANDARD_SET))
+                        + ", ".join(catalogue.standard("aws")))
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

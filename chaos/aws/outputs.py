@@ -1,7 +1,7 @@
 """The stack outputs the AWS drill reads: the JSON of `pulumi stack output --json`.
 
 Every key the drill needs is declared once, here, in `StackOutputs`; the infrastructure
-program (issue 2) exports exactly these names. `load_stack_outputs` fails with one
+program (`infra/`) exports exactly these names. `load_stack_outputs` fails with one
 message naming every missing or malformed key.
 """
 
@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+import contract
 
 ARN_CLUSTER = re.compile(r"^arn:aws[\w-]*:rds:([\w-]+):(\d{12}):cluster:(.+)$")
 PULUMI_SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - what Pulumi prints for secrets
@@ -70,13 +72,13 @@ class StackOutputs:
     api_pod_selector: str = _key(
         "apiPodSelector",
         "label selector of the API pods",
-        default="app.kubernetes.io/name=orders-api",
+        default=contract.API_POD_SELECTOR,
         required=False,
     )
     relay_pod_selector: str = _key(
         "relayPodSelector",
         "label selector of the outbox relay pods",
-        default="app.kubernetes.io/name=orders-relay",
+        default=contract.RELAY_POD_SELECTOR,
         required=False,
     )
 
@@ -106,31 +108,41 @@ class StackOutputs:
                 if f.metadata["required"]:
                     missing.append(key)
                 continue
-            if value == PULUMI_SECRET_PLACEHOLDER:
-                problems.append(f"{key} is a secret placeholder (use --show-secrets)")
-                continue
-            if not isinstance(value, str):
-                problems.append(f"{key} must be a string, got {type(value).__name__}")
-                continue
-            values[f.name] = value
-        for name, key in (("primary_cluster_arn", "primaryClusterArn"),
-                          ("standby_cluster_arn", "standbyClusterArn")):
-            if name in values and not ARN_CLUSTER.match(values[name]):
-                problems.append(f"{key} is not an RDS cluster ARN")
-        if "api_endpoint" in values and not values["api_endpoint"].startswith(
-            ("https://", "http://")
-        ):
-            problems.append("apiEndpoint must be a URL (https://...)")
+            problem = _value_problem(key, value)
+            if problem:
+                problems.append(problem)
+            else:
+                values[f.name] = value
+        problems += _shape_problems(values)
         if missing or problems:
-            parts = []
-            if missing:
-                parts.append("missing keys: " + ", ".join(missing))
-            parts.extend(problems)
+            parts = (["missing keys: " + ", ".join(missing)] if missing else []) + problems
             raise StackOutputsError(
                 f"{source}: " + "; ".join(parts) + ". Expected the JSON of "
                 "`pulumi stack output --json` with the keys listed in chaos/aws/README.md."
             )
         return cls(**values)
+
+
+def _value_problem(key: str, value: object) -> str | None:
+    if value == PULUMI_SECRET_PLACEHOLDER:
+        return f"{key} is a secret placeholder (use --show-secrets)"
+    if not isinstance(value, str):
+        return f"{key} must be a string, got {type(value).__name__}"
+    return None
+
+
+def _shape_problems(values: dict[str, Any]) -> list[str]:
+    problems = [
+        f"{key} is not an RDS cluster ARN"
+        for name, key in (("primary_cluster_arn", "primaryClusterArn"),
+                          ("standby_cluster_arn", "standbyClusterArn"))
+        if name in values and not ARN_CLUSTER.match(values[name])
+    ]
+    if "api_endpoint" in values and not values["api_endpoint"].startswith(
+        ("https://", "http://")
+    ):
+        problems.append("apiEndpoint must be a URL (https://...)")
+    return problems
 
 
 def load_stack_outputs(path: str | Path) -> StackOutputs:

@@ -2,44 +2,22 @@
 
 `execute(scenario, observer)` is what a caller wraps load around: the observer hears
 each phase (`pre_checked`, `injected`, `recovered`, `rolled_back`) and may add the load
-generator's and checker's figures to the returned report.
+generator's and checker's figures to the returned report. The report has the local
+drill's schema (`chaos.drill.report.empty_report`); what needs the load generator and the
+checker stays null, and `time_to_recover_s` is the time until the recovery probes held.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from chaos.aws.scenarios import AwsScenario, NotRecovered, PreCheckFailed
-
-# Fields of the local drill report that need the load generator and the checker; the AWS
-# runner alone cannot measure them and reports them as null.
-LOAD_FIELDS = (
-    "acknowledged",
-    "lost",
-    "duplicated",
-    "orphaned",
-    "undelivered",
-    "double_processed",
-    "error_window_s",
-    "availability",
-    "p50_ms",
-    "p99_ms",
-    "p99_ms_during_fault",
-    "slo_met",
-)
-
-PASSED, FAILED, ABORTED, REFUSED, NOT_SUPPORTED, DRY_RUN = (
-    "passed",
-    "failed",
-    "aborted",
-    "refused",
-    "not-supported",
-    "dry-run",
-)
+from chaos.drill.report import empty_report
+from chaos.drill.verdict import ABORTED, DRY_RUN, FAILED, NOT_SUPPORTED, PASSED, REFUSED
 
 
 class DrillObserver(Protocol):
@@ -54,93 +32,103 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _phase(report: dict[str, Any], name: str, at: datetime, outcome: str = "ok") -> None:
+    """Journal a phase the same way the local runner does (report `phases`)."""
+    report["phases"].append({"phase": name, "outcome": outcome, "started_at": _iso(at)})
+
+
+def _gate(scenario: AwsScenario, report: dict[str, Any]) -> bool:
+    """Refusal, no AWS implementation, failed pre-check: report why, inject nothing."""
+    refusal = scenario.refusal()
+    if refusal:
+        report.update(verdict=REFUSED, verdict_reason=refusal)
+        return False
+    if not scenario.supported:
+        report.update(verdict=NOT_SUPPORTED,
+                      verdict_reason=f"not supported on AWS: {getattr(scenario, 'reason', '')}")
+        return False
+    started = scenario.ctx.calls.clock.now()
+    try:
+        scenario.pre_check()
+    except PreCheckFailed as exc:
+        reason = str(exc)
+    except Exception as exc:  # an AWS error or an unexpected answer: still nothing injected
+        reason = _error(exc)
+    else:
+        _phase(report, "pre-check", started)
+        return True
+    _phase(report, "pre-check", started, "aborted")
+    report.update(verdict=ABORTED, verdict_reason=f"pre-check failed, nothing injected: {reason}")
+    return False
+
+
+def _inject_and_recover(scenario: AwsScenario, report: dict[str, Any],
+                        phase: Callable[[str], None]) -> None:
+    clock = scenario.ctx.calls.clock
+    fault_at = clock.now()
+    scenario.injected = True
+    scenario.inject()
+    report["fault_at"] = _iso(fault_at)
+    _phase(report, "inject", fault_at)
+    phase("injected")
+    scenario.wait_recovered()
+    recovered_at = clock.now()
+    _phase(report, "recovery", recovered_at)
+    if scenario.ctx.dry_run:
+        report.update(fault_at=None, verdict=DRY_RUN)
+    else:
+        report["recovered_at"] = _iso(recovered_at)
+        report["time_to_recover_s"] = round((recovered_at - fault_at).total_seconds(), 1)
+        report["verdict"] = PASSED
+    phase("recovered")
+
+
+def _rollback(scenario: AwsScenario, report: dict[str, Any]) -> None:
+    started = scenario.ctx.calls.clock.now()
+    try:
+        scenario.rollback()
+    except Exception as exc:
+        reason = f"rollback failed: {_error(exc)}"
+        if report["verdict_reason"]:
+            reason = f"{report['verdict_reason']}; {reason}"
+        report.update(verdict=FAILED, verdict_reason=reason)
+        _phase(report, "rollback", started, "error")
+    else:
+        _phase(report, "rollback", started)
+
+
 def execute(scenario: AwsScenario, observer: DrillObserver | None = None) -> dict[str, Any]:
     """Run one scenario end to end and return its report (never raises for drill faults)."""
     ctx = scenario.ctx
-    clock = ctx.calls.clock
-    emit = ctx.emit
     first_call = len(ctx.calls.calls)
-    report: dict[str, Any] = {
-        "scenario": scenario.name,
-        "target": "aws",
-        "title": scenario.title,
-        "hypothesis": scenario.hypothesis,
-        "aws_fault": scenario.aws_fault,
-        "dry_run": ctx.dry_run,
-        "started_at": _iso(clock.now()),
-        "fault_at": None,
-        "recovered_at": None,
-        "recovery_s": None,
-        **dict.fromkeys(LOAD_FIELDS),
-        "verdict": None,
-        "verdict_reason": None,
-    }
+    report = empty_report(
+        scenario.name, "aws", title=scenario.title, hypothesis=scenario.hypothesis,
+        method=scenario.aws_fault, dry_run=ctx.dry_run, started_at=_iso(ctx.calls.clock.now()),
+    )
 
     def phase(name: str) -> None:
         if observer is not None:
             observer.on_phase(scenario, name, report)
 
-    emit(f"== {scenario.name}: {scenario.title}")
+    ctx.emit(f"== {scenario.name}: {scenario.title}")
     for line in scenario.plan():
-        emit(f"#  {line}")
-
-    refusal = scenario.refusal()
-    if refusal:
-        report.update(verdict=REFUSED, verdict_reason=refusal)
-        emit(refusal)
-        return _finish(scenario, report, first_call)
-    if not scenario.supported:
-        reason = f"not supported on AWS: {getattr(scenario, 'reason', '')}"
-        report.update(verdict=NOT_SUPPORTED, verdict_reason=reason)
-        emit(reason)
-        return _finish(scenario, report, first_call)
-
-    try:
-        scenario.pre_check()
-    except PreCheckFailed as exc:
-        report.update(verdict=ABORTED,
-                      verdict_reason=f"pre-check failed, nothing injected: {exc}")
-        emit(report["verdict_reason"])
-        return _finish(scenario, report, first_call)
-    except Exception as exc:  # an AWS error or an unexpected answer: still nothing injected
-        report.update(verdict=ABORTED,
-                      verdict_reason=f"pre-check failed, nothing injected: {_error(exc)}")
-        emit(report["verdict_reason"])
+        ctx.emit(f"#  {line}")
+    if not _gate(scenario, report):
+        ctx.emit(report["verdict_reason"])
         return _finish(scenario, report, first_call)
     phase("pre_checked")
-
-    fault_at: datetime | None = None
     try:
-        fault_at = clock.now()
-        scenario.injected = True
-        scenario.inject()
-        report["fault_at"] = _iso(fault_at)
-        phase("injected")
-        scenario.wait_recovered()
-        recovered_at = clock.now()
-        if ctx.dry_run:
-            report.update(fault_at=None, verdict=DRY_RUN)
-        else:
-            report["recovered_at"] = _iso(recovered_at)
-            report["recovery_s"] = round((recovered_at - fault_at).total_seconds(), 1)
-            report["verdict"] = PASSED
-        phase("recovered")
+        _inject_and_recover(scenario, report, phase)
     except NotRecovered as exc:
         report.update(verdict=FAILED, verdict_reason=f"steady state did not return: {exc}")
     except Exception as exc:  # AWS/HTTP errors and surprises alike: report, then roll back
         stage = "recovery" if report["fault_at"] else "fault injection"
         report.update(verdict=FAILED, verdict_reason=f"{stage} failed: {_error(exc)}")
     finally:
-        try:
-            scenario.rollback()
-        except Exception as exc:
-            reason = f"rollback failed: {_error(exc)}"
-            if report["verdict_reason"]:
-                reason = f"{report['verdict_reason']}; {reason}"
-            report.update(verdict=FAILED, verdict_reason=reason)
+        _rollback(scenario, report)
         phase("rolled_back")
     if report["verdict_reason"]:
-        emit(report["verdict_reason"])
+        ctx.emit(report["verdict_reason"])
     return _finish(scenario, report, first_call)
 
 
@@ -153,19 +141,9 @@ def _finish(scenario: AwsScenario, report: dict[str, Any], first_call: int) -> d
     return report
 
 
-def exit_code(reports: Iterable[dict[str, Any]]) -> int:
-    """As the local drill: 1 any failed; 2 any aborted, refused or not supported; else 0."""
-    verdicts = [r["verdict"] for r in reports]
-    if FAILED in verdicts:
-        return 1
-    if any(v in (ABORTED, REFUSED, NOT_SUPPORTED) for v in verdicts):
-        return 2
-    return 0
-
-
 def summary_markdown(reports: list[dict[str, Any]]) -> str:
     lines = [
-        "| scenario | verdict | fault_at | recovered_at | recovery_s | reason |",
+        "| scenario | verdict | fault_at | recovered_at | time_to_recover_s | reason |",
         "|---|---|---|---|---|---|",
     ]
     for r in reports:
@@ -173,7 +151,7 @@ def summary_markdown(reports: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['scenario']} | {r['verdict']} | {r['fault_at'] or '-'} | "
             f"{r['recovered_at'] or '-'} | "
-            f"{'-' if r['recovery_s'] is None else r['recovery_s']} | {reason} |"
+            f"{'-' if r['time_to_recover_s'] is None else r['time_to_recover_s']} | {reason} |"
         )
     return "\n".join(lines) + "\n"
 

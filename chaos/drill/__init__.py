@@ -1,9 +1,10 @@
-"""Failover drills: load generator, scenario runner, Jepsen-style checker and reports.
+"""Local failover drills: methods, runner, load generator, checker and reports.
 
-- `chaos.drill.loadgen`: concurrent API clients that log every attempt and acknowledgement.
-- `chaos.drill.stats`: per-second series and the SLO / recovery arithmetic.
-- `chaos.drill.checker`: lost / duplicated / orphaned / undelivered / double-processed orders.
-- `chaos.drill.scenarios` + `chaos.drill.runner`: hypothesis, method, rollback, drain, check.
-- `chaos.drill.report`: JSON + Markdown + PNG timeline per run, a summary across runs.
-- `chaos.drill.cli`: `python -m chaos drill`.
+- `chaos.drill.methods`: the `Target` protocol and the local faults and rollbacks.
+- `chaos.drill.runner`: one scenario in named phases (pre-check .. check).
+- `chaos.drill.loadgen` / `records` / `stats`: the client history and its arithmetic.
+- `chaos.drill.snapshot` / `checker` / `verify`: read-only snapshot, pure anomalies, I/O.
+- `chaos.drill.report` / `verdict` / `render` / `plot` / `files`: one report schema, the
+  verdict, Markdown, the PNG timeline, the files.
+- `chaos.drill.cli`: `python -m chaos drill`. The scenarios are in `chaos.catalogue`.
 """

@@ -27,9 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chaos import catalogue
 from chaos.drill.loadgen import LoadConfig
-from chaos.drill.report import Slo, exit_code
-from chaos.drill.scenarios import SCENARIOS, STANDARD, resolve
+from chaos.drill.report import Slo
+from chaos.drill.verdict import exit_code
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,11 +46,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    names = ", ".join(STANDARD)
+    names = ", ".join(catalogue.standard("local"))
+    ci = ",".join(catalogue.ci_set())
     parser.add_argument(
         "--scenario", action="append", metavar="NAME",
         help=f"scenario to run; repeatable or a comma list; 'standard' (default: {names}), "
-        "'ci' (db-primary-kill,redis-primary-kill)",
+        f"'ci' ({ci}), 'all' (every scenario the target implements)",
     )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--target", choices=("local", "aws"), default="local",
@@ -111,15 +113,16 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
 def main(args: argparse.Namespace) -> int:
     if args.list:
-        for name in STANDARD:
-            print(f"{name:22s} {SCENARIOS[name].description}")
+        for scenario in catalogue.SCENARIOS.values():
+            sets = [t for t in ("local", "aws") if catalogue.implemented(scenario, t)]
+            print(f"{scenario.name:22s} [{'+'.join(sets)}] {scenario.description}")
         return 0
     if args.target == "aws":
         from chaos.aws.cli import run as run_aws
 
         return int(run_aws(args))
     try:
-        scenarios = resolve(args.scenario)
+        scenarios = catalogue.resolve(args.scenario, "local")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+import contract
 from chaos.drill.records import (
     Ack,
     Attempt,
@@ -40,8 +41,8 @@ from chaos.drill.records import (
 )
 from service.auth import issue_token
 
-ISSUER = "orders-local"
-AUDIENCE = "orders-api"
+ISSUER = contract.JWT_ISSUER_DEFAULT
+AUDIENCE = contract.JWT_AUDIENCE_DEFAULT
 RETRYABLE_STATUSES = frozenset({409, 429})
 # Real ISINs (valid check digits), used round-robin.
 INSTRUMENTS = ("US0378331005", "US5949181045", "DE0007164600", "IE00B4L5Y983", "NL0010273215")
@@ -70,8 +71,9 @@ def mint_token(
 def read_secret(path: Path) -> str:
     """The JWT secret from a file (trailing newline stripped)."""
     secret = path.read_text(encoding="utf-8").strip("\r\n")
-    if len(secret.encode()) < 32:
-        raise ValueError(f"JWT secret in {path} is shorter than 32 bytes")
+    if len(secret.encode()) < contract.JWT_SECRET_MIN_BYTES:
+        raise ValueError(
+            f"JWT secret in {path} is shorter than {contract.JWT_SECRET_MIN_BYTES} bytes")
     return secret
 
 
@@ -243,87 +245,95 @@ class LoadGenerator:
                 next_start = max(next_start + interval, time.monotonic())
 
     async def _place(self, http: httpx.AsyncClient, seq: int, rng: random.Random) -> None:
+        """One order: the first request and its same-key retries, until acknowledged,
+        rejected or given up."""
         cfg = self.config
         principal = self.principals[seq % len(self.principals)]
         account = principal.accounts[(seq // len(self.principals)) % len(principal.accounts)]
-        key = f"drill-{uuid.uuid4().hex}"
-        client_order_id = f"c-{cfg.run_id}-{seq}"
-        body = order_body(seq, account, client_order_id)
-        headers = {"Authorization": f"Bearer {principal.token}", "Idempotency-Key": key}
-        self._record(OrderIntent(key, client_order_id, account, principal.subject, time.time()))
+        order = OrderIntent(f"drill-{uuid.uuid4().hex}", f"c-{cfg.run_id}-{seq}", account,
+                            principal.subject, time.time())
+        body = order_body(seq, account, order.client_order_id)
+        headers = {"Authorization": f"Bearer {principal.token}", "Idempotency-Key": order.key}
+        self._record(order)
         first = time.monotonic()
         attempt_no = 0
         self.in_flight += 1
         try:
             while True:
                 attempt_no += 1
-                sent = time.time()
-                clock = time.perf_counter()
-                status: int | None = None
-                error: str | None = None
-                retry_after: float | None = None
-                response: httpx.Response | None = None
-                try:
-                    response = await http.post("/v1/orders", json=body, headers=headers)
-                    status = response.status_code
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                except httpx.ConnectTimeout:
-                    error = "connect_timeout"
-                except httpx.TimeoutException:
-                    error = "timeout"
-                except httpx.ConnectError:
-                    error = "connect"
-                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-                    error = "connection_lost"
-                except httpx.TransportError as exc:
-                    error = f"transport:{type(exc).__name__}"
-                latency = time.perf_counter() - clock
-                self._record(Attempt(key, attempt_no, sent, latency, status, error, retry_after))
-
-                if response is not None and status is not None and 200 <= status < 300:
-                    order_id = _order_id(response)
-                    if order_id is None:
-                        self._record(
-                            Outcome("rejected", key, time.time(), "2xx without an order id", status)
-                        )
-                        return
-                    self._record(
-                        Ack(
-                            key=key,
-                            order_id=order_id,
-                            client_order_id=client_order_id,
-                            account=account,
-                            principal=principal.subject,
-                            t=time.time(),
-                            status=status,
-                            replayed=response.headers.get("Idempotent-Replayed", "").lower()
-                            == "true",
-                        )
-                    )
-                    return
-                retryable = status is None or status in RETRYABLE_STATUSES or status >= 500
-                if not retryable:
-                    detail = response.text[:300] if response is not None else ""
-                    self._record(Outcome("rejected", key, time.time(), detail, status))
+                attempt, response = await _send(http, body, headers, order.key, attempt_no)
+                self._record(attempt)
+                if self._settled(order, attempt, response):
                     return
                 elapsed = time.monotonic() - first
                 if attempt_no >= cfg.max_attempts or elapsed >= cfg.order_deadline_s:
-                    reason = (
-                        f"{attempt_no} attempts in {elapsed:.1f}s, last "
-                        f"{status if status is not None else error}"
-                    )
-                    self._record(Outcome("gave_up", key, time.time(), reason, status))
+                    last = attempt.status if attempt.status is not None else attempt.error
+                    reason = f"{attempt_no} attempts in {elapsed:.1f}s, last {last}"
+                    self._record(Outcome("gave_up", order.key, time.time(), reason,
+                                         attempt.status))
                     return
-                backoff = rng.uniform(
-                    0, min(cfg.backoff_max_s, cfg.backoff_initial_s * 2 ** (attempt_no - 1))
-                )
-                if retry_after is not None:
-                    # Honour Retry-After, plus a little jitter so clients do not stampede.
-                    backoff = min(cfg.retry_after_cap_s, retry_after) + rng.uniform(0, 0.1)
-                backoff = min(backoff, max(0.0, cfg.order_deadline_s - elapsed))
-                await asyncio.sleep(backoff)
+                await asyncio.sleep(_backoff(cfg, attempt_no, attempt.retry_after, elapsed, rng))
         finally:
             self.in_flight -= 1
+
+    def _settled(self, order: OrderIntent, attempt: Attempt,
+                 response: httpx.Response | None) -> bool:
+        """Record the acknowledgement or rejection; False when the request is to be retried."""
+        status = attempt.status
+        if response is not None and status is not None and 200 <= status < 300:
+            order_id = _order_id(response)
+            if order_id is None:
+                self._record(Outcome("rejected", order.key, time.time(),
+                                     "2xx without an order id", status))
+                return True
+            replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+            self._record(Ack(key=order.key, order_id=order_id,
+                             client_order_id=order.client_order_id, account=order.account,
+                             principal=order.principal, t=time.time(), status=status,
+                             replayed=replayed))
+            return True
+        if status is None or status in RETRYABLE_STATUSES or status >= 500:
+            return False
+        detail = response.text[:300] if response is not None else ""
+        self._record(Outcome("rejected", order.key, time.time(), detail, status))
+        return True
+
+
+TRANSPORT_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (httpx.ConnectTimeout, "connect_timeout"),
+    (httpx.TimeoutException, "timeout"),
+    (httpx.ConnectError, "connect"),
+    (httpx.RemoteProtocolError, "connection_lost"),
+    (httpx.ReadError, "connection_lost"),
+    (httpx.WriteError, "connection_lost"),
+)
+
+
+async def _send(http: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str],
+                key: str, attempt_no: int) -> tuple[Attempt, httpx.Response | None]:
+    """One POST: the attempt record (status or error name) and the response, if any."""
+    sent = time.time()
+    clock = time.perf_counter()
+    try:
+        response = await http.post("/v1/orders", json=body, headers=headers)
+    except httpx.TransportError as exc:
+        error = next((name for kind, name in TRANSPORT_ERRORS if isinstance(exc, kind)),
+                     f"transport:{type(exc).__name__}")
+        return Attempt(key, attempt_no, sent, time.perf_counter() - clock, None, error), None
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    latency = time.perf_counter() - clock
+    return Attempt(key, attempt_no, sent, latency, response.status_code, None,
+                   retry_after), response
+
+
+def _backoff(cfg: LoadConfig, attempt_no: int, retry_after: float | None, elapsed: float,
+             rng: random.Random) -> float:
+    """Capped exponential backoff with full jitter, or Retry-After (plus a little jitter so
+    clients do not stampede); never past the order's deadline."""
+    backoff = rng.uniform(0, min(cfg.backoff_max_s, cfg.backoff_initial_s * 2 ** (attempt_no - 1)))
+    if retry_after is not None:
+        backoff = min(cfg.retry_after_cap_s, retry_after) + rng.uniform(0, 0.1)
+    return min(backoff, max(0.0, cfg.order_deadline_s - elapsed))
 
 
 def _order_id(response: httpx.Response) -> str | None:

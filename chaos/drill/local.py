@@ -31,7 +31,7 @@ def _stderr(line: str) -> None:
 
 
 class StackTarget:
-    """`chaos.drill.scenarios.Target` over a `chaos.stack.Stack`."""
+    """`chaos.drill.methods.Target` over a `chaos.stack.Stack`."""
 
     def __init__(self, stack: Stack, zone: str | None = None,
                  component_timeout: float = 90.0) -> None:
@@ -72,6 +72,21 @@ class StackTarget:
         # replica, via pg_rewind); start_component is a no-op for running components.
         self.stack.start_component(name, timeout=self.component_timeout)
 
+    # Partitions come from the stack's faults module (Stack.partition, and Stack.heal with a
+    # handle); a stack without them fails loudly instead of skipping the fault.
+    def partition(self, side_a: str, side_b: str) -> str:
+        return str(self._faults()[0](side_a, side_b))
+
+    def heal(self, handle: str | None = None) -> None:
+        self._faults()[1](handle, timeout=self.component_timeout)
+
+    def _faults(self) -> tuple[Callable[..., object], Callable[..., object]]:
+        partition = getattr(self.stack, "partition", None)
+        if partition is None:
+            raise RuntimeError("this stack has no partition() fault primitive")
+        heal: Callable[..., object] = self.stack.heal
+        return partition, heal
+
 
 def default_state_dir() -> Path:
     from chaos.stack import DEFAULT_STATE_DIR
@@ -103,7 +118,8 @@ def env_for(stack: Stack, zone: str | None = None,
         wait_healthy=wait_healthy,
         sqs_endpoint_url=ep.get("sqs_endpoint_url"),
         queue_url=ep.get("queue_url"),
-        heal=stack.heal,
+        service_env=stack.app_env(),
+        heal=lambda timeout: stack.heal(timeout=timeout),
         say=say,
     )
 
@@ -141,7 +157,7 @@ def local_stack(
         if not health.steady:
             say("drill: stack not steady (" + "; ".join(health.problems) + "); healing")
             try:
-                stack.heal(healthy_timeout)
+                stack.heal(timeout=healthy_timeout)
             except StackError as exc:
                 raise LocalStackError(f"the running stack is not healthy: {exc}") from exc
     try:

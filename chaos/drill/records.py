@@ -40,10 +40,6 @@ def from_iso(text: str) -> float:
     return parsed.timestamp()
 
 
-def to_datetime(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
 @dataclass(frozen=True)
 class OrderIntent:
     key: str
@@ -112,12 +108,6 @@ class History:
     @property
     def accounts(self) -> list[str]:
         return sorted({o.account for o in self.orders} | {a.account for a in self.acks})
-
-    def extend(self, other: History) -> None:
-        self.orders.extend(other.orders)
-        self.attempts.extend(other.attempts)
-        self.acks.extend(other.acks)
-        self.outcomes.extend(other.outcomes)
 
 
 def record_to_json(record: OrderIntent | Attempt | Ack | Outcome) -> dict[str, Any]:

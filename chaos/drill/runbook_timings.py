@@ -1,6 +1,8 @@
-"""Copy the latest local drill figures into the runbooks' "Expected timings" sections.
+"""Copy the latest local drill figures into the runbooks' "Expected timings" sections and
+the root README's table of the standard set.
 
     python -m chaos.drill.runbook_timings [--index reports/drill-index.json] [--runbooks runbooks]
+                                          [--readme README.md]
 
 Each runbook's section holds one generated table between `<!-- timings:begin -->` and
 `<!-- timings:end -->` (on the first run, the paragraph and table right under the heading
@@ -14,28 +16,18 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chaos import catalogue
+
 HEADING = "## Expected timings (latest local drill)"
 BEGIN, END = "<!-- timings:begin -->", "<!-- timings:end -->"
 
-# Which drill scenarios each runbook draws its figures from.
-RUNBOOK_SCENARIOS: dict[str, tuple[str, ...]] = {
-    "db-primary-kill": ("db-primary-kill",),
-    "db-leader-node-loss": ("db-leader-node-loss",),
-    "redis-primary-kill": ("redis-primary-kill",),
-    "redis-down": ("redis-down",),
-    "api-replica-kill": ("api-replica-kill",),
-    "queue-outage": ("queue-outage",),
-    "relay-kill": ("relay-kill",),
-    "zone-loss": ("zone-loss",),
-    "database-failover": ("db-primary-kill", "db-leader-node-loss"),
-    "redis-failover": ("redis-primary-kill", "redis-down"),
-    "queue-backlog": ("queue-outage", "relay-kill"),
-}
+# Which drill scenarios each runbook draws its figures from (from the scenario catalogue).
+RUNBOOK_SCENARIOS: dict[str, tuple[str, ...]] = catalogue.runbook_scenarios()
 
 ROWS: tuple[tuple[str, str], ...] = (
     ("run started (UTC)", "started_at"),
@@ -58,24 +50,35 @@ def _seconds_between(start: str | None, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
+def _anomalies(report: Mapping[str, Any]) -> str:
+    keys = ("lost", "duplicated", "orphaned", "undelivered", "double_processed")
+    return " / ".join(str(report[k]) for k in keys)
+
+
+def _backlog_recovery(report: Mapping[str, Any]) -> str:
+    seconds = _seconds_between(report.get("fault_ended_at"), report.get("backlog_recovered_at"))
+    return "—" if seconds is None else f"{max(seconds, 0.0):.1f}"
+
+
+def _time_to_recover(report: Mapping[str, Any]) -> str:
+    value = report.get("time_to_recover_s")
+    return "no errors to recover from" if value is None else str(value)
+
+
+FIGURES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "started_at": lambda r: str(r["started_at"])[:19].replace("T", " "),
+    "p50_p99": lambda r: f"{r['p50_ms']} / {r['p99_ms']}",
+    "backlog": lambda r: f"{r.get('outbox_backlog_baseline')} / {r.get('outbox_backlog_max')}",
+    "backlog_recovery_s": _backlog_recovery,
+    "anomalies": _anomalies,
+    "audit_chain_ok": lambda r: "yes" if r["audit_chain_ok"] else "NO",
+    "time_to_recover_s": _time_to_recover,
+}
+
+
 def figure(report: Mapping[str, Any], field: str) -> str:
-    if field == "started_at":
-        return str(report["started_at"])[:19].replace("T", " ")
-    if field == "p50_p99":
-        return f"{report['p50_ms']} / {report['p99_ms']}"
-    if field == "backlog":
-        return f"{report.get('outbox_backlog_baseline')} / {report.get('outbox_backlog_max')}"
-    if field == "backlog_recovery_s":
-        seconds = _seconds_between(report.get("fault_ended_at"), report.get("backlog_recovered_at"))
-        return "—" if seconds is None else f"{max(seconds, 0.0):.1f}"
-    if field == "anomalies":
-        keys = ("lost", "duplicated", "orphaned", "undelivered", "double_processed")
-        return " / ".join(str(report[k]) for k in keys)
-    if field == "audit_chain_ok":
-        return "yes" if report["audit_chain_ok"] else "NO"
-    if field == "time_to_recover_s":
-        value = report.get("time_to_recover_s")
-        return "no errors to recover from" if value is None else str(value)
+    if field in FIGURES:
+        return FIGURES[field](report)
     return str(report.get(field))
 
 
@@ -108,6 +111,45 @@ def replace_section(text: str, block: str) -> str:
     return text[:start] + "\n\n" + block + "\n" + rest[match.end() :]
 
 
+FIGURES_BEGIN, FIGURES_END = "<!-- figures:begin -->", "<!-- figures:end -->"
+
+
+def _label(name: str) -> str:
+    method = catalogue.get(name).local
+    return f"{name} ({method.hold_s:g} s)" if method and method.hold_s else name
+
+
+def readme_figures(reports: Sequence[Mapping[str, Any]]) -> str:
+    """The root README's table: one row per standard scenario, from its latest report."""
+    def num(value: Any) -> str:
+        return "—" if value is None else f"{value:g}"
+
+    lines = [FIGURES_BEGIN,
+             "| scenario | acknowledged | error window (s) | availability | "
+             "P99 during fault (ms) |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {_label(r['scenario'])} | {r['acknowledged']} | "
+              f"{num(round(r['error_window_s'], 1))} | {num(round(r['availability'], 3))} | "
+              f"{num(round(r['p99_ms_during_fault'] or 0))} |" for r in reports]
+    return "\n".join([*lines, FIGURES_END])
+
+
+def update_readme(index_path: Path, readme: Path) -> bool:
+    """Rewrite the README's figures once every standard scenario has a passing report."""
+    index = json.loads(index_path.read_text())
+    entries = [index.get(name) for name in catalogue.standard("local")]
+    if any(e is None or e.get("verdict") != "passed" for e in entries):
+        return False
+    root = index_path.parent.parent
+    reports = [json.loads((root / e["report"]).read_text()) for e in entries if e]
+    text = readme.read_text()
+    pattern = re.escape(FIGURES_BEGIN) + r".*?" + re.escape(FIGURES_END)
+    new = re.sub(pattern, lambda _: readme_figures(reports), text, count=1, flags=re.S)
+    if new != text:
+        readme.write_text(new)
+    return new != text
+
+
 def update_runbooks(index_path: Path, runbooks: Path) -> list[str]:
     index = json.loads(index_path.read_text())
     root = index_path.parent.parent
@@ -136,11 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--index", type=Path, default=Path("reports/drill-index.json"))
     parser.add_argument("--runbooks", type=Path, default=Path("runbooks"))
+    parser.add_argument("--readme", type=Path, default=Path("README.md"))
     args = parser.parse_args(argv)
     if not args.index.exists():
         print(f"no drill index at {args.index}: run `make drill` first", file=sys.stderr)
         return 2
     updated = update_runbooks(args.index, args.runbooks)
+    if args.readme.exists() and update_readme(args.index, args.readme):
+        updated.append(str(args.readme))
     print(f"updated: {', '.join(updated)}" if updated else "runbooks already current")
     return 0
 

@@ -1,6 +1,6 @@
 """Per-second series and the arithmetic behind the report's SLO and recovery figures.
 
-Definitions (the report and docs/README quote these):
+Definitions (the report and chaos/drill/README.md quote these):
 
 - A *request* is one HTTP attempt (a retry is a new request). It *succeeded* when the
   service answered 2xx (201, or a 2xx idempotent replay); anything else failed: 409, 429,
@@ -16,7 +16,6 @@ Definitions (the report and docs/README quote these):
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -148,11 +147,3 @@ def error_window(
     last = max(a.end for a in failed)
     return last - first, first, last
 
-
-def sorted_times(attempts: Iterable[Attempt]) -> list[float]:
-    return sorted(a.end for a in attempts)
-
-
-def count_between(times: Sequence[float], start: float, end: float) -> int:
-    """How many of the sorted `times` fall in [start, end)."""
-    return bisect.bisect_left(times, end) - bisect.bisect_left(times, start)

@@ -66,6 +66,9 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.SECRETS_MANAGER_SECRET,
         T.SECRETS_MANAGER_POLICY,
         T.SECRETS_MANAGER_ROTATION,
+        # the AWS-published rotation function (Serverless Application Repository) that a
+        # SecretRotation invokes; reviewed: it deploys AWS's own application only
+        "aws:serverlessrepository/cloudFormationStack:CloudFormationStack",
         "aws:secretsmanager/secretVersion:SecretVersion",
         T.IAM_ROLE,
         T.IAM_POLICY,
@@ -80,6 +83,8 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.EKS_NODE_GROUP,
         T.ECR_REPOSITORY,
         T.ECR_REPOSITORY_POLICY,
+        # cross-region replication of the image registry (no data-path settings)
+        "aws:ecr/replicationConfiguration:ReplicationConfiguration",
         T.LB_LISTENER,
         T.ALB_LISTENER,
         T.LB_LOAD_BALANCER,
@@ -100,6 +105,8 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.LOG_GROUP,
         T.METRIC_ALARM,
         "aws:fis/experimentTemplate:ExperimentTemplate",
+        # tags on the node groups' Auto Scaling groups (fault-injection targeting)
+        "aws:autoscaling/tag:Tag",
         # Kubernetes
         *T.K8S_POD_WORKLOADS,
         T.K8S_NAMESPACE,

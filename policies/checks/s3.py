@@ -47,3 +47,25 @@ def companions(stack: Stack, bucket: Resource, kind: str) -> list[Resource]:
 def bucket_label(bucket: Resource) -> str:
     name = bucket.get("bucket")
     return f"'{name}'" if isinstance(name, str) else f"'{bucket.name}'"
+
+
+# Load balancer access logs can only be written to buckets encrypted with SSE-S3 (AES256);
+# such a bucket is recognised by its policy letting the ELB log delivery write to it.
+ELB_LOG_WRITERS = frozenset(
+    {
+        "logdelivery.elasticloadbalancing.amazonaws.com",
+        "arn:aws:iam::054676820928:root",  # Elastic Load Balancing, eu-central-1
+        "arn:aws:iam::156460612806:root",  # Elastic Load Balancing, eu-west-1
+    }
+)
+
+
+def receives_elb_access_logs(stack: Stack, bucket: Resource) -> bool:
+    from .iam import statements
+
+    for policy in companions(stack, bucket, T.S3_BUCKET_POLICY):
+        for statement in statements(policy.get("policy")):
+            writes = any(a.lower() in {"s3:putobject", "s3:*"} for a in statement.actions)
+            if statement.allows and writes and set(statement.principals) & ELB_LOG_WRITERS:
+                return True
+    return False

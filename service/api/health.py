@@ -16,7 +16,16 @@ async def live() -> dict[str, str]:
     return {"status": "live"}
 
 
-@get("/health/ready", summary="Ready for traffic: database reachable (Redis optional)")
+# Ready means "can accept orders": a database that is a replica in recovery (the warm
+# standby's Aurora secondary, a Patroni replica) or read-only would take no order, and
+# Route 53 / the load balancer must not send traffic there.
+_WRITABLE_SQL = (
+    "SELECT NOT pg_catalog.pg_is_in_recovery() "
+    "AND pg_catalog.current_setting('transaction_read_only') = 'off'"
+)
+
+
+@get("/health/ready", summary="Ready for traffic: a writable database (Redis optional)")
 async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     state = app_state(request)
     if state.draining:
@@ -24,8 +33,8 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     try:
         async with asyncio.timeout(1.0):
             async with state.pool.acquire() as conn:
-                await conn.fetchval("SELECT 1")
-        database = "ok"
+                writable = await conn.fetchval(_WRITABLE_SQL)
+        database = "ok" if writable else "read-only"
     except Exception:  # any failure means "not ready", whatever its kind
         database = "unavailable"
     if not state.redis.configured:
@@ -34,7 +43,8 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
         redis_status = "ok" if await state.redis.ping() else "unavailable"
     body = {"database": database, "redis": redis_status}
     if database != "ok":
-        return Response({"status": "unavailable", **body}, status_code=503)
+        status = "read-only" if database == "read-only" else "unavailable"
+        return Response({"status": status, **body}, status_code=503)
     # Redis is a helper: without it the service is degraded but still serves orders.
     overall = "ready" if redis_status in ("ok", "not-configured") else "degraded"
     return Response({"status": overall, **body}, status_code=200)

@@ -40,7 +40,6 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 CANCELLABLE = frozenset(
     {OrderStatus.PENDING, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED}
 )
-OPEN = frozenset({OrderStatus.PENDING, OrderStatus.SUBMITTED})
 
 
 class IllegalTransition(Exception):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,19 @@ def parse_event(body: str) -> QueueEvent:
         raise UnknownOrderEvent(f"unparseable message body: {error}") from None
 
 
+DEAD_LETTER_SAMPLE_S = 15.0
+
+
+def oldest_age_s(messages: list[dict[str, Any]], now_s: float) -> float:
+    """Age at receive of the oldest message (SQS SentTimestamp is epoch milliseconds)."""
+    sent = [
+        int(m["Attributes"]["SentTimestamp"]) / 1000
+        for m in messages
+        if "SentTimestamp" in m.get("Attributes", {})
+    ]
+    return max(0.0, now_s - min(sent)) if sent else 0.0
+
+
 class Worker:
     def __init__(
         self,
@@ -60,16 +74,54 @@ class Worker:
         self.consumer, self.metrics, self.redis = consumer, metrics, redis
         self.wait_s = wait_s
         self.heartbeat = heartbeat or Heartbeat()
+        self._dlq_url: str | None = None
+        self._dead_letters_sampled_at = 0.0
 
     def _receive(self) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=10,
             WaitTimeSeconds=self.wait_s,
-            MessageSystemAttributeNames=["MessageGroupId", "ApproximateReceiveCount"],
+            MessageSystemAttributeNames=[
+                "MessageGroupId", "ApproximateReceiveCount", "SentTimestamp"
+            ],
         )
         messages: list[dict[str, Any]] = response.get("Messages", [])
+        self.metrics.queue_message_age.set(oldest_age_s(messages, time.time()))
         return messages
+
+    def _dead_letter_url(self) -> str | None:
+        """The DLQ named by the queue's redrive policy (looked up once)."""
+        if self._dlq_url is None:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["RedrivePolicy"]
+            ).get("Attributes", {})
+            policy = attributes.get("RedrivePolicy")
+            if policy is None:
+                return None
+            name = json.loads(policy)["deadLetterTargetArn"].rsplit(":", 1)[-1]
+            self._dlq_url = str(self.sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        return self._dlq_url
+
+    async def _maybe_sample_dead_letters(self) -> None:
+        """Every DEAD_LETTER_SAMPLE_S; a failure (no permission on the DLQ, queue failing
+        over) only leaves the gauge as it was: it must never hold up the work."""
+        if time.monotonic() - self._dead_letters_sampled_at < DEAD_LETTER_SAMPLE_S:
+            return
+        self._dead_letters_sampled_at = time.monotonic()
+        try:
+            await asyncio.to_thread(self.sample_dead_letters)
+        except Exception as error:
+            log.debug("dead_letter_sampling_failed", error=type(error).__name__)
+
+    def sample_dead_letters(self) -> None:
+        dlq_url = self._dead_letter_url()
+        if dlq_url is None:
+            return
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        self.metrics.dead_letter_messages.set(float(attributes["ApproximateNumberOfMessages"]))
 
     def _release(self, message: dict[str, Any], delay_s: int) -> None:
         with contextlib.suppress(Exception):  # it becomes visible at its timeout anyway
@@ -147,6 +199,7 @@ class Worker:
         while not stop.is_set():
             self.heartbeat.beat()
             try:
+                await self._maybe_sample_dead_letters()
                 await self.run_once()
                 backoff = 0.0
             except Exception as error:  # queue or database failing over: back off, go on

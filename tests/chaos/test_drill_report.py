@@ -9,16 +9,17 @@ import pytest
 
 from chaos.drill import stats
 from chaos.drill.checker import CheckResult
+from chaos.drill.files import write_run, write_summary
 from chaos.drill.records import Ack, Attempt, History, OrderIntent, Outcome, from_iso
 from chaos.drill.report import (
+    REPORT_FIELDS,
     RUN_FIELDS,
     RunTimeline,
     Slo,
     build_report,
-    exit_code,
-    write_run,
-    write_summary,
+    empty_report,
 )
+from chaos.drill.verdict import exit_code
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -129,6 +130,27 @@ def test_checker_findings_fail_the_run() -> None:
     check = clean_check(history)
     check.audit_chain_ok = False
     assert build_report(timeline(), history, check)["verdict"] == "failed"
+
+
+def test_an_unverified_audit_log_is_unknown_never_passed() -> None:
+    history = synthetic()
+    check = clean_check(history)
+    check.audit_chain_ok, check.audit_detail = None, "exit 2: no checkpoint store reachable"
+    report = build_report(timeline(), history, check)
+    assert report["checker_result"] == "unknown"
+    assert report["verdict"] == "unknown" and "not verified" in report["verdict_reason"]
+    assert exit_code([report]) == 2
+    assert exit_code([report, build_report(timeline(), history, clean_check(history))]) == 2
+
+
+def test_one_schema_for_every_report() -> None:
+    history = synthetic()
+    report = build_report(timeline(), history, clean_check(history))
+    assert tuple(report) == REPORT_FIELDS
+    assert (report["alerts"], report["expected_alerts_met"]) == ([], None)
+    assert tuple(empty_report("x", "aws")) == REPORT_FIELDS
+    with pytest.raises(KeyError, match="not in the report schema"):
+        empty_report("x", "local", invented=1)
 
 
 def test_slow_warm_up_fails_the_before_probe() -> None:

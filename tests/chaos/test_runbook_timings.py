@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from chaos import catalogue
 from chaos.drill.runbook_timings import BEGIN, END, RUNBOOK_SCENARIOS, update_runbooks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,8 +74,41 @@ def test_failed_runs_are_never_copied(tmp_path: Path) -> None:
 
 
 def test_every_local_runbook_carries_generated_figures() -> None:
-    for runbook in RUNBOOK_SCENARIOS:
+    """Runbooks of standard scenarios quote a drill; the others say they are not drilled."""
+    standard = set(catalogue.standard("local"))
+    for runbook, scenarios in RUNBOOK_SCENARIOS.items():
         text = (ROOT / "runbooks" / f"{runbook}.md").read_text()
         section = text.split(BEGIN, 1)[1].split(END, 1)[0]
         assert "TBD" not in section, runbook
-        assert "0 / 0 / 0 / 0 / 0" in section, runbook
+        if set(scenarios) <= standard:
+            assert "0 / 0 / 0 / 0 / 0" in section, runbook
+        else:
+            assert "Not drilled yet" in section, runbook
+
+
+def test_runbook_map_comes_from_the_catalogue() -> None:
+    assert RUNBOOK_SCENARIOS["database-failover"] == ("db-primary-kill", "db-leader-node-loss")
+    assert RUNBOOK_SCENARIOS["queue-backlog"] == ("queue-outage", "relay-kill")
+    assert RUNBOOK_SCENARIOS["zone-partition"] == ("zone-partition",)
+    assert "region-switchover" not in {s for v in RUNBOOK_SCENARIOS.values() for s in v}
+
+
+def test_readme_figures_list_the_standard_set_and_are_regenerated(tmp_path: Path) -> None:
+    from chaos.drill.runbook_timings import FIGURES_BEGIN, FIGURES_END, update_readme
+
+    def rows(text: str) -> list[str]:
+        table = text.split(FIGURES_BEGIN, 1)[1].split(FIGURES_END, 1)[0]
+        return [line.split("|")[1].strip().split(" (")[0]
+                for line in table.strip().splitlines()[2:]]
+
+    assert rows((ROOT / "README.md").read_text()) == list(catalogue.standard("local"))
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    standard = catalogue.standard("local")
+    index = write_run(tmp_path, [report(n) for n in standard[:-1]])
+    assert update_readme(index, readme) is False  # one standard scenario has no report yet
+    index = write_run(tmp_path, [report(n, acknowledged=7) for n in standard])
+    assert update_readme(index, readme) is True
+    text = readme.read_text()
+    assert rows(text) == list(standard)
+    assert "| redis-down (30 s) | 7 | 2.8 | 0.979 | 2002 |" in text

@@ -83,3 +83,11 @@ def plan() -> Plan:
 @pytest.fixture(scope="session")
 def plan_without_standby() -> Plan:
     return load_plan("orders:standbyEnabled=false")
+
+
+@pytest.fixture(scope="session")
+def plan_options() -> dict[str, dict[str, Any]]:
+    """Per resource name: {"dependsOn": [names], "ignoreChanges": [...]}."""
+    run = run_plan("--options")
+    assert run.returncode == 0, f"infra.plan --options failed:\n{run.stderr[-4000:]}"
+    return {e["name"]: e for e in json.loads(run.stdout)}

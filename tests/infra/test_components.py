@@ -13,7 +13,7 @@ import pytest
 from infra.config import load_config
 from infra.mocks import Recording, install
 
-CFG = load_config({}.get)
+CFG = load_config({"orders:cluster": '{"privateAccessCidrs": ["10.99.0.0/16"]}'}.get)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,7 +57,9 @@ def test_network_spreads_three_tiers_over_three_azs() -> Any:
 
     network = Network(
         "unit-network",
-        NetworkArgs("orders-unit", CFG.primary, CFG.network, "orders-unit", "arn:logs-key"),
+        NetworkArgs(
+            "orders-unit", CFG.primary, CFG.network, "orders-unit", "arn:logs-key", "123456789012"
+        ),
     )
 
     def check(vpc_id: str) -> None:

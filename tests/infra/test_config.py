@@ -41,10 +41,17 @@ def test_prod_stack_file_is_valid_and_deploys_both_regions() -> None:
     assert cfg.database.backup_retention_days >= 14
 
 
-def test_defaults_alone_are_valid() -> None:
-    cfg = load_config({}.get)
+# The one setting without a default: how the deployer reaches the private API endpoint.
+DEPLOYER_PATH = {"orders:cluster": '{"privateAccessCidrs": ["10.99.0.0/16"]}'}
+
+
+def test_defaults_alone_are_valid_once_the_deployer_path_is_chosen() -> None:
+    cfg = load_config(DEPLOYER_PATH.get)
     assert cfg.prefix == "orders-prod"
     assert cfg.primary.api_replicas >= 3
+    assert not cfg.cluster.endpoint_public_access  # safe default: private endpoint only
+    with pytest.raises(ConfigError, match="the deployer has no path to the Kubernetes API"):
+        load_config({}.get)
 
 
 def _known_settings(monkeypatch: pytest.MonkeyPatch) -> set[str]:
@@ -57,7 +64,7 @@ def _known_settings(monkeypatch: pytest.MonkeyPatch) -> set[str]:
         original(section)
 
     monkeypatch.setattr(config_module._Section, "reject_unknown", record)
-    load_config({}.get)
+    load_config(DEPLOYER_PATH.get)
     return seen
 
 
@@ -109,6 +116,11 @@ def test_every_tunable_is_listed_in_the_prod_stack_file(monkeypatch: pytest.Monk
         ('orders:cluster.kubernetesVersion="1.29"', ">= 1.30"),
         ("orders:cluster.kubernetesVersion=1.30", "must be a string"),  # YAML reads 1.3
         ("orders:cluster.endpointPublicAccess=true", "publicAccessCidrs must list"),
+        ("orders:cluster.privateAccessCidrs=[]", "the deployer has no path"),
+        ('orders:cluster.kubernetesVersion="1.34"', "no matching cluster-autoscaler image"),
+        ('orders:database.engineVersion="16.9"', "does not match parameterGroupFamily"),
+        ("orders:workload.imageDigest=sha256:abc", "imageDigest must be sha256"),
+        ("orders:workload.otelEndpoint=collector:4318", "otelEndpoint must be an http(s) URL"),
         ('orders:cluster.publicAccessCidrs=["0.0.0.0/0"]', "must not contain 0.0.0.0/0"),
         ("orders:workload.imageTag=latest", "immutable tag"),
         ("orders:workload.canaryWeights=[50,25]", "canaryWeights must increase"),
@@ -141,7 +153,10 @@ def test_jwt_secret_must_be_a_pulumi_secret_of_at_least_32_bytes() -> None:
 def test_encrypted_stack_values_get_a_stand_in_offline(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: orders\n")
     stack_file = tmp_path / "Pulumi.prod.yaml"
-    stack_file.write_text("config:\n  orders:jwtSecret:\n    secure: v1:abc\n")
+    stack_file.write_text(
+        "config:\n  orders:jwtSecret:\n    secure: v1:abc\n"
+        "  orders:cluster:\n    privateAccessCidrs: [10.99.0.0/16]\n"
+    )
     settings = load_stack_settings(stack_file, [])
     assert settings.secret_keys == ["orders:jwtSecret"]
     assert load_config(settings.config.get).environment == "prod"

@@ -264,17 +264,29 @@ def test_eks_cluster_is_private_logged_encrypted_and_api_authenticated(
     assert i["createOidcProvider"] is True
     assert set(i["enabledClusterLogTypes"]) >= {"api", "audit", "authenticator"}
     assert i["endpointPrivateAccess"] is True
+    assert i["endpointPublicAccess"] is False  # the safe default
     assert i["vpcCniOptions"]["enableNetworkPolicy"] is True
-    nodes = plan.named(f"{role}-cluster-nodes")["inputs"]
-    assert nodes["subnetIds"] == i["privateSubnetIds"] and len(nodes["subnetIds"]) == 3
-    assert nodes["launchTemplate"]["id"].startswith("lt-")
-    assert nodes["scalingConfig"]["minSize"] >= (3 if role == "primary" else 1)
+    assert i["version"] == "1.35"
+    groups = node_groups(plan, region)
+    # one group per AZ: the autoscaler adds a node in the zone a pending pod needs
+    assert sorted(s for g in groups for s in g["subnetIds"]) == sorted(i["privateSubnetIds"])
+    assert all(len(g["subnetIds"]) == 1 for g in groups) and len(groups) == 3
+    assert all(g["launchTemplate"]["id"].startswith("lt-") for g in groups)
+    assert sum(g["scalingConfig"]["minSize"] for g in groups) >= (3 if role == "primary" else 1)
+    # the deployer reaches the private endpoint from its configured network only
+    (rule,) = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", region)
+    assert rule["inputs"]["cidrIpv4"] == "10.99.0.0/16" and rule["inputs"]["fromPort"] == 443
 
 
-def test_standby_node_group_is_smaller(plan: Plan) -> None:
-    primary = plan.named("primary-cluster-nodes")["inputs"]["scalingConfig"]
-    standby = plan.named("standby-cluster-nodes")["inputs"]["scalingConfig"]
-    assert standby["desiredSize"] < primary["desiredSize"]
+def node_groups(plan: Plan, region: str) -> list[dict[str, Any]]:
+    return [g["inputs"] for g in plan.of_type("eks:index:ManagedNodeGroup", region)]
+
+
+def test_standby_node_groups_are_smaller(plan: Plan) -> None:
+    def total(region: str) -> float:
+        return sum(g["scalingConfig"]["desiredSize"] for g in node_groups(plan, region))
+
+    assert total(STANDBY) <= total(PRIMARY)
 
 
 # --------------------------------------------------------------------------- workload
@@ -340,10 +352,22 @@ def test_service_contract_environment(plan: Plan) -> None:
     assert env["ORDERS_REDIS_URL"]["value"].startswith("rediss://")
     assert env["ORDERS_REDIS_URL"]["value"].endswith(":6379/0")
     assert env["ORDERS_QUEUE_URL"]["value"].endswith("/orders-prod-orders.fifo")
-    for secret in ("ORDERS_REDIS_PASSWORD", "ORDERS_JWT_SECRET"):
-        assert "secretKeyRef" in env[secret]["valueFrom"] and "value" not in env[secret]
-    for name in ("ORDERS_JWT_ISSUER", "ORDERS_JWT_AUDIENCE", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+    # secrets as mounted files, never as environment values
+    assert "ORDERS_REDIS_PASSWORD" not in env and "ORDERS_JWT_SECRET" not in env
+    mounts = {m["name"]: m["mountPath"] for m in api_container(plan, "primary")["volumeMounts"]}
+    for variable, key in (
+        ("ORDERS_REDIS_PASSWORD_FILE", "redis-password"),
+        ("ORDERS_JWT_SECRET_FILE", "jwt-secret"),
+    ):
+        assert env[variable]["value"] == f"{mounts['secrets']}/{key}"
+    volumes = {
+        v["name"]: v for v in rollout(plan, "primary")["spec"]["template"]["spec"]["volumes"]
+    }
+    assert volumes["secrets"]["secret"]["secretName"] == "orders-secrets"
+    for name in ("ORDERS_JWT_ISSUER", "ORDERS_JWT_AUDIENCE"):
         assert env[name]["value"]
+    # no collector is deployed: no OTLP exporter configured
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in env
     standby_env = {e["name"]: e for e in api_container(plan, "standby")["env"]}
     assert standby_env["ORDERS_AWS_REGION"]["value"] == STANDBY
     assert "orders-prod-standby.cluster-" in standby_env["ORDERS_DATABASE_URL"]["value"]
@@ -358,13 +382,18 @@ def test_disruption_budget_autoscaling_and_network_policy(
         for p in plan.of_type("kubernetes:policy/v1:PodDisruptionBudget", region)
     }
     assert pdbs == {"orders-api", "orders-relay", "orders-worker"}
-    (hpa,) = plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", region)
-    spec = hpa["inputs"]["spec"]
+    # one autoscaler per target: the API's is a KEDA ScaledObject, not a plain HPA
+    assert plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", region) == []
+    scalers = {
+        s["inputs"]["metadata"]["name"]: s["inputs"]["spec"]
+        for s in plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject", region)
+    }
+    assert set(scalers) == {"orders-api", "orders-relay", "orders-worker"}
+    spec = scalers["orders-api"]
     assert spec["scaleTargetRef"]["kind"] == "Rollout"
-    assert {m["resource"]["name"] for m in spec["metrics"]} == {"cpu", "memory"}
-    assert spec["minReplicas"] == rollout(plan, role)["spec"]["replicas"]
-    (scaler,) = plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject", region)
-    (trigger,) = scaler["inputs"]["spec"]["triggers"]
+    assert [t["type"] for t in spec["triggers"]] == ["cpu", "memory", "prometheus"]
+    assert spec["minReplicaCount"] == rollout(plan, role)["spec"]["replicas"]
+    (trigger,) = scalers["orders-worker"]["triggers"]
     assert trigger["type"] == "aws-sqs-queue"
     assert trigger["metadata"]["queueURL"].startswith(f"https://sqs.{region}.")
     policies = {
@@ -379,11 +408,18 @@ def test_disruption_budget_autoscaling_and_network_policy(
     assert deployments == {"orders-relay", "orders-worker"}
 
 
-def test_migrations_run_once_in_the_primary_only(plan: Plan) -> None:
-    (job,) = plan.of_type("kubernetes:batch/v1:Job")
-    assert job["region"] == PRIMARY
-    (container,) = job["inputs"]["spec"]["template"]["spec"]["containers"]
+def test_migrations_run_once_in_the_primary_only_after_the_role_bootstrap(plan: Plan) -> None:
+    jobs = {j["name"]: j for j in plan.of_type("kubernetes:batch/v1:Job")}
+    assert set(jobs) == {"primary-workload-migrate", "primary-workload-bootstrap-role"}
+    migrate, bootstrap = jobs["primary-workload-migrate"], jobs["primary-workload-bootstrap-role"]
+    (container,) = migrate["inputs"]["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["python", "-m", "service", "migrate"]
+    (boot,) = bootstrap["inputs"]["spec"]["template"]["spec"]["containers"]
+    assert boot["command"] == ["python", "/bootstrap/bootstrap_role.py"]
+    env = {e["name"]: e["value"] for e in boot["env"]}
+    assert env["ORDERS_BOOTSTRAP_USER"] == "orders_admin"
+    assert env["ORDERS_BOOTSTRAP_APP_USER"] == "orders_app"
+    assert env["ORDERS_BOOTSTRAP_PASSWORD_FILE"].startswith("/master/")
 
 
 def test_alb_ingress_terminates_tls_and_hides_metrics(plan: Plan) -> None:
@@ -432,7 +468,9 @@ def test_alarms_cover_database_cache_queue_and_alb(plan: Plan, role: str, region
     } <= metrics
     five_xx = plan.named(f"{role}-alarms-alb-5xx-rate")["inputs"]
     assert any("HTTPCode_Target_5XX_Count" in json.dumps(q) for q in five_xx["metricQueries"])
-    (topic,) = plan.of_type("aws:sns/topic:Topic", region)
+    (topic,) = [  # the other topic is Alertmanager's ticket topic (infra/monitoring.py)
+        t for t in plan.of_type("aws:sns/topic:Topic", region) if "alarms" in t["name"]
+    ]
     topic_arn_prefix = f"arn:aws:sns:{region}:"
     assert all(a["inputs"]["alarmActions"][0].startswith(topic_arn_prefix) for a in alarms)
     assert topic["name"] == f"{role}-alarms-topic"

@@ -257,3 +257,54 @@ def test_under_the_engine_a_broken_stack_check_becomes_the_cant_run_diagnostic()
         REGISTRY.remove(broken)
     assert reported == []  # no violation, and no silent pass either
     assert "could not run (KeyError" in caught.value.message
+
+
+def test_sse_s3_is_accepted_only_for_a_load_balancer_access_log_bucket() -> None:
+    """ALB access logs support SSE-S3 only: such a bucket is told apart by its policy."""
+    from policies import all_policies as pack
+
+    control = next(p for p in pack() if p.name == "aws-s3-bucket-require-customer-managed-key")
+    elb_writes = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::054676820928:root"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::alb-logs/*",
+    }
+
+    def bucket(*statements: dict[str, Any], sse: str | None = "AES256") -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = [
+            {
+                "type": "aws:s3/bucket:Bucket",
+                "name": "logs",
+                "region": "eu-central-1",
+                "inputs": {"bucket": "alb-logs"},
+            },
+            {
+                "type": "aws:s3/bucketPolicy:BucketPolicy",
+                "name": "logs-policy",
+                "region": "eu-central-1",
+                "inputs": {
+                    "bucket": "alb-logs",
+                    "policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+                },
+            },
+        ]
+        if sse:
+            entries.append(
+                {
+                    "type": "aws:s3/bucketServerSideEncryptionConfiguration:"
+                    "BucketServerSideEncryptionConfiguration",
+                    "name": "logs-sse",
+                    "region": "eu-central-1",
+                    "inputs": {
+                        "bucket": "alb-logs",
+                        "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": sse}}],
+                    },
+                }
+            )
+        return entries
+
+    assert run(bucket(elb_writes), control).violations == []
+    assert len(run(bucket(elb_writes, sse=None), control).violations) == 1
+    other = dict(elb_writes, Principal={"AWS": "arn:aws:iam::999999999999:root"})
+    assert len(run(bucket(other), control).violations) == 1

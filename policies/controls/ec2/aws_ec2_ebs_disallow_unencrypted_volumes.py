@@ -69,16 +69,20 @@ def ebs_encrypted(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
         )
         return
     for mapping in ebs_mappings:
-        device = P.get(mapping, "deviceName") or "?"
-        encrypted = P.get(mapping, "ebs", "encrypted")
-        if P.is_unknown(encrypted):
-            rep.skip(f"blockDeviceMappings[{device}].ebs.encrypted")
-        if not P.as_bool(encrypted):
-            rep.violation(
-                f"Launch template volume {device} is not encrypted (ebs.encrypted is not true)."
-            )
-        elif key_reference_problem(P.get(mapping, "ebs", "kmsKeyId")):
-            rep.violation(
-                f"Launch template volume {device} is not encrypted with a customer-managed KMS key "
-                "(ebs.kmsKeyId is not set)."
-            )
+        _check_mapping(mapping, rep)
+
+
+def _check_mapping(mapping: Any, rep: Reporter) -> None:
+    device = P.get(mapping, "deviceName") or "?"
+    encrypted = P.get(mapping, "ebs", "encrypted")
+    if P.is_unknown(encrypted):
+        rep.skip(f"blockDeviceMappings[{device}].ebs.encrypted")
+    if not P.as_bool(encrypted):
+        rep.violation(
+            f"Launch template volume {device} is not encrypted (ebs.encrypted is not true)."
+        )
+    elif key_reference_problem(P.get(mapping, "ebs", "kmsKeyId")):
+        rep.violation(
+            f"Launch template volume {device} is not encrypted with a customer-managed KMS key "
+            "(ebs.kmsKeyId is not set)."
+        )

@@ -13,7 +13,9 @@ from ... import props as P
 from ... import types as T
 from ...checks.resilience import _SUBNET_HOLDERS, CATEGORY, MIN_AZS, SOC2_RECOVERY, SOC2_RISK
 from ...framework import HIGH, MANDATORY, Reporter, fsbp, stack_control
-from ...model import Stack
+from ...model import Resource, Stack
+
+_NODE_GROUPS = (T.EKS_COMPONENT_MANAGED_NODE_GROUP, T.EKS_NODE_GROUP)
 
 
 @stack_control(
@@ -52,25 +54,35 @@ def multi_az_subnets(stack: Stack, rep: Reporter, cfg: Mapping[str, Any]) -> Non
                 f"Subnets in {region or 'the default region'} span {len(zones)} AZ(s); at least "
                 f"{minimum} are required."
             )
+    # Node groups count per cluster: one node group per AZ (so the cluster autoscaler can
+    # balance zones) is as resilient as one group over three AZs.
+    groups: dict[str, list[Resource]] = {}
     for holder in stack.of_type(*_SUBNET_HOLDERS):
-        prop = _SUBNET_HOLDERS[holder.type]
-        ids = holder.get(prop)
-        if P.is_unknown(ids):
+        if P.is_unknown(holder.get(_SUBNET_HOLDERS[holder.type])):
             continue  # a computed list: resolved when the update runs
-        listed = P.as_list(ids)
-        zones_seen: set[str] = set()
-        resolved_all = True
-        for subnet_id in listed:
-            found = stack.resolve(holder, prop, subnet_id, T.SUBNET)
-            zone = found[0].get("availabilityZone") if found else None
-            if isinstance(zone, str) and not P.is_unknown(zone):
-                zones_seen.add(zone)
-            else:
-                resolved_all = False
-        count = len(zones_seen) if resolved_all and listed else len({str(s) for s in listed})
+        cluster = holder.get("cluster") if holder.type in _NODE_GROUPS else None
+        cluster = cluster or holder.get("clusterName") if holder.type in _NODE_GROUPS else None
+        key = f"cluster:{cluster}" if isinstance(cluster, str) else f"holder:{holder.urn}"
+        groups.setdefault(key, []).append(holder)
+    for members in groups.values():
+        count = len(set().union(*(_zones(stack, m) for m in members)))
         if count < minimum:
+            holder = members[0]
+            prop = _SUBNET_HOLDERS[holder.type]
             rep.violation(
                 f"{holder.label} spans {count} AZ(s)/subnet(s); at least {minimum} are required "
                 f"({prop}).",
                 holder,
             )
+
+
+def _zones(stack: Stack, holder: Resource) -> set[str]:
+    """The AZs of a holder's subnets (subnet ids stand in when a subnet is not in the stack)."""
+    prop = _SUBNET_HOLDERS[holder.type]
+    listed = P.as_list(holder.get(prop))
+    zones: set[str] = set()
+    for subnet_id in listed:
+        found = stack.resolve(holder, prop, subnet_id, T.SUBNET)
+        zone = found[0].get("availabilityZone") if found else None
+        zones.add(zone if isinstance(zone, str) and not P.is_unknown(zone) else f"?{subnet_id}")
+    return zones

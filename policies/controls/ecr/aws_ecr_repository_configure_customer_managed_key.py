@@ -12,7 +12,7 @@ from ... import props as P
 from ... import types as T
 from ...checks.common import key_reference_problem
 from ...checks.encryption import PCI_KEYS, SOC2_LOGICAL
-from ...framework import MANDATORY, MEDIUM, Reporter, Resource, resource_control
+from ...framework import ADVISORY, MEDIUM, Reporter, Resource, resource_control
 
 CATEGORY = "Container images"
 
@@ -23,7 +23,9 @@ CATEGORY = "Container images"
     resource_types=(T.ECR_REPOSITORY,),
     category=CATEGORY,
     severity=MEDIUM,
-    enforcement=MANDATORY,
+    # advisory as in pulumi/compliance-policies: images hold no customer data and ECR
+    # encrypts them at rest either way (FSBP has no CMK requirement for ECR)
+    enforcement=ADVISORY,
     frameworks=(PCI_KEYS, SOC2_LOGICAL),
     remediation="Set `encryption_configurations=[{'encryption_type': 'KMS', 'kms_key': key.arn}]`.",
 )

@@ -14,7 +14,7 @@ from ... import types as T
 from ...checks.common import key_reference_problem
 from ...checks.cross import KEY_REFERENCES, _key_references
 from ...framework import HIGH, MANDATORY, Reporter, pci, soc2, stack_control
-from ...model import Stack
+from ...model import Resource, Stack
 
 
 @stack_control(
@@ -58,19 +58,20 @@ def keys_in_stack(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
                         resource,
                     )
                     continue
-                for key in keys:
-                    if key.region and resource.region and key.region != resource.region:
-                        rep.violation(
-                            f"{resource.label} in {resource.region} uses KMS key '{key.name}' from "
-                            f"{key.region} ({path}).",
-                            resource,
-                        )
-                    if (
-                        key.type == T.KMS_KEY
-                        and P.as_bool(key.get("enableKeyRotation")) is not True
-                    ):
-                        rep.violation(
-                            f"{resource.label} uses KMS key '{key.name}', which has rotation "
-                            f"disabled ({path}).",
-                            resource,
-                        )
+                _check_keys(resource, keys, path, rep)
+
+
+def _check_keys(resource: Resource, keys: list[Resource], path: str, rep: Reporter) -> None:
+    for key in keys:
+        if key.region and resource.region and key.region != resource.region:
+            rep.violation(
+                f"{resource.label} in {resource.region} uses KMS key '{key.name}' from "
+                f"{key.region} ({path}).",
+                resource,
+            )
+        if key.type == T.KMS_KEY and P.as_bool(key.get("enableKeyRotation")) is not True:
+            rep.violation(
+                f"{resource.label} uses KMS key '{key.name}', which has rotation "
+                f"disabled ({path}).",
+                resource,
+            )

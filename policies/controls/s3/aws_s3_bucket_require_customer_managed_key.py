@@ -18,9 +18,17 @@ from ...checks.s3 import (
     SOC2_LOGICAL,
     bucket_label,
     companions,
+    receives_elb_access_logs,
 )
 from ...framework import HIGH, MANDATORY, Reporter, Resource, stack_control
 from ...model import Stack
+
+
+def _sse_s3(config: Resource) -> bool:
+    return any(
+        P.get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") == "AES256"
+        for rule in P.as_list(config.get("rules"))
+    )
 
 
 def _cmk_rule(config: Resource) -> bool:
@@ -55,6 +63,8 @@ def bucket_cmk(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
             with rep.guard(bucket):
                 rep.skip(f"the encryption configuration of bucket {bucket_label(bucket)}")
             continue
+        if receives_elb_access_logs(stack, bucket) and any(_sse_s3(c) for c in configs):
+            continue  # ALB access logs support SSE-S3 only (AWS Elastic Load Balancing docs)
         if not any(_cmk_rule(c) for c in configs):
             rep.violation(
                 f"Bucket {bucket_label(bucket)} does not default to SSE-KMS with a "

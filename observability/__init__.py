@@ -1,0 +1,1 @@
+"""SLOs, alert rules and dashboards as code (see observability/README.md)."""
