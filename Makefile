@@ -68,8 +68,9 @@ stack-status: venv
 runbook-timings: venv
 	$(PY) -m chaos.drill.runbook_timings
 
+# The whole system against the PostgreSQL ceiling (~3 min); BENCH_ARGS="api-latency" etc.
 bench: sysdeps sqs-endpoint
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var reports .pytest_cache .mypy_cache .ruff_cache

@@ -53,6 +53,7 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("ORDERS_REDIS_URL", "optional; `redis://host:port/0`, `rediss://...`, or "
            "`redis+sentinel://h1:p1,h2:p2/mymaster/0`"),
     EnvVar("ORDERS_REDIS_PASSWORD", "optional Redis AUTH token"),
+    EnvVar("ORDERS_REDIS_PASSWORD_FILE", "instead of ORDERS_REDIS_PASSWORD: a file holding it"),
     EnvVar("ORDERS_REDIS_TIMEOUT_S", "per-call Redis timeout (default 0.1)"),
     EnvVar("ORDERS_QUEUE_URL", "required for relay/worker; the FIFO queue URL "
            "(`.../orders.fifo`)"),
@@ -61,11 +62,20 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("ORDERS_DLQ_MAX_RECEIVE_COUNT", "redrive after this many receives (default 5)"),
     EnvVar("ORDERS_JWT_SECRET", f"required for serve/token; HS256 secret "
            f"(>= {JWT_SECRET_MIN_BYTES} bytes)"),
+    EnvVar("ORDERS_JWT_SECRET_FILE", "instead of ORDERS_JWT_SECRET: a file holding it (a mounted "
+           "Secret; setting both is an error)"),
     EnvVar("ORDERS_JWT_ISSUER", f"default `{JWT_ISSUER_DEFAULT}`"),
     EnvVar("ORDERS_JWT_AUDIENCE", f"default `{JWT_AUDIENCE_DEFAULT}`"),
-    EnvVar("ORDERS_RATE_LIMIT_PER_SECOND", "per-principal limit (Redis; fails open; "
-           "default 100)"),
+    EnvVar("ORDERS_RATE_LIMIT_PER_SECOND", "per-principal write limit, place and cancel "
+           "(Redis; fails open; default 100)"),
     EnvVar("ORDERS_RATE_LIMIT_BURST", "per-principal burst (default 200)"),
+    EnvVar("ORDERS_READ_RATE_LIMIT_PER_SECOND", "per-principal read limit: GET order, list, "
+           "events (Redis; fails open; default 200)"),
+    EnvVar("ORDERS_READ_RATE_LIMIT_BURST", "per-principal read burst (default 400)"),
+    EnvVar("ORDERS_HEADER_READ_TIMEOUT_S", "request line and headers must arrive within this "
+           "(default 5; else 408 + close)"),
+    EnvVar("ORDERS_BODY_READ_TIMEOUT_S", "the request body must arrive within this (default 10; "
+           "else 408 problem + close)"),
     EnvVar("ORDERS_IDEMPOTENCY_TTL_HOURS", "idempotency key retention, >= 24 (default 24)"),
     EnvVar("ORDERS_DB_POOL_MAX", "database pool size per process (default 20)"),
     EnvVar("ORDERS_DB_COMMAND_TIMEOUT_S", "per-statement timeout (default 5)"),

@@ -15,6 +15,7 @@ CloudWatch keeps what only it sees (Aurora, ElastiCache, SQS, ALB): see alarms.p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,8 @@ class MonitoringArgs:
     topic_key_arn: pulumi.Input[str]
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
+    # Helm releases that must be installed first (the Load Balancer Controller's webhooks).
+    after: Sequence[pulumi.Resource] = ()
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -178,7 +181,7 @@ class Monitoring(pulumi.ComponentResource):
                     lambda v: alertmanager_config(region.region, str(v[0]), str(v[1]))
                 ),
             },
-            opts=child(self),
+            opts=child(self, depends_on=list(args.after)),
         )
         self._scalers(name, args)
         self.register_outputs({"ticket_topic_arn": self.ticket_topic.arn})

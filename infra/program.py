@@ -410,6 +410,7 @@ def deploy_region(
             topic_key_arn=keys.logs.arn,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_provider_url=cluster.oidc_provider_url,
+            after=[addons.load_balancer_controller],
         ),
         opts=pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[*addons.ready, workload])

@@ -3,11 +3,12 @@
 # As root on Debian it installs what is missing; otherwise it prints the command to run.
 set -euo pipefail
 
-packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus prometheus-alertmanager chromium)
+packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus prometheus-alertmanager wrk
+          chromium)
 declare -A binary_of=(
   [redis-server]=/usr/bin/redis-server [redis-sentinel]=/usr/bin/redis-sentinel
   [patroni]=/usr/bin/patroni [etcd-server]=/usr/bin/etcd [haproxy]=/usr/sbin/haproxy
-  [prometheus]=/usr/bin/promtool [prometheus-alertmanager]=/usr/bin/amtool
+  [prometheus]=/usr/bin/promtool [prometheus-alertmanager]=/usr/bin/amtool [wrk]=/usr/bin/wrk
   [chromium]=/usr/bin/chromium
 )
 

@@ -47,7 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     drain = settings.shutdown_drain_s if args.drain_seconds is None else args.drain_seconds
-    serve(app, args.host, args.port, drain)
+    serve(app, args.host, args.port, drain, settings.header_read_timeout_s)
     return 0
 
 

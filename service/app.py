@@ -11,9 +11,11 @@ from litestar import Litestar
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, YamlRenderPlugin
+from litestar.types import Receive, Scope, Send
 
 from service.api.health import HEALTH_HANDLERS
-from service.api.middleware import request_context_middleware
+from service.api.middleware import RequestContext
+from service.api.openapi import COMPONENTS
 from service.api.orders import ORDER_HANDLERS
 from service.api.problems import (
     Problem,
@@ -22,6 +24,7 @@ from service.api.problems import (
     handle_problem,
     handle_unexpected,
 )
+from service.api.requests import OrdersRequest
 from service.api.state import AppState
 from service.config import Settings
 from service.db import DatabaseUnavailable, create_pool
@@ -55,6 +58,22 @@ async def sample_backlog_gauges(state: AppState) -> None:
         await asyncio.sleep(state.settings.gauge_interval_s)
 
 
+class OrdersApp(Litestar):
+    """Litestar with the request context around the whole app, router included: Litestar's
+    own middleware runs only for matched routes, so 404 and 405 would go unlogged."""
+
+    request_context: RequestContext | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == "http" and self.request_context is not None:
+            await self.request_context(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
     settings.require_jwt_secret()
     metrics = metrics or Metrics()
@@ -86,17 +105,20 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
         DatabaseUnavailable: handle_database_unavailable,
         Exception: handle_unexpected,
     }
-    return Litestar(
+    app = OrdersApp(
         route_handlers=[*ORDER_HANDLERS, *HEALTH_HANDLERS],
         lifespan=[lifespan],
-        middleware=[request_context_middleware(metrics)],
+        request_class=OrdersRequest,
         exception_handlers=exception_handlers,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Investment orders API",
             version="1.0.0",
             path="/schema",
+            components=COMPONENTS,
             render_plugins=[RedocRenderPlugin(), YamlRenderPlugin()],
         ),
         debug=False,
     )
+    app.request_context = RequestContext(app._handle, metrics, settings.body_read_timeout_s)
+    return app

@@ -9,6 +9,9 @@ import jwt
 
 ALGORITHM = "HS256"
 CLOCK_SKEW_S = 30
+# RFC 7519 NumericDate claims. The library coerces them with int(), so "1700000000" (a
+# string) and 1.7e9 (a float) would pass; we issue integers and accept only integers.
+NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
 
 
 class AuthenticationFailed(Exception):
@@ -47,6 +50,13 @@ def authenticate(
     except jwt.InvalidTokenError as error:
         # The library's message names the failed check, never the token itself.
         raise AuthenticationFailed(f"invalid token: {error}") from None
+    except (OverflowError, TypeError, ValueError):
+        # e.g. an exp of Infinity (Python's JSON parser accepts it) makes int() overflow.
+        raise AuthenticationFailed("invalid token: malformed claims") from None
+    for name in NUMERIC_DATE_CLAIMS:
+        value = claims.get(name)
+        if name in claims and type(value) is not int:
+            raise AuthenticationFailed(f"invalid token: the {name} claim must be an integer")
     accounts = claims.get("accounts")
     if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
         raise AuthenticationFailed("invalid token: the accounts claim must be a list of strings")

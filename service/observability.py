@@ -63,6 +63,12 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=r,
         )
+        self.client_errors = Counter(
+            "http_client_errors",
+            "Requests that failed on the client's side (client_aborted: closed before its"
+            " response, framing_error: bad chunked framing, body_read_timeout)",
+            ["reason"], registry=r,
+        )
         self.orders_created = Counter(
             "orders_created", "Orders accepted and persisted", registry=r
         )

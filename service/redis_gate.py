@@ -22,6 +22,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from service.config import Settings
+from service.domain.idempotency import scoped_key
 from service.observability import Metrics, log, span
 
 T = TypeVar("T")
@@ -54,6 +55,11 @@ return 0
 """
 
 BREAKER_OPEN_S = 1.0
+
+
+def idempotency_cache_key(principal: str, key: str) -> str:
+    """Scoped with a length prefix: principals and keys may both contain ':'."""
+    return f"idem:{scoped_key(principal, key)}"
 
 
 class CachedResponse(msgspec.Struct, frozen=True):
@@ -159,7 +165,7 @@ class RedisGate:
 
     async def cached_response(self, principal: str, key: str) -> CachedResponse | None:
         async def do(client: redis.Redis) -> bytes | None:
-            value = await client.get(f"idem:{principal}:{key}")
+            value = await client.get(idempotency_cache_key(principal, key))
             return value if isinstance(value, bytes) else None
 
         raw = await self._call(do, None)
@@ -176,17 +182,20 @@ class RedisGate:
         payload = msgspec.msgpack.encode(response)
 
         async def do(client: redis.Redis) -> None:
-            await client.set(f"idem:{principal}:{key}", payload, ex=ttl_s)
+            await client.set(idempotency_cache_key(principal, key), payload, ex=ttl_s)
 
         await self._call(do, None)
 
-    async def allow_request(self, principal: str, rate: float, burst: float) -> tuple[bool, float]:
-        """Token bucket per principal, atomic on the Redis side. Fails open."""
+    async def allow_request(
+        self, principal: str, rate: float, burst: float, bucket: str = "write"
+    ) -> tuple[bool, float]:
+        """Token bucket per (principal, bucket), atomic on the Redis side. Fails open."""
         script = self._token_bucket
+        redis_key = f"ratelimit:{scoped_key(principal, bucket)}"
 
         async def do(_: redis.Redis) -> Any:
             assert script is not None
-            return await script(keys=[f"ratelimit:{principal}"], args=[rate, burst])
+            return await script(keys=[redis_key], args=[rate, burst])
 
         result = await self._call(do, None)
         if result is None:

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.api.state import app_state
@@ -25,7 +26,12 @@ _WRITABLE_SQL = (
 )
 
 
-@get("/health/ready", summary="Ready for traffic: a writable database (Redis optional)")
+@get(
+    "/health/ready", summary="Ready for traffic: a writable database (Redis optional)",
+    responses={503: ResponseSpec(
+        dict[str, str], description="Not ready: database unavailable or read-only, or draining"
+    )},
+)
 async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     state = app_state(request)
     if state.draining:

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Request, Response, get, post, route
+from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from service.api.cursors import CursorCodec
+from service.api.guards import AUTH, enforce_rate_limit
+from service.api.openapi import (
+    CANCEL_PROBLEMS,
+    LIST_PROBLEMS,
+    ORDER_REQUEST_SCHEMA,
+    PLACE_PROBLEMS,
+    PLACED_HEADERS,
+    READ_PROBLEMS,
+    documented,
+    order_links,
+)
 from service.api.problems import Problem
 from service.api.schemas import AuditTrail, CreateOrderRequest, OrderPage, OrderView
 from service.api.state import app_state
-from service.auth import AuthenticationFailed, Principal, authenticate
+from service.api.visibility import account_holder_view
+from service.auth import Principal
 from service.db import with_retries
 from service.domain import audit
 from service.domain import orders as domain
+from service.domain.idempotency import body_fingerprint
 from service.domain.states import IllegalTransition, OrderStatus
 from service.domain.validation import (
     ACCOUNT_PATTERN,
@@ -34,27 +49,8 @@ from service.domain.validation import (
 from service.redis_gate import CachedResponse
 
 # Documented bounds: 8..128 characters of letters, digits and . _ : - (UUIDs fit).
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{8,128}", re.ASCII)
 JSON = "application/json"
-
-
-async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    settings = app_state(request).settings
-    try:
-        return authenticate(
-            request.headers.get("authorization"),
-            secret=settings.require_jwt_secret(),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-        )
-    except AuthenticationFailed as error:
-        raise Problem(
-            401, "unauthorized", "Unauthorized", str(error),
-            headers={"WWW-Authenticate": 'Bearer realm="orders"'},
-        ) from None
-
-
-AUTH = {"principal": Provide(provide_principal)}
 
 
 def parse_idempotency_key(raw: str | None) -> str:
@@ -67,7 +63,7 @@ def parse_idempotency_key(raw: str | None) -> str:
     # draft-ietf-httpapi-idempotency-key-header: the value is a structured-field string.
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
-    if not IDEMPOTENCY_KEY_PATTERN.match(value):
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(value):
         raise Problem(
             400, "idempotency-key-malformed", "Malformed Idempotency-Key",
             "the Idempotency-Key must be 8-128 characters of A-Z a-z 0-9 . _ : -",
@@ -146,8 +142,14 @@ def key_reused() -> Problem:
     "/v1/orders",
     dependencies=AUTH,
     status_code=201,
+    operation_id="placeOrder",
     summary="Place an order (idempotent per Idempotency-Key)",
-    response_description="The order (also replayed for a retried key)",
+    responses={201: ResponseSpec(OrderView, description="The order (also for a retried key)")},
+    operation_class=documented(
+        problems=PLACE_PROBLEMS, success=201, links=order_links(),
+        success_headers=PLACED_HEADERS, required_headers=frozenset({"Idempotency-Key"}),
+        request_schema=ORDER_REQUEST_SCHEMA,
+    ),
 )
 async def place_order(
     request: Request[Any, Any, Any],
@@ -162,26 +164,22 @@ async def place_order(
 ) -> Response[bytes]:
     state = app_state(request)
     key = parse_idempotency_key(idempotency_key)
-    allowed, retry_after = await state.redis.allow_request(
-        principal.subject, state.settings.rate_limit_per_second, state.settings.rate_limit_burst
-    )
-    if not allowed:
-        raise Problem(
-            429, "rate-limited", "Too many requests",
-            "the request rate for this caller is above its limit",
-            headers={"Retry-After": str(max(1, int(retry_after + 0.999)))},
-        )
+    await enforce_rate_limit(state, principal, "write")
     new_order = to_new_order(data)
     if not principal.may_use(new_order.account_id):
         raise Problem(
             403, "account-forbidden", "Forbidden",
             f"the token does not allow orders for account {new_order.account_id}",
         )
-    fingerprint = domain.request_fingerprint(msgspec.to_builtins(data))
+    # The body as sent (already decoded by the request class), never the parsed struct.
+    fingerprint = body_fingerprint(await request.json())
+    # Keys recorded before fingerprints covered the body as sent hold the struct's
+    # fingerprint; accepted until they expire (one idempotency TTL after the deploy).
+    legacy_fingerprint = body_fingerprint(msgspec.to_builtins(data))
 
     cached = await state.redis.cached_response(principal.subject, key)
     if cached is not None:
-        if cached.request_hash != fingerprint:
+        if cached.request_hash not in (fingerprint, legacy_fingerprint):
             state.metrics.duplicate_attempts.labels("payload_mismatch").inc()
             raise key_reused()
         state.metrics.duplicate_attempts.labels("replayed").inc()
@@ -195,6 +193,7 @@ async def place_order(
             conn, principal=principal.subject, idempotency_key=key, request_hash=fingerprint,
             request_id=request_id, order=new_order,
             key_ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
+            legacy_request_hash=legacy_fingerprint,
         )
 
     try:
@@ -237,13 +236,17 @@ def view(row: asyncpg.Record) -> OrderView:
     return msgspec.convert(domain.order_document(row), OrderView)
 
 
-@get("/v1/orders/{order_id:uuid}", dependencies=AUTH, summary="Read one order")
+@get(
+    "/v1/orders/{order_id:uuid}", dependencies=AUTH, operation_id="readOrder",
+    summary="Read one order", operation_class=documented(problems=READ_PROBLEMS),
+)
 async def read_order(
     request: Request[Any, Any, Any],
     order_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
 ) -> OrderView:
     state = app_state(request)
+    await enforce_rate_limit(state, principal, "read")
 
     async def read(conn: asyncpg.Connection) -> asyncpg.Record:
         return await domain.get_order(conn, order_id, sorted(principal.accounts))
@@ -254,27 +257,11 @@ async def read_order(
         raise not_found(order_id) from None
 
 
-def encode_cursor(position: tuple[datetime, uuid.UUID]) -> str:
-    raw = f"{position[0].isoformat()}|{position[1]}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, ident = raw.partition("|")
-        position = (datetime.fromisoformat(stamp), uuid.UUID(ident))
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(
-            400, "invalid-cursor", "Invalid cursor",
-            "cursor must be a next_cursor value returned by this endpoint",
-        ) from None
-    if position[0].tzinfo is None:
-        raise Problem(400, "invalid-cursor", "Invalid cursor", "cursor has no timezone")
-    return position
-
-
-@get("/v1/orders", dependencies=AUTH, summary="List orders, newest first (keyset pagination)")
+@get(
+    "/v1/orders", dependencies=AUTH, operation_id="listOrders",
+    summary="List orders, newest first (keyset pagination)",
+    operation_class=documented(problems=LIST_PROBLEMS),
+)
 async def list_orders(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -284,13 +271,15 @@ async def list_orders(
     cursor: Annotated[str | None, QueryParameter()] = None,
 ) -> OrderPage:
     state = app_state(request)
+    await enforce_rate_limit(state, principal, "read")
     if account_id is not None and not principal.may_use(account_id):
         raise Problem(
             403, "account-forbidden", "Forbidden",
             f"the token does not allow reading account {account_id}",
         )
     accounts = [account_id] if account_id else sorted(principal.accounts)
-    after = decode_cursor(cursor) if cursor else None
+    cursors = CursorCodec(state.settings.require_jwt_secret())
+    after = cursors.decode(cursor) if cursor is not None else None
 
     async def page(conn: asyncpg.Connection) -> domain.Page:
         return await domain.list_orders(
@@ -301,24 +290,39 @@ async def list_orders(
     result = await with_retries(state.pool, page)
     return OrderPage(
         items=[view(row) for row in result.rows],
-        next_cursor=encode_cursor(result.next_cursor) if result.next_cursor else None,
+        next_cursor=cursors.encode(result.next_cursor) if result.next_cursor else None,
     )
 
 
-@post("/v1/orders/{order_id:uuid}/cancel", dependencies=AUTH, status_code=200,
-      summary="Cancel an order (idempotent; only from PENDING, SUBMITTED, PARTIALLY_FILLED)")
+@post(
+    "/v1/orders/{order_id:uuid}/cancel", dependencies=AUTH, status_code=200,
+    operation_id="cancelOrder",
+    summary="Cancel an order (idempotent; only from PENDING, SUBMITTED, PARTIALLY_FILLED)",
+    operation_class=documented(problems=CANCEL_PROBLEMS),
+)
 async def cancel_order(
     request: Request[Any, Any, Any],
     order_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
 ) -> OrderView:
     state = app_state(request)
+    await enforce_rate_limit(state, principal, "write")
+    accounts = sorted(principal.accounts)
+
+    async def visible(conn: asyncpg.Connection) -> asyncpg.Record:
+        return await domain.get_order(conn, order_id, accounts)
+
+    # Authorise before any side effect: another account's cancel must not take the lock.
+    try:
+        await with_retries(state.pool, visible)
+    except domain.OrderNotFound:
+        raise not_found(order_id) from None
     # Taken so an in-flight fill backs off; correctness comes from the row lock below.
     lock = await state.redis.acquire_lock(f"order:{order_id}")
 
     async def cancel(conn: asyncpg.Connection) -> tuple[asyncpg.Record, bool]:
         return await domain.cancel_order(
-            conn, order_id=order_id, accounts=sorted(principal.accounts), actor=principal.subject
+            conn, order_id=order_id, accounts=accounts, actor=principal.subject
         )
 
     try:
@@ -336,13 +340,18 @@ async def cancel_order(
     return view(row)
 
 
-@get("/v1/orders/{order_id:uuid}/events", dependencies=AUTH, summary="The order's audit trail")
+@get(
+    "/v1/orders/{order_id:uuid}/events", dependencies=AUTH, operation_id="orderEvents",
+    summary="The order's audit trail, as an account holder may see it",
+    operation_class=documented(problems=READ_PROBLEMS),
+)
 async def order_events(
     request: Request[Any, Any, Any],
     order_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
 ) -> AuditTrail:
     state = app_state(request)
+    await enforce_rate_limit(state, principal, "read")
 
     async def trail(conn: asyncpg.Connection) -> list[audit.AuditEvent]:
         await domain.get_order(conn, order_id, sorted(principal.accounts))
@@ -353,8 +362,21 @@ async def order_events(
     except domain.OrderNotFound:
         raise not_found(order_id) from None
     return msgspec.convert(
-        {"order_id": str(order_id), "events": [e.to_json() for e in events]}, AuditTrail
+        {"order_id": str(order_id), "events": [account_holder_view(e.to_json()) for e in events]},
+        AuditTrail,
     )
 
 
-ORDER_HANDLERS = [place_order, read_order, list_orders, cancel_order, order_events]
+@route("/v1/orders", http_method=HttpMethod.OPTIONS, include_in_schema=False,
+       sync_to_thread=False)
+def orders_options(request: Request[Any, Any, Any]) -> Response[None]:
+    """Litestar builds the automatic OPTIONS answer with the first handler registered for a
+    path, so GET /v1/orders (registered after POST) was missing from its Allow header."""
+    methods = request.app.route_handler_method_map.get("/v1/orders", {})
+    return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
+
+
+# The explicit OPTIONS handler first: registered later, it would clash with the automatic one.
+ORDER_HANDLERS = [
+    orders_options, place_order, read_order, list_orders, cancel_order, order_events,
+]

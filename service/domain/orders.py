@@ -6,7 +6,6 @@ event in one transaction; nothing leaves the database before that commit.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ import asyncpg
 import msgspec
 
 from service.domain import audit
+from service.domain.idempotency import scoped_key
 from service.domain.states import OrderStatus, check_transition
 
 ORDER_COLUMNS = (
@@ -101,12 +101,6 @@ def order_document(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-def request_fingerprint(payload: Any) -> str:
-    """SHA-256 over the request body's canonical JSON (key order and spacing ignored)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 async def _insert_outbox(
     conn: asyncpg.Connection,
     *,
@@ -136,13 +130,14 @@ async def place_order(
     request_id: str,
     order: NewOrder,
     key_ttl: timedelta,
+    legacy_request_hash: str | None = None,
 ) -> PlacementResult:
     async with conn.transaction():
         # The lock makes a concurrent retry answer 409 instead of queueing behind the first;
         # the primary key on idempotency_keys is what guarantees one order per key.
         locked = await conn.fetchval(
             "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))",
-            f"idempotency:{principal}:{idempotency_key}",
+            f"idempotency:{scoped_key(principal, idempotency_key)}",
         )
         if not locked:
             raise KeyInFlight
@@ -161,7 +156,7 @@ async def place_order(
             )
             existing = None
         if existing is not None:
-            if existing["request_hash"] != request_hash:
+            if existing["request_hash"] not in (request_hash, legacy_request_hash):
                 raise KeyReusedWithOtherPayload
             return PlacementResult(
                 status_code=existing["response_status"],

@@ -7,10 +7,12 @@ from decimal import Decimal, InvalidOperation
 
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 8
-DECIMAL_PATTERN = re.compile(r"^\d{1,18}(\.\d{1,8})?$")
-ISIN_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}\d$")
-ACCOUNT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-CLIENT_ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# Every pattern is ASCII-only and used with fullmatch: `\d` would accept any Unicode digit
+# (Arabic-Indic, fullwidth...) and `$` matches before a trailing newline.
+DECIMAL_PATTERN = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,8})?", re.ASCII)
+ISIN_PATTERN = re.compile(r"[A-Z]{2}[A-Z0-9]{9}[0-9]", re.ASCII)
+ACCOUNT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+CLIENT_ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}", re.ASCII)
 
 # Active ISO 4217 codes (funds and precious-metal codes excluded: not order currencies).
 ISO_4217 = frozenset(
@@ -36,7 +38,7 @@ class FieldError(ValueError):
 
 def parse_positive_decimal(field: str, raw: str) -> Decimal:
     """A decimal string > 0 with at most 18 integer and 8 fraction digits, no exponent."""
-    if not DECIMAL_PATTERN.match(raw):
+    if not DECIMAL_PATTERN.fullmatch(raw):
         raise FieldError(
             field,
             f"must be a decimal string with at most {MAX_INTEGER_DIGITS} integer and "
@@ -66,7 +68,7 @@ def isin_check_digit_ok(isin: str) -> bool:
 
 
 def validate_isin(field: str, raw: str) -> str:
-    if not ISIN_PATTERN.match(raw):
+    if not ISIN_PATTERN.fullmatch(raw):
         raise FieldError(field, "must be a 12-character ISIN, e.g. US0378331005")
     if not isin_check_digit_ok(raw):
         raise FieldError(field, "has an invalid ISIN check digit")
@@ -80,6 +82,6 @@ def validate_currency(field: str, raw: str) -> str:
 
 
 def validate_pattern(field: str, raw: str, pattern: re.Pattern[str], hint: str) -> str:
-    if not pattern.match(raw):
+    if not pattern.fullmatch(raw):
         raise FieldError(field, hint)
     return raw

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from litestar.testing import AsyncTestClient
 
+from service.domain.idempotency import scoped_key
 from tests.service.conftest import Database, LiveServer, auth_headers, new_key, order_body
 
 
@@ -116,7 +117,8 @@ async def test_retry_while_first_is_in_flight_gets_409_with_retry_after(
         transaction = holder.transaction()
         await transaction.start()
         await holder.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"idempotency:alice:{key}"
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            f"idempotency:{scoped_key('alice', key)}",
         )
         response = await client.post(
             "/v1/orders", json=order_body(), headers=auth_headers("ACC-1", key=key)

@@ -1,0 +1,58 @@
+"""A few seconds of the real system bench: `python -m bench` starts the whole `make run`
+system and the ceiling on real servers. Asserts the report's shape and that both sides
+measured something; never a timing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHORT = ["--warmup-s", "0", "--ceiling-s", "2", "--saturation-s", "2", "--paced-s", "2",
+         "--drain-timeout-s", "10", "--connections", "4", "--accounts", "4"]
+ROLES = {"api", "relay", "worker", "postgresql", "redis", "sqs-endpoint"}
+
+
+@pytest.mark.bench_smoke
+@pytest.mark.timeout(150)
+def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", *SHORT, "--reports-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=140, check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    [json_path] = tmp_path.glob("system-*.json")
+    assert json_path.with_suffix(".png").stat().st_size > 10_000
+    report = json.loads(json_path.read_text())
+
+    assert report["placements_per_s"] > 0
+    assert report["ceiling_tps"] > 0
+    assert report["ratio"] > 0
+    assert report["postgres"]["fsync"] == "on"
+    assert report["postgres"]["synchronous_commit"] == "on"
+    assert set(report["processes"]) >= ROLES
+    # Every ceiling transaction wrote one row to each of the four tables.
+    committed = sum(run["transactions"] for run in report["ceiling_runs"])
+    assert set(report["ceiling_rows"].values()) == {committed}
+    assert report["ceiling_audit_format"] in ("chain", "merkle")
+
+    for name in ("saturation", "paced"):
+        phase = report[name]
+        assert phase["placements"] > 0
+        assert phase["orders_created"] >= phase["placements"]
+        assert set(phase["latency_ms"]) >= {"p50", "p99"}
+        assert phase["lag_ms"]["placed"] >= phase["placements"]
+        assert phase["drained"] is True
+        assert phase["lag_ms"]["filled"] == phase["lag_ms"]["placed"]
+        assert phase["lag_ms"]["filled_per_s"] > 0
+        assert set(phase["cpu_ms_per_placement"]) >= ROLES
+        assert all(v is not None and v >= 0 for v in phase["cpu_ms_per_placement"].values())
+        assert phase["cpu_ms_per_placement"]["api"] > 0
+        assert phase["write_transactions_per_placement"] >= 1
+        assert isinstance(phase["errors_by_status"], dict)
+    assert report["paced"]["target_per_s"] > 0
+    assert set(report["targets"]) >= {"ratio_goal_met", "paced_p99_met", "paced_lag_p99_met"}
