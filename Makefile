@@ -48,8 +48,9 @@ plan: venv
 policy-report: venv
 	@mkdir -p reports
 	$(PY) -m infra.plan --json > reports/plan.json
+	$(PY) -m policies evaluate --plan reports/plan.json --format html --out reports/policy-report.html || true
 	$(PY) -m policies evaluate --plan reports/plan.json --format markdown --out reports/policy-report.md; \
-	  rc=$$?; echo "report written to reports/policy-report.md"; exit $$rc
+	  rc=$$?; echo "report written to reports/policy-report.md and reports/policy-report.html"; exit $$rc
 
 drill: sysdeps sqs-endpoint
 	$(PY) -m chaos drill --reports-dir $(REPORTS_DIR) $(if $(SCENARIO),--scenario $(SCENARIO),)

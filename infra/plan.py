@@ -5,8 +5,10 @@
 
 No Pulumi CLI, engine or AWS account is involved. The stack config is read from the stack
 file the CLI would use and handed to the program as the engine would (objects as JSON).
-`--json` prints a JSON array of {"type", "name", "region", "inputs"} (camelCase inputs, as
-a policy pack sees them); the policy pack (`policies/`) reads exactly this format.
+`--json` prints a JSON array of {"type", "name", "region", "inputs", "outputs"} (camelCase
+inputs, as a policy pack sees them, and the outputs the mocks answered with: ARNs and ids
+that let the policy pack (`policies/`) resolve references between resources without
+replaying the mocks).
 Exit status: 0 on success, 2 when the stack config is invalid (nothing is registered).
 """
 
@@ -23,7 +25,7 @@ from typing import Any
 import yaml
 
 from infra.config import _PRIMARY_DEFAULTS, ConfigError
-from infra.mocks import Recording, install
+from infra.mocks import OutputMocks, Recording, install
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Stands in for a `secure:` value, which only the CLI can decrypt. Long enough to pass
@@ -123,6 +125,25 @@ def run_program(settings: StackSettings) -> tuple[Recording, ConfigError | None]
     return recording, None
 
 
+def plan_with_outputs(recording: Recording) -> list[dict[str, Any]]:
+    """The plan entries, each with the outputs the mocks gave that resource.
+
+    The mocks are deterministic, so answering each registration again yields exactly the
+    ARNs and ids the program saw; inputs are left as registered (secrets stay masked).
+    """
+    from pulumi.runtime.mocks import MockResourceArgs
+
+    mocks = OutputMocks(Recording(default_region=recording.default_region))
+    entries = recording.as_plan()
+    for entry in entries:
+        args = MockResourceArgs(
+            typ=entry["type"], name=entry["name"], inputs=dict(entry["inputs"]), custom=True
+        )
+        resource_id, outputs = mocks.new_resource_in(args, entry["region"])
+        entry["outputs"] = {**outputs, "id": resource_id}
+    return entries
+
+
 def summary(recording: Recording) -> list[tuple[str, str, int]]:
     """Resource count per top-level component and region (component itself excluded)."""
     counts: Counter[tuple[str, str]] = Counter()
@@ -189,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(recording.options(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.json:
-        json.dump(recording.as_plan(), sys.stdout, indent=1, sort_keys=False)
+        json.dump(plan_with_outputs(recording), sys.stdout, indent=1, sort_keys=False)
         sys.stdout.write("\n")
     else:
         print_text(recording, args.summary)

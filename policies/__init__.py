@@ -16,11 +16,16 @@ from .framework import REGISTRY, Control
 PACK_DIR = Path(__file__).resolve().parent
 PACK_NAME = "investment-orders-controls"
 CATEGORY_ORDER = (
+    "Change control",
     "Encryption at rest",
     "Encryption in transit",
-    "Resilience",
+    "S3 storage",
+    "Identity and access",
     "Network exposure",
+    "Resilience",
+    "Kubernetes pod security",
     "Kubernetes workload",
+    "Container images",
 )
 
 
@@ -37,12 +42,12 @@ def all_policies() -> list[Control]:
     """Every control of the pack, in report order."""
     from . import controls  # noqa: F401  (registers on import)
 
-    def order(policy: Control) -> tuple[int, int]:
+    def order(policy: Control) -> tuple[int, str, bool, str]:
         category = policy.meta.category
         rank = CATEGORY_ORDER.index(category) if category in CATEGORY_ORDER else len(CATEGORY_ORDER)
-        return rank, policy.meta.kind == "stack"
+        return rank, category, policy.meta.kind == "stack", policy.name
 
-    # stable: resource controls, then stack controls, in registration order per category
+    # by category, then resource controls before stack controls, then by name
     return sorted(REGISTRY, key=order)
 
 

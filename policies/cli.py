@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from . import waivers
+from .config import ConfigError
+from .config import load as load_config
 from .evaluate import InputError, load
+from .html_report import render_html
 from .report import render_json, render_markdown
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = 0, 1, 2
@@ -46,7 +49,12 @@ def parser() -> argparse.ArgumentParser:
         "pulumi preview --json --policy-pack policies`",
     )
     source.add_argument("--stack-export", type=Path, help="JSON from `pulumi stack export`")
-    ev.add_argument("--format", choices=("json", "markdown"), default="json")
+    ev.add_argument("--format", choices=("json", "markdown", "html"), default="json")
+    ev.add_argument(
+        "--waivers",
+        type=Path,
+        help="waiver register (JSON) to apply instead of the pack's policies/waivers.json",
+    )
     ev.add_argument("--out", type=Path, help="write the report here instead of stdout")
     ev.add_argument(
         "--config",
@@ -54,19 +62,23 @@ def parser() -> argparse.ArgumentParser:
         help='policy config JSON, as for `pulumi policy enable --config`: {"<policy>": '
         '{"enforcementLevel": "...", "<setting>": value}}',
     )
-    mc = sub.add_parser(
-        "mutation-coverage",
-        help="flip each guarded property of a plan and report how many a mandatory control catches",
+    adv = sub.add_parser(
+        "adversarial",
+        help="run the adversarial mutation suite over a plan and score it per requirement",
         description=(
-            "Mutation coverage over a plan. Exit 0: every mutation caught; 1: some missed; "
-            "2: unreadable or invalid input."
+            "Adversarial mutations (deletions, new types, renamed types, weakened and combined "
+            "properties, evasions). Exit 0: every mutation caught; 1: some slipped; 2: unreadable "
+            "or invalid input."
         ),
     )
-    mc.add_argument(
+    adv.add_argument(
         "--plan", type=Path, required=True, help="JSON array from `python -m infra.plan --json`"
     )
-    mc.add_argument("--format", choices=("json", "text"), default="text")
-    mc.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    adv.add_argument("--format", choices=("json", "text"), default="text")
+    adv.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    sub.add_parser(
+        "anchors", help="coverage against FSBP, CIS AWS, CIS EKS and compliance-policies"
+    )
     sub.add_parser(
         "catalogue", help="print the control catalogue (Markdown) for policies/README.md"
     )
@@ -81,48 +93,40 @@ def _emit(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
 
 
-def _mutation_coverage(args: argparse.Namespace) -> int:
-    from .evaluate import load_plan
-    from .mutations import coverage
+def _adversarial(args: argparse.Namespace) -> int:
+    from .adversarial import render_text, run
+    from .adversarial_catalogue import CATALOGUE
 
     try:
-        subjects, _ = load_plan(args.plan)
-    except InputError as exc:
-        print(f"policies mutation-coverage: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    result = coverage(subjects)
-    if args.format == "json":
-        text = json.dumps(result.to_json(), indent=2) + "\n"
-    else:
-        lines = [
-            f"mutation coverage: {result.caught}/{result.total} ({result.ratio:.1%}) caught by a "
-            "mandatory control"
-        ]
-        lines += [
-            f"  missed: {o.mutation.resource} ({o.mutation.type}): {o.mutation.change}"
-            for o in result.missed
-        ]
-        text = "\n".join(lines) + "\n"
-    _emit(text, args.out)
-    return EXIT_OK if not result.missed else EXIT_VIOLATION
-
-
-def _load_config(path: Path | None) -> Mapping[str, Mapping[str, Any]]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(args.plan.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read policy config {path}: {exc}") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict | str) for v in data.values()):
-        raise InputError(f"policy config {path} must map policy names to objects")
-    return {k: (v if isinstance(v, dict) else {"enforcementLevel": v}) for k, v in data.items()}
+        print(f"policies adversarial: cannot read {args.plan}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if not isinstance(data, list):
+        print(f"policies adversarial: {args.plan} is not a plan (a JSON array)", file=sys.stderr)
+        return EXIT_INPUT
+    score = run(data, CATALOGUE)
+    text = (
+        json.dumps(score.to_json(), indent=2) + "\n"
+        if args.format == "json"
+        else render_text(score)
+    )
+    _emit(text, args.out)
+    return EXIT_OK if not score.missed else EXIT_VIOLATION
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(list(argv) if argv is not None else None)
-    if args.command == "mutation-coverage":
-        return _mutation_coverage(args)
+    if args.command == "adversarial":
+        return _adversarial(args)
+    if args.command == "anchors":
+        from .anchors import check, markdown_table
+
+        problems = check()
+        sys.stdout.write(markdown_table())
+        for problem in problems:
+            print(f"anchor catalogue: {problem}", file=sys.stderr)
+        return EXIT_VIOLATION if problems else EXIT_OK
     if args.command == "catalogue":
         from .catalogue import markdown_catalogue
 
@@ -135,12 +139,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         kind, path = "preview-events", args.preview_events
     try:
-        config = _load_config(args.config)
+        config = load_config(args.config)
+        register = waivers.load(args.waivers or waivers.REGISTER)
+    except (ConfigError, waivers.WaiverError) as exc:
+        print(f"policies evaluate: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    token = waivers.ACTIVE.set(register)
+    try:
         evaluation = load(kind, path, config)
     except InputError as exc:
         print(f"policies evaluate: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    text = render_markdown(evaluation) if args.format == "markdown" else render_json(evaluation)
+    finally:
+        waivers.ACTIVE.reset(token)
+    renderers = {"markdown": render_markdown, "json": render_json, "html": render_html}
+    text = renderers[args.format](evaluation)
     _emit(text, args.out)
     mandatory = len(evaluation.mandatory_violations)
     print(
@@ -148,4 +161,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(evaluation.notes)} check(s) not evaluated",
         file=sys.stderr,
     )
-    return EXIT_VIOLATION if mandatory else EXIT_OK
+    return evaluation.exit_code

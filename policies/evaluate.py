@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,13 +40,14 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from . import PACK_NAME, all_policies, pack_version
+from . import waivers as W
 from .framework import (
+    ANY_TYPE,
     NOTE_SINK,
     Control,
     ControlResourcePolicy,
     ControlStackPolicy,
     Note,
-    parse_urn,
 )
 
 STACK_SUBJECT = "(stack)"
@@ -86,6 +86,11 @@ class Provenance:
     resources: int
     pack_name: str = PACK_NAME
     pack_version: str = field(default_factory=pack_version)
+    git_commit: str = ""
+    pack_sha256: str = ""
+    config_sha256: str = ""
+    waivers_sha256: str = ""
+    source: str = ""  # offline mocks, deployed state or a real preview
 
 
 @dataclass
@@ -114,13 +119,26 @@ class PolicyResult:
     in_scope: int = 0
     violations: int = 0
     notes: int = 0
+    # Evidence by URN: what the control looked at and what came of it.
+    evaluated: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    exempted: list[tuple[str, str]] = field(default_factory=list)  # (urn, waiver id)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (urn, why)
+    error: str = ""  # the (stack) check could not run at all
+
+    @property
+    def passed(self) -> list[str]:
+        other = set(self.failed) | {u for u, _ in self.exempted} | {u for u, _ in self.skipped}
+        return [urn for urn in self.evaluated if urn not in other]
 
     @property
     def status(self) -> str:
         if self.enforcement == "disabled":
-            return "disabled"
+            return "not-tested"
         if self.violations:
             return "fail" if self.enforcement == "mandatory" else "warn"
+        if self.error:
+            return "not-evaluated"
         if self.in_scope == 0:
             return "not-applicable"
         if self.notes >= self.in_scope:
@@ -134,14 +152,41 @@ class Evaluation:
     results: list[PolicyResult]
     violations: list[Violation]
     notes: list[Note]
+    exemptions: list[W.Exemption] = field(default_factory=list)
+    waivers: list[W.Waiver] = field(default_factory=list)
+    resources: list[tuple[str, str]] = field(default_factory=list)  # (urn, type) evaluated
+    judged_on: str = ""  # the day waivers were judged on (UTC)
 
     @property
     def mandatory_violations(self) -> list[Violation]:
         return [v for v in self.violations if v.enforcement == "mandatory"]
 
     @property
+    def expired_waivers(self) -> list[W.Waiver]:
+        day = dt.date.fromisoformat(self.judged_on) if self.judged_on else W.today()
+        return [w for w in self.waivers if w.expired(day)]
+
+    @property
+    def unused_waivers(self) -> list[W.Waiver]:
+        used = {e.waiver for e in self.exemptions}
+        return [w for w in self.waivers if w.id not in used and w not in self.expired_waivers]
+
+    @property
+    def unexamined(self) -> list[tuple[str, str]]:
+        """Resources no control looked at, apart from checks that see every resource (the
+        type allow-list, the scan for foreign key ARNs): their settings were not reviewed."""
+        seen = {
+            urn
+            for r in self.results
+            if r.policy is None
+            or (r.policy.meta.resource_types and ANY_TYPE not in r.policy.meta.resource_types)
+            for urn in r.evaluated
+        }
+        return [(urn, type_) for urn, type_ in self.resources if urn not in seen]
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.mandatory_violations else 0
+        return 1 if self.mandatory_violations or self.expired_waivers else 0
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -186,34 +231,6 @@ def _urn(type_: str, name: str, stack: str = "plan", project: str = "plan") -> s
     return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
-def mock_outputs(entry: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The outputs infra's recording mocks gave this resource when the plan was made.
-
-    A plan file carries inputs only, but inputs that reference another resource hold
-    that resource's mock-assigned ARN/id. The mocks are deterministic, so replaying
-    them recovers each resource's identifiers and lets stack controls resolve
-    references. Returns None when the mocks are not importable.
-    """
-    if isinstance(entry.get("outputs"), dict):
-        return dict(entry["outputs"])
-    try:
-        # Imported by name: the pack itself never depends on infra/ (only this replay does).
-        infra_mocks: Any = importlib.import_module("infra.mocks")
-        from pulumi.runtime.mocks import MockResourceArgs
-    except Exception:  # pragma: no cover - the plan came from elsewhere
-        return None
-    region = entry.get("region") or ""
-    try:
-        mocks = infra_mocks.OutputMocks(infra_mocks.Recording(default_region=region))
-        args = MockResourceArgs(
-            typ=entry["type"], name=entry["name"], inputs=dict(entry["inputs"]), custom=True
-        )
-        resource_id, outputs = mocks.new_resource_in(args, region)
-    except Exception:  # a mock that cannot replay this entry: no identities for it
-        return None
-    return {**outputs, "id": resource_id}
-
-
 def load_plan(path: Path) -> tuple[list[Subject], Provenance]:
     subjects = parse_plan(_read_json(path), str(path))
     return subjects, provenance(path, "plan", len(subjects))
@@ -241,7 +258,7 @@ def parse_plan(data: Any, origin: str = "plan") -> list[Subject]:
         base = _urn(entry["type"], entry["name"])
         seen[base] = seen.get(base, 0) + 1
         urn = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        outputs = mock_outputs(entry)
+        outputs = entry.get("outputs") if isinstance(entry.get("outputs"), dict) else None
         subjects.append(
             Subject(
                 type=entry["type"],
@@ -253,74 +270,6 @@ def parse_plan(data: Any, origin: str = "plan") -> list[Subject]:
             )
         )
     return subjects
-
-
-def load_stack_export(path: Path) -> tuple[list[Subject], Provenance]:
-    data = _read_json(path)
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a stack export is a JSON object")
-    deployment = data.get("deployment", data)
-    resources = deployment.get("resources") if isinstance(deployment, dict) else None
-    if not isinstance(resources, list):
-        raise InputError(
-            f"{path}: no deployment.resources array (is this `pulumi stack export` output?)"
-        )
-    by_urn: dict[str, dict[str, Any]] = {}
-    for index, res in enumerate(resources):
-        if (
-            not isinstance(res, dict)
-            or not isinstance(res.get("urn"), str)
-            or not isinstance(res.get("type"), str)
-        ):
-            raise InputError(f"{path}: resource {index} lacks a urn or type")
-        by_urn[res["urn"]] = res
-
-    def region_of(res: dict[str, Any], depth: int = 0) -> str | None:
-        for bag in (res.get("outputs"), res.get("inputs")):
-            if isinstance(bag, dict) and isinstance(bag.get("region"), str):
-                return str(bag["region"])
-        provider = res.get("provider")
-        if isinstance(provider, str) and depth < 10:
-            ref = provider.rsplit("::", 1)[0]
-            if ref in by_urn:
-                return region_of(by_urn[ref], depth + 1)
-        parent = res.get("parent")
-        if isinstance(parent, str) and parent in by_urn and depth < 50:
-            return region_of(by_urn[parent], depth + 1)
-        return None
-
-    subjects: list[Subject] = []
-    for res in resources:
-        if res["type"] == "pulumi:pulumi:Stack" or res.get("delete"):
-            continue
-        inputs = res.get("inputs") if isinstance(res.get("inputs"), dict) else {}
-        outputs = res.get("outputs") if isinstance(res.get("outputs"), dict) else {}
-        _, name = parse_urn(res["urn"])
-        deps = (
-            res.get("propertyDependencies")
-            if isinstance(res.get("propertyDependencies"), dict)
-            else {}
-        )
-        provider = res.get("provider")
-        subjects.append(
-            Subject(
-                type=res["type"],
-                name=name or res["urn"],
-                region=region_of(res),
-                props={**inputs, **outputs},
-                urn=res["urn"],
-                outputs={**outputs, "id": res["id"]} if isinstance(res.get("id"), str) else None,
-                parent=res.get("parent") if isinstance(res.get("parent"), str) else None,
-                provider=provider.rsplit("::", 1)[0] if isinstance(provider, str) else None,
-                dependencies=[d for d in res.get("dependencies") or [] if isinstance(d, str)],
-                property_dependencies={
-                    k: [d for d in v if isinstance(d, str)]
-                    for k, v in deps.items()
-                    if isinstance(v, list)
-                },
-            )
-        )
-    return subjects, provenance(path, "stack-export", len(subjects))
 
 
 # --- evaluation --------------------------------------------------------------------------
@@ -372,7 +321,9 @@ def evaluate(
     results: list[PolicyResult] = []
     violations: list[Violation] = []
     notes: list[Note] = []
+    exemptions: list[W.Exemption] = []
     token = NOTE_SINK.set(notes)
+    exempt_token = W.EXEMPTION_SINK.set(exemptions)
     try:
         for policy in policies:
             policy_config = dict(config.get(policy.name, {}))
@@ -391,9 +342,20 @@ def evaluate(
                     policy, result, subjects, by_urn, stack_resources, settings, violations, notes
                 )
             result.notes = len(notes) - before
+            result.exempted = [(e.urn, e.waiver) for e in exemptions if e.policy == policy.name]
     finally:
         NOTE_SINK.reset(token)
-    return Evaluation(source, results, violations, notes)
+        W.EXEMPTION_SINK.reset(exempt_token)
+    return Evaluation(
+        source,
+        results,
+        violations,
+        notes,
+        exemptions=exemptions,
+        waivers=list(W.active()),
+        resources=[(s.urn, s.type) for s in subjects],
+        judged_on=W.today().isoformat(),
+    )
 
 
 def _provider(subject: Subject, by_urn: Mapping[str, Subject]) -> PolicyProviderResource | None:
@@ -438,10 +400,13 @@ def _run_resource_policy(
         if not policy.applies_to(subject.type):
             continue
         result.in_scope += 1
+        result.evaluated.append(subject.urn)
 
         def report(message: str, urn: str | None = None, subject: Subject = subject) -> None:
             violations.append(_violation(result, subject, message))
             result.violations += 1
+            if subject.urn not in result.failed:
+                result.failed.append(subject.urn)
 
         args = ResourceValidationArgs(
             subject.type,
@@ -456,8 +421,10 @@ def _run_resource_policy(
             policy.validate(args, report)
         except UnknownValueError as exc:
             notes.append(Note(policy.name, subject.type, subject.name, exc.message))
+            result.skipped.append((subject.urn, exc.message))
         except _NotApplicableError:
             result.in_scope -= 1
+            result.evaluated.remove(subject.urn)
         except Exception as exc:  # a control must never crash the run: make it visible
             report(f"policy failed to evaluate this resource: {type(exc).__name__}: {exc}")
 
@@ -508,160 +475,61 @@ def _run_stack_policy(
     notes: list[Note],
 ) -> None:
     scope = set(policy.meta.resource_types)
-    result.in_scope = sum(1 for s in subjects if s.type in scope) if scope else len(subjects)
+    result.evaluated = [s.urn for s in subjects if not scope or s.type in scope]
+    result.in_scope = len(result.evaluated)
+    before = len(notes)
 
     def report(message: str, urn: str | None = None) -> None:
         violations.append(_violation(result, by_urn.get(urn or ""), message))
         result.violations += 1
+        target = urn or STACK_SUBJECT
+        if target not in result.failed:
+            result.failed.append(target)
 
     try:
         policy.validate(StackValidationArgs(stack_resources, dict(settings)), report)
     except UnknownValueError as exc:
+        # The whole check stopped (a value unknown, or the check could not run): the
+        # engine shows pulumi-policy's advisory "can't run policy" diagnostic.
         notes.append(Note(policy.name, STACK_SUBJECT, STACK_SUBJECT, exc.message))
+        result.error = exc.message
     except _NotApplicableError:
         result.in_scope = 0
-    except Exception as exc:
-        report(f"policy failed to evaluate the stack: {type(exc).__name__}: {exc}")
+        result.evaluated = []
+    by_name = {(s.type, s.name): s.urn for s in subjects}
+    for note in notes[before:]:
+        urn = by_name.get((note.resource_type, note.resource_name), STACK_SUBJECT)
+        result.skipped.append((urn, note.message))
 
 
-# --- recorded preview events ---------------------------------------------------------------
+def stamp(evaluation: Evaluation, config: Mapping[str, Any] | None) -> Evaluation:
+    """Add the pack, config, waiver and input provenance to an evaluation."""
+    from . import provenance as prov
 
-_LEVELS = {
-    "warning": "advisory",
-    "advisory": "advisory",
-    "mandatory": "mandatory",
-    "remediate": "remediate",
-}
-
-
-def load_preview_events(
-    path: Path, config: Mapping[str, Mapping[str, Any]] | None = None
-) -> Evaluation:
-    """Build the evaluation from the engine's own policy events (nothing is re-run)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
-    events: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{path}:{number}: not a JSON engine event: {exc}") from exc
-        if not isinstance(event, dict):
-            raise InputError(f"{path}:{number}: an engine event is a JSON object")
-        events.append(event)
-    if not events:
-        raise InputError(f"{path}: no engine events")
-    known = {p.name: p for p in all_policies()}
-    config = config or {}
-    results: dict[str, PolicyResult] = {
-        name: _result_for(policy, dict(config.get(name, {}))) for name, policy in known.items()
-    }
-    urns: set[str] = set()
-    region_by_urn: dict[str, str] = {}
-    violations: list[Violation] = []
-    packs: set[tuple[str, str]] = set()
-    summaries = 0
-    for event in events:
-        pre = event.get("resourcePreEvent")
-        if isinstance(pre, dict):
-            meta = pre.get("metadata") or {}
-            urn = meta.get("urn")
-            if isinstance(urn, str):
-                urns.add(urn)
-                region = _region_from_metadata(meta)
-                if region:
-                    region_by_urn[urn] = region
-        summary = event.get("policyAnalyzeSummaryEvent")
-        if isinstance(summary, dict) and summary.get("policyPackName") in (PACK_NAME, None):
-            summaries += 1
-            for name in summary.get("passed") or []:
-                if name in results:
-                    results[name].in_scope += 1
-            for name in summary.get("failed") or []:
-                if name in results:
-                    results[name].in_scope += 1
-        policy_event = event.get("policyEvent")
-        if not isinstance(policy_event, dict):
-            continue
-        name = str(policy_event.get("policyName", ""))
-        packs.add(
-            (
-                str(policy_event.get("policyPackName", "")),
-                str(policy_event.get("policyPackVersion", "")),
-            )
-        )
-        urn = str(policy_event.get("resourceUrn") or "")
-        type_, res_name = parse_urn(urn) if urn else (STACK_SUBJECT, STACK_SUBJECT)
-        result = results.get(name)
-        if result is None:  # a policy of another pack, or one this version does not know
-            result = PolicyResult(
-                None,
-                name,
-                "",
-                "Other",
-                str(policy_event.get("severity") or "unspecified"),
-                _LEVELS.get(str(policy_event.get("enforcementLevel")), "advisory"),
-                [],
-                "",
-                {},
-            )
-            results[name] = result
-        message = str(policy_event.get("message", ""))
-        if result.description and message.startswith(result.description):
-            message = message[len(result.description) :].lstrip("\n") or message
-        level = _LEVELS.get(
-            str(policy_event.get("enforcementLevel", "")).lower(), result.enforcement
-        )
-        severity = str(policy_event.get("severity") or result.severity)
-        result.violations += 1
-        result.in_scope = max(result.in_scope, result.violations)
-        violations.append(
-            Violation(
-                name,
-                type_ or STACK_SUBJECT,
-                res_name or STACK_SUBJECT,
-                region_by_urn.get(urn),
-                urn,
-                message,
-                severity,
-                level,
-            )
-        )
-    source = provenance(path, "preview-events", len(urns))
-    ours = [version for pack, version in packs if pack == PACK_NAME]
-    if ours:
-        source.pack_version = ours[0]
-    if not summaries:
-        # Without summary events, "no violation" cannot be told from "not run": say so.
-        for result in results.values():
-            if not result.violations:
-                result.in_scope = 0
-    return Evaluation(source, list(results.values()), violations, [])
-
-
-def _region_from_metadata(meta: Mapping[str, Any]) -> str | None:
-    new = meta.get("new")
-    if not isinstance(new, dict):
-        return None
-    for bag in (new.get("outputs"), new.get("inputs")):
-        if isinstance(bag, dict) and isinstance(bag.get("region"), str):
-            return str(bag["region"])
-    return None
+    source = evaluation.provenance
+    source.git_commit = prov.git_commit()
+    source.pack_sha256 = prov.pack_sha256()
+    source.config_sha256 = prov.config_sha256(config)
+    source.waivers_sha256 = prov.config_sha256(
+        {"waivers": [w.to_json() for w in evaluation.waivers]}
+    )
+    source.source = prov.describe(source.kind)
+    return evaluation
 
 
 def load(
     kind: str, path: Path, config: Mapping[str, Mapping[str, Any]] | None = None
 ) -> Evaluation:
     if kind == "preview-events":
-        return load_preview_events(path, config)
+        from .preview_events import load_preview_events
+
+        return stamp(load_preview_events(path, config), config)
     if kind == "plan":
         subjects, source = load_plan(path)
     elif kind == "stack-export":
+        from .stack_export import load_stack_export
+
         subjects, source = load_stack_export(path)
     else:  # pragma: no cover - argparse restricts the choices
         raise InputError(f"unknown input kind {kind}")
-    return evaluate(subjects, source, config)
+    return stamp(evaluate(subjects, source, config), config)

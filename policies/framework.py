@@ -16,13 +16,12 @@ preview" note) and never fails the run.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -37,11 +36,11 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from . import props as P
+from . import waivers as W
+from .model import Resource, Stack, region_of
 
-if TYPE_CHECKING:
-    from .stack import Stack
-
+# A resource control declared for ANY_TYPE sees every resource (the type allow-list).
+ANY_TYPE = "*"
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 CRITICAL, HIGH, MEDIUM, LOW = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -55,10 +54,14 @@ class Framework:
     key: str  # short id used in tags, e.g. "pci-dss"
     title: str  # e.g. "PCI DSS"
     version: str
+    # True where infrastructure code can only ever evidence part of a requirement (PCI DSS
+    # and SOC 2 are also about people and procedures): a pass is then "no automated
+    # finding", never PASS.
+    partial: bool = False
 
 
-PCI_DSS = Framework("pci-dss", "PCI DSS", "4.0.1")
-SOC2 = Framework("soc2", "SOC 2 Trust Services Criteria", "2017 (rev. 2022)")
+PCI_DSS = Framework("pci-dss", "PCI DSS", "4.0.1", partial=True)
+SOC2 = Framework("soc2", "SOC 2 Trust Services Criteria", "2017 (rev. 2022)", partial=True)
 CIS_AWS = Framework("cis-aws", "CIS AWS Foundations Benchmark", "3.0.0")
 CIS_EKS = Framework("cis-eks", "CIS Amazon EKS Benchmark", "1.5.0")
 AWS_FSBP = Framework("aws-fsbp", "AWS Foundational Security Best Practices", "current")
@@ -159,46 +162,6 @@ def _framework_field(refs: tuple[Ref, ...]) -> PolicyComplianceFramework | None:
 
 # --- what control bodies see -------------------------------------------------------------
 
-_URN_RE = re.compile(r"^urn:pulumi:[^:]*::[^:]*::(?P<type>.*)::(?P<name>[^:]*)$")
-
-
-def parse_urn(urn: str) -> tuple[str, str]:
-    """(type, name) of a URN; the type is the last segment of a parent$child chain."""
-    match = _URN_RE.match(urn or "")
-    if not match:
-        return "", ""
-    return match.group("type").split("$")[-1], match.group("name")
-
-
-@dataclass
-class Resource:
-    """A resource as a control sees it, whatever the source (engine, plan, export)."""
-
-    type: str
-    name: str
-    props: Any
-    urn: str = ""
-    region: str | None = None
-    provider: str | None = None  # URN of the resource's provider, when known
-    # property name -> resources that property's value came from (engine only)
-    property_dependencies: dict[str, list[Resource]] = field(default_factory=dict)
-    dependencies: list[Resource] = field(default_factory=list)
-    parent: Resource | None = None
-    # Offline only: outputs known besides the props (a plan's mock-assigned ARNs and ids).
-    outputs: Any = None
-
-    def get(self, *path: str | int, default: Any = None) -> Any:
-        return P.get(self.props, *path, default=default)
-
-    def out(self, *path: str | int) -> Any:
-        """An output if known offline, else the property of the same path."""
-        value = P.get(self.outputs, *path) if self.outputs is not None else None
-        return value if value is not None else self.get(*path)
-
-    @property
-    def label(self) -> str:
-        return f"{self.type} '{self.name}'"
-
 
 class Skip(Exception):
     """Raised through ``Reporter.skip``: the decision needs a value not known yet."""
@@ -223,6 +186,18 @@ class Note:
 NOTE_SINK: ContextVar[list[Note] | None] = ContextVar("policy_note_sink", default=None)
 
 
+def _record_exemption(exemption: W.Exemption) -> None:
+    sink = W.EXEMPTION_SINK.get()
+    if sink is not None:
+        sink.append(exemption)
+    else:
+        print(
+            f"[{exemption.policy}] {exemption.resource_name}: exempted by waiver "
+            f"{exemption.waiver}: {exemption.message}",
+            file=sys.stderr,
+        )
+
+
 def emit_note(note: Note) -> None:
     sink = NOTE_SINK.get()
     if sink is not None:
@@ -238,16 +213,28 @@ class Reporter:
     """Collects what one control says about one resource (or the stack)."""
 
     def __init__(
-        self, report_violation: ReportViolation, urn: str | None = None, policy: str = ""
+        self,
+        report_violation: ReportViolation,
+        urn: str | None = None,
+        policy: str = "",
+        name: str | None = None,
     ) -> None:
         self._report = report_violation
         self._urn = urn
+        self._name = name
         self._policy = policy
         self.count = 0
 
     def violation(self, message: str, resource: Resource | None = None) -> None:
         self.count += 1
         urn = resource.urn if resource is not None and resource.urn else self._urn
+        name = resource.name if resource is not None else self._name
+        waiver = W.find(self._policy, urn, name)
+        if waiver is not None and not waiver.expired(W.today()):
+            _record_exemption(W.Exemption(self._policy, urn or "", name or "", message, waiver.id))
+            return
+        if waiver is not None:
+            message = f"{message} [waiver {waiver.id} expired on {waiver.expires.isoformat()}]"
         self._report(message, urn or None)
 
     def skip(self, what: str) -> None:
@@ -273,7 +260,7 @@ def _raise_as_unknown(skip: Skip) -> None:
 # --- the policy classes ------------------------------------------------------------------
 
 ResourceCheck = Callable[[Resource, Reporter, Mapping[str, Any]], None]
-StackCheck = Callable[["Stack", Reporter, Mapping[str, Any]], None]
+StackCheck = Callable[[Stack, Reporter, Mapping[str, Any]], None]
 
 
 def _policy_fields(meta: ControlMeta) -> dict[str, Any]:
@@ -299,24 +286,24 @@ class ControlResourcePolicy(ResourceValidationPolicy):
         )
 
     def applies_to(self, resource_type: str) -> bool:
-        return resource_type in self.meta.resource_types
+        types = self.meta.resource_types
+        return ANY_TYPE in types or resource_type in types
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not self.applies_to(args.resource_type):
             # Reported to the engine as "not applicable", so a preview's per-resource policy
             # summary does not count this control as passed on unrelated resources.
             args.not_applicable(f"applies to {', '.join(self.meta.resource_types)}")
-        region = P.get(args.props, "region")
-        if not isinstance(region, str) and args.provider is not None:
-            region = P.get(args.provider.props, "region")
+        region = region_of(args.props, args.provider)
         resource = Resource(
             type=args.resource_type,
             name=args.name,
             props=args.props,
             urn=args.urn,
-            region=region if isinstance(region, str) else None,
+            region=region,
         )
-        self.run(resource, Reporter(report_violation, args.urn, self.name), args.get_config())
+        reporter = Reporter(report_violation, args.urn, self.name, args.name)
+        self.run(resource, reporter, args.get_config())
 
     def run(self, resource: Resource, reporter: Reporter, config: Mapping[str, Any] | None) -> None:
         try:
@@ -347,6 +334,10 @@ class ControlStackPolicy(StackValidationPolicy):
             self.check(stack, reporter, self.meta.config_values(config))
         except Skip as skip:
             _raise_as_unknown(skip)
+        except Exception as exc:
+            # pulumi-policy turns this into its advisory "can't run policy" diagnostic: the
+            # control is reported as not run, never as a silent pass.
+            _raise_as_unknown(Skip(f"the check could not run ({type(exc).__name__}: {exc})"))
 
 
 _LAST_STACK: list[tuple[Any, Stack]] = []
@@ -358,8 +349,6 @@ def _stack_for(resources: Any) -> Stack:
     The offline evaluator hands every stack control the same list; the entry keeps that
     list alive, so its identity cannot be reused by another list while it is cached.
     """
-    from .stack import Stack
-
     if _LAST_STACK and _LAST_STACK[0][0] is resources:
         return _LAST_STACK[0][1]
     stack = Stack.from_policy_resources(resources)

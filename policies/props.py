@@ -28,6 +28,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    _DictProxy,
+    _ListProxy,
 )
 
 _SENTINELS = frozenset(
@@ -184,6 +186,23 @@ def as_json(value: Any) -> Any:
             return json.loads(value)
         except ValueError:
             return None
+    return value
+
+
+def raw(value: Any) -> Any:
+    """The values under pulumi-policy's unknown-checking proxies, without checking them.
+
+    For whole-document scans (every string of a resource), where ``plain`` would check
+    each value on the way down; unknowns stay as their sentinel strings.
+    """
+    if isinstance(value, _DictProxy):
+        return {key: raw(val) for key, val in value["__target"].items()}
+    if isinstance(value, _ListProxy):
+        return [raw(element) for element in value["__target"]]
+    if isinstance(value, dict):
+        return {key: raw(val) for key, val in value.items()}
+    if isinstance(value, list):
+        return [raw(element) for element in value]
     return value
 
 

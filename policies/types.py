@@ -51,3 +51,49 @@ K8S_INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 K8S_SERVING_WORKLOADS = (K8S_ROLLOUT, K8S_DEPLOYMENT, K8S_STATEFULSET)
 # Everything that carries a pod template (container hardening applies).
 K8S_POD_WORKLOADS = (*K8S_SERVING_WORKLOADS, K8S_DAEMONSET, K8S_JOB, K8S_CRONJOB)
+
+# Types added for the wider control set (checked against pulumi-aws 7.51 and
+# pulumi-kubernetes 4.34: pulumi-aws 7 renamed the S3 `*V2` resources to these names).
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+S3_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+S3_OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+S3_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+S3_OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
+ELASTICACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+LB_LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+ALB_LOAD_BALANCER = "aws:alb/loadBalancer:LoadBalancer"
+WAF_WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WAF_WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+IAM_SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+SQS_QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SECRETS_MANAGER_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
+SECRETS_MANAGER_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
+ECR_REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ROUTE53_RECORD = "aws:route53/record:Record"
+ROUTE53_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+
+K8S_POD = "kubernetes:core/v1:Pod"
+K8S_REPLICASET = "kubernetes:apps/v1:ReplicaSet"
+K8S_SERVICE = "kubernetes:core/v1:Service"
+K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
+K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+K8S_HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+K8S_PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+
+# Anything that runs containers, bare Pods included (Pod Security Standard "restricted").
+K8S_PODS = (*K8S_POD_WORKLOADS, K8S_POD, K8S_REPLICASET)

@@ -47,7 +47,7 @@ def is_cmk(value: Any, region: str) -> bool:
 
 
 def test_inventory_format_is_exactly_what_the_policy_pack_reads(plan: Plan) -> None:
-    assert all(set(e) == {"type", "name", "region", "inputs"} for e in plan)
+    assert all(set(e) == {"type", "name", "region", "inputs", "outputs"} for e in plan)
     providers = {e["name"]: e for e in plan.of_type("pulumi:providers:aws")}
     assert {n: p["region"] for n, p in providers.items()} == {
         "aws-primary": PRIMARY,

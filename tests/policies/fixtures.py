@@ -39,6 +39,7 @@ STANDBY_VAULT_ARN = f"arn:aws:backup:{STANDBY}:{ACCOUNT}:backup-vault:orders-sta
 CLUSTER_ARN = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:orders-primary"
 CERT = "arn:aws:acm:eu-central-1:1:certificate/x"
 TLS13 = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{PRIMARY}.amazonaws.com/orders:1.0.0"
 
 
 def _e(
@@ -67,7 +68,13 @@ def pod_template() -> dict[str, Any]:
     return {
         "metadata": {"labels": dict(LABELS)},
         "spec": {
-            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+            "serviceAccountName": "orders-service",
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 10001,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "topologySpreadConstraints": [
                 {
                     "maxSkew": 1,
@@ -79,7 +86,7 @@ def pod_template() -> dict[str, Any]:
             "containers": [
                 {
                     "name": "api",
-                    "image": "orders:1.0.0",
+                    "image": IMAGE,
                     "ports": [{"name": "http", "containerPort": 8000}],
                     "readinessProbe": {"httpGet": {"path": "/health/ready", "port": 8000}},
                     "livenessProbe": {"httpGet": {"path": "/health/live", "port": 8000}},
@@ -90,6 +97,7 @@ def pod_template() -> dict[str, Any]:
                     "securityContext": {
                         "allowPrivilegeEscalation": False,
                         "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
                     },
                 }
             ],
@@ -122,6 +130,8 @@ def baseline_plan() -> list[dict[str, Any]]:
         for i, az in enumerate(AZS)
     ]
     subnet_ids = [f"subnet-{i}" for i in range(3)]
+    from .fixtures_extra import extra_resources
+
     return [
         _e("pulumi:providers:aws", "primary", {"region": PRIMARY}),
         _e("pulumi:providers:aws", "standby", {"region": STANDBY}, STANDBY),
@@ -180,6 +190,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "performanceInsightsEnabled": True,
                 "performanceInsightsKmsKeyId": DB_KEY,
                 "iamDatabaseAuthenticationEnabled": True,
+                "copyTagsToSnapshot": True,
                 "manageMasterUserPassword": True,
                 "masterUsername": "orders",
             },
@@ -197,6 +208,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                     "publiclyAccessible": False,
                     "performanceInsightsEnabled": True,
                     "performanceInsightsKmsKeyId": DB_KEY,
+                    "monitoringInterval": 60,
                 },
             )
             for i in range(2)
@@ -205,6 +217,8 @@ def baseline_plan() -> list[dict[str, Any]]:
             "aws:elasticache/replicationGroup:ReplicationGroup",
             "orders-cache",
             {
+                "replicationGroupId": "orders-cache",
+                "subnetGroupName": "cache-subnets",
                 "atRestEncryptionEnabled": True,
                 "kmsKeyId": CACHE_KEY,
                 "transitEncryptionEnabled": True,
@@ -242,6 +256,10 @@ def baseline_plan() -> list[dict[str, Any]]:
             "eks:index:Cluster",
             "orders-eks",
             {
+                "name": "orders-eks",
+                "enabledClusterLogTypes": ["api", "audit", "authenticator"],
+                "vpcCniOptions": {"enableNetworkPolicy": True},
+                "nodeAssociatePublicIpAddress": False,
                 "encryptionConfigKeyArn": EKS_KEY,
                 "endpointPublicAccess": True,
                 "publicAccessCidrs": ["203.0.113.0/24"],
@@ -252,6 +270,8 @@ def baseline_plan() -> list[dict[str, Any]]:
             "aws:eks/cluster:Cluster",
             "orders-eks-cluster",
             {
+                "name": "orders-eks-2",
+                "enabledClusterLogTypes": ["api", "audit", "authenticator"],
                 "encryptionConfig": {"provider": {"keyArn": EKS_KEY}, "resources": ["secrets"]},
                 "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
             },
@@ -319,6 +339,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                     },
                 ]
             },
+            id="plan-1",
         ),
         _e(
             "aws:backup/selection:Selection",
@@ -515,12 +536,23 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "spec": {
                     "template": {
                         "spec": {
-                            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+                            "securityContext": {
+                                "runAsNonRoot": True,
+                                "runAsUser": 10001,
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            },
                             "restartPolicy": "Never",
+                            "serviceAccountName": "orders-service",
+                            "automountServiceAccountToken": False,
                             "containers": [
                                 {
                                     "name": "migrate",
-                                    "image": "orders:1.0.0",
+                                    "image": IMAGE,
+                                    "securityContext": {
+                                        "allowPrivilegeEscalation": False,
+                                        "readOnlyRootFilesystem": True,
+                                        "capabilities": {"drop": ["ALL"]},
+                                    },
                                     "resources": {
                                         "requests": {"cpu": "100m", "memory": "128Mi"},
                                         "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -532,12 +564,18 @@ def baseline_plan() -> list[dict[str, Any]]:
                 },
             },
         ),
+        *extra_resources(),
     ]
 
 
 def set_path(plan: list[dict[str, Any]], name: str, path: tuple[Any, ...], value: Any) -> None:
-    """Set (or with DELETE remove) ``inputs.<path>`` of the entry named ``name``."""
+    """Set (or with DELETE remove) ``inputs.<path>`` of the entry named ``name``.
+
+    An empty path with DELETE removes the whole resource from the plan."""
     entry = next(e for e in plan if e["name"] == name)
+    if not path and value is DELETE:
+        plan.remove(entry)
+        return
     target: Any = entry["inputs"]
     for key in path[:-1]:
         target = target[key]

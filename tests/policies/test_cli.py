@@ -49,7 +49,10 @@ def test_compliant_plan_exits_0_with_every_policy_listed(
         "SOC 2 Trust Services Criteria",
         "CIS AWS Foundations Benchmark",
     }
-    assert report["pack"] == {"name": "investment-orders-controls", "version": pack_version()}
+    pack = report["pack"]
+    assert (pack["name"], pack["version"]) == ("investment-orders-controls", pack_version())
+    assert len(pack["sha256"]) == 64 and pack["gitCommit"]
+    assert len(report["configSha256"]) == 64 and report["source"].startswith("offline")
 
 
 def test_mandatory_violation_exits_1_and_is_listed(
@@ -158,8 +161,16 @@ def test_markdown_report_for_auditors(tmp_path: Path) -> None:
     digest = hashlib.sha256(plan.read_bytes()).hexdigest()
     for expected in (
         "**Result: FAIL** (1 mandatory violation(s)",
-        f"| Input SHA-256 | `{digest}`",
-        f"`investment-orders-controls` version `{pack_version()}`",
+        f"| Input SHA-256 | `{digest} (",
+        f"| Policy pack | `investment-orders-controls version {pack_version()} (pulumi-policy",
+        "| Pack SHA-256 |",
+        "| Config SHA-256 |",
+        "| Pack git commit |",
+        "| Input source | `offline: the program run under infra's mocks",
+        "## Waiver register",
+        "## Evidence by resource",
+        "## Resources no control looked at",
+        "NO AUTOMATED FINDING (partial evidence)",
         "| critical | 1 | 1 | 1 |",
         "### PCI DSS (4.0.1)",
         "### SOC 2 Trust Services Criteria",
@@ -180,39 +191,75 @@ def test_stack_export_is_evaluated_on_outputs() -> None:
 
     evaluation = load("stack-export", DATA / "stack-export.json")
     assert evaluation.provenance.kind == "stack-export"
-    assert [(v.policy, v.resource_name, v.region, v.message) for v in evaluation.violations] == [
-        (
-            "aws-rds-cluster-require-tls-parameter-group",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' uses parameter group 'default.aurora-postgresql16', which is not "
-            "managed in this stack, so TLS enforcement cannot be verified.",
-        ),
-        (
-            "aws-rds-cluster-backup-retention",
-            "orders-primary",
-            "eu-central-1",
-            "Backup retention is 7 days; the minimum is 14 days (backupRetentionPeriod).",
-        ),
-        (
-            "aws-rds-cluster-multi-az-instances",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' has 0 instance(s); at least 2 are required.",
-        ),
-        (
-            "aws-backup-selection-covers-aurora",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' is not selected by any AWS Backup plan.",
-        ),
-        (
-            "aws-backup-restore-testing",
-            "orders-primary",
-            "eu-central-1",
-            "Aurora cluster 'orders-primary' has no restore test.",
-        ),
-    ]
+    assert sorted(
+        (v.policy, v.resource_name, v.region, v.message) for v in evaluation.violations
+    ) == sorted(
+        [
+            (
+                "aws-rds-cluster-require-tls-parameter-group",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' uses parameter group 'default.aurora-postgresql16', which is not "
+                "managed in this stack, so TLS enforcement cannot be verified.",
+            ),
+            (
+                "aws-rds-cluster-backup-retention",
+                "orders-primary",
+                "eu-central-1",
+                "Backup retention is 7 days; the minimum is 14 days (backupRetentionPeriod).",
+            ),
+            (
+                "aws-rds-cluster-multi-az-instances",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' has 0 instance(s); at least 2 are required.",
+            ),
+            # a minimal export: no backup plan, no alarm, no audit checkpoint bucket
+            (
+                "aws-rds-copy-tags-to-snapshots",
+                "orders-primary",
+                "eu-central-1",
+                "Tags are not copied to snapshots (copyTagsToSnapshot).",
+            ),
+            (
+                "aws-rds-enable-iam-authentication",
+                "orders-primary",
+                "eu-central-1",
+                "IAM database authentication is off (iamDatabaseAuthenticationEnabled).",
+            ),
+            (
+                "aws-backup-selection-linked-to-plan",
+                "(stack)",
+                None,
+                "The stack has data stores but no AWS Backup plan.",
+            ),
+            (
+                "aws-cloudwatch-data-store-alarms",
+                "orders-primary",
+                "eu-central-1",
+                "aws:rds/cluster:Cluster 'orders-primary' has no CloudWatch alarm with an alarm action.",
+            ),
+            (
+                "aws-s3-audit-checkpoint-bucket-object-lock",
+                "(stack)",
+                None,
+                "No S3 bucket in the stack can hold the audit checkpoints: none has Object Lock in "
+                "COMPLIANCE mode with versioning and a customer-managed key.",
+            ),
+            (
+                "aws-backup-selection-covers-aurora",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' is not selected by any AWS Backup plan.",
+            ),
+            (
+                "aws-backup-restore-testing",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' has no restore test.",
+            ),
+        ]
+    )
     # the key reference resolved through the export's propertyDependencies: no key finding
     keys = next(
         r for r in evaluation.results if r.name == "aws-kms-data-store-keys-managed-in-stack"

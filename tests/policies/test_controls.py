@@ -17,9 +17,20 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policies import all_policies
-from policies.framework import ControlResourcePolicy
+from policies.framework import ANY_TYPE, ControlResourcePolicy
 
-from .fixtures import ACCOUNT, DELETE, PRIMARY, UNKNOWN, baseline_plan, mutated, run
+from .case_model import ExtraCase
+from .cases_extra import EXTRA_CASES, EXTRA_UNKNOWN_CASES
+from .fixtures import (
+    ACCOUNT,
+    DELETE,
+    PRIMARY,
+    UNKNOWN,
+    baseline_plan,
+    mutated,
+    run,
+    set_path,
+)
 
 POLICIES = {p.name: p for p in all_policies()}
 
@@ -382,13 +393,6 @@ CASES = [
     ),
     Case(
         "aws-sqs-fifo-queue-require-fifo-dead-letter-queue",
-        "orders-queue",
-        ("redrivePolicy",),
-        DELETE,
-        "FIFO queue 'orders-queue' has no dead-letter queue (redrivePolicy is not set).",
-    ),
-    Case(
-        "aws-sqs-fifo-queue-require-fifo-dead-letter-queue",
         "orders-dlq",
         ("fifoQueue",),
         False,
@@ -449,21 +453,21 @@ CASES = [
         "db-sg",
         ("ingress", 0, "cidrBlocks"),
         ["0.0.0.0/0"],
-        "Security group allows port 5432 from 0.0.0.0/0.",
+        "Security group allows port 5432 from the whole internet (0.0.0.0/0).",
     ),
     Case(
         "aws-ec2-securitygroup-disallow-public-ingress",
         "cache-from-nodes",
         ("cidrIpv6",),
         "::/0",
-        "Security group allows port 6379 from ::/0.",
+        "Security group allows port 6379 from the whole internet (::/0).",
     ),
     Case(
         "aws-ec2-securitygroup-disallow-public-ingress",
         "alb-https",
         ("cidrBlocks",),
         ["0.0.0.0/0"],
-        "Security group allows port 443 from 0.0.0.0/0.",
+        "Security group allows port 443 from the whole internet (0.0.0.0/0).",
     ),
     Case(
         "aws-eks-cluster-restrict-public-endpoint",
@@ -711,9 +715,16 @@ UNKNOWN_CASES = {
 }
 
 
+# Prohibitions: any resource in scope is a violation, so the baseline has none.
+NOTHING_IN_SCOPE_BY_DESIGN = {
+    "kubernetes-pod-disallow-bare-pod",
+    "aws-elasticache-cluster-disallow-standalone",
+}
+
+
 def test_every_control_has_a_mutation_and_an_unknown_case() -> None:
-    assert set(POLICIES) == {case.policy for case in CASES}
-    assert set(POLICIES) == set(UNKNOWN_CASES)
+    assert set(POLICIES) == {case.policy for case in CASES} | {c.policy for c in EXTRA_CASES}
+    assert set(POLICIES) == set(UNKNOWN_CASES) | set(EXTRA_UNKNOWN_CASES)
 
 
 @pytest.fixture(scope="module")
@@ -724,10 +735,10 @@ def baseline_evaluation() -> Any:
 @pytest.mark.parametrize("name", sorted(POLICIES))
 def test_baseline_passes(name: str, baseline_evaluation: Any) -> None:
     result = next(r for r in baseline_evaluation.results if r.name == name)
-    assert result.status == "pass", [
+    assert result.status in ("pass", "not-applicable"), [
         v.message for v in baseline_evaluation.violations if v.policy == name
     ]
-    assert result.in_scope > 0
+    assert (result.in_scope > 0) is (name not in NOTHING_IN_SCOPE_BY_DESIGN)
     assert not [n for n in baseline_evaluation.notes if n.policy == name]
 
 
@@ -739,6 +750,32 @@ def test_mutation_violates_with_exact_message(case: Case) -> None:
     assert evaluation.violations[0].enforcement == POLICIES[case.policy].meta.enforcement.value
 
 
+@pytest.mark.parametrize("case", EXTRA_CASES, ids=lambda c: c.id)
+def test_extra_mutation_violates_with_exact_messages(case: ExtraCase) -> None:
+    plan = baseline_plan()
+    if case.add is not None:
+        plan.append(case.add)
+    else:
+        set_path(plan, case.resource, case.path, case.value)
+    evaluation = run(plan, POLICIES[case.policy])
+    found = tuple((v.resource_name, v.message) for v in evaluation.violations)
+    assert found == case.expected
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_UNKNOWN_CASES))
+def test_extra_unknown_value_is_skipped_with_a_note_or_accepted(name: str) -> None:
+    resource, path, expected = EXTRA_UNKNOWN_CASES[name]
+    plan = baseline_plan()
+    set_path(plan, resource, path, UNKNOWN)
+    evaluation = run(plan, POLICIES[name])
+    assert evaluation.violations == []
+    notes = [n for n in evaluation.notes if n.policy == name]
+    if expected == "note":
+        assert notes and all("not known yet (unknown during preview)" in n.message for n in notes)
+    else:
+        assert notes == []
+
+
 @pytest.mark.parametrize("name", sorted(UNKNOWN_CASES))
 def test_unknown_value_is_skipped_with_a_note_or_accepted(name: str) -> None:
     resource, path, expected = UNKNOWN_CASES[name]
@@ -746,8 +783,8 @@ def test_unknown_value_is_skipped_with_a_note_or_accepted(name: str) -> None:
     assert evaluation.violations == []
     notes = [n for n in evaluation.notes if n.policy == name]
     if expected == "note":
-        assert len(notes) == 1
-        assert "not known yet (unknown during preview)" in notes[0].message
+        assert notes
+        assert all("not known yet (unknown during preview)" in n.message for n in notes)
     else:
         assert notes == []
 
@@ -824,11 +861,12 @@ def test_output_shapes_from_stack_export_are_understood() -> None:
 
 def test_resource_controls_are_not_applicable_to_other_types() -> None:
     for policy in POLICIES.values():
-        if isinstance(policy, ControlResourcePolicy):
+        if isinstance(policy, ControlResourcePolicy) and ANY_TYPE not in policy.meta.resource_types:
             reported: list[str] = []
             with pytest.raises(_NotApplicableError) as caught:
                 policy.validate(
-                    _args("aws:s3/bucket:Bucket", {}), lambda m, u=None, r=reported: r.append(m)
+                    _args("aws:lightsail/instance:Instance", {}),
+                    lambda m, u=None, r=reported: r.append(m),
                 )
             assert reported == [] and caught.value.reason.startswith("applies to ")
 
@@ -906,4 +944,4 @@ def test_public_ports_can_be_allowed_for_a_load_balancer_group() -> None:
         _args("aws:ec2/securityGroupRule:SecurityGroupRule", {**rule, "protocol": "-1"}, config),
         lambda m, u=None: reported.append(m),
     )
-    assert reported == ["Security group allows all traffic from 0.0.0.0/0."]
+    assert reported == ["Security group allows all traffic from the whole internet (0.0.0.0/0)."]

@@ -1,0 +1,1 @@
+"""Helpers the controls share: property readers, framework references, thresholds."""

@@ -1,0 +1,1 @@
+"""Controls for backup: one control per module."""

@@ -1,0 +1,52 @@
+"""aws-backup-selection-covers-aurora
+
+Every primary Aurora cluster must be selected by an AWS Backup plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ... import props as P
+from ... import types as T
+from ...checks.resilience import CATEGORY, PCI_IR, SOC2_RECOVERY, _is_global_secondary, _selected
+from ...framework import HIGH, MANDATORY, Reporter, stack_control
+from ...model import Stack
+
+
+@stack_control(
+    name="aws-backup-selection-covers-aurora",
+    description="Every primary Aurora cluster must be selected by an AWS Backup plan.",
+    category=CATEGORY,
+    severity=HIGH,
+    enforcement=MANDATORY,
+    frameworks=(SOC2_RECOVERY, PCI_IR),
+    scope=(T.RDS_CLUSTER,),
+    remediation=(
+        "Add an `aws.backup.Selection` for the backup plan whose `resources` list the cluster's "
+        "ARN. Secondary clusters of a global database are covered through the primary."
+    ),
+)
+def backup_covers_aurora(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
+    selections = _selected(stack, T.BACKUP_SELECTION, "resources")
+    for cluster in stack.of_type(T.RDS_CLUSTER):
+        if _is_global_secondary(cluster):
+            continue
+        with rep.guard(cluster):
+            covered, unknown = False, False
+            for selection, arns in selections:
+                for arn in arns:
+                    if P.is_unknown(arn) and not stack.resolve(selection, "resources", arn):
+                        unknown = True
+                    elif arn == "*" or cluster in stack.resolve(
+                        selection, "resources", arn, T.RDS_CLUSTER
+                    ):
+                        covered = True
+            if covered:
+                continue
+            if unknown:
+                rep.skip(f"the resources of the backup selections covering '{cluster.name}'")
+            rep.violation(
+                f"Aurora cluster '{cluster.name}' is not selected by any AWS Backup plan.", cluster
+            )

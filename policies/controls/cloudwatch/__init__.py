@@ -1,0 +1,1 @@
+"""Controls for cloudwatch: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for dynamodb: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for ec2: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for ecr: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for efs: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for eks: one control per module."""

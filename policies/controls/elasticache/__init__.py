@@ -1,0 +1,1 @@
+"""Controls for elasticache: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for elb: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for iam: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for kms: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for kubernetes: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for pulumi: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for rds: one control per module."""

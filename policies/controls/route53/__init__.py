@@ -1,0 +1,1 @@
+"""Controls for route53: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for s3: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for secretsmanager: one control per module."""

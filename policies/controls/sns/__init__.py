@@ -1,0 +1,1 @@
+"""Controls for sns: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for sqs: one control per module."""

@@ -1,0 +1,1 @@
+"""Controls for wafv2: one control per module."""

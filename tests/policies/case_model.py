@@ -1,0 +1,20 @@
+"""A mutation case: one change to the compliant baseline and the violations it must cause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExtraCase:
+    policy: str
+    resource: str  # logical name of the resource changed (or added)
+    path: tuple[Any, ...]  # () with DELETE: the resource is deleted
+    value: Any
+    expected: tuple[tuple[str, str], ...]  # (resource reported on, message)
+    add: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.policy}:{self.resource}:{'.'.join(map(str, self.path))}"
