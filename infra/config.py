@@ -453,16 +453,9 @@ SECRET_SETTINGS = ("jwtSecret",)  # read by the program as Pulumi secrets, never
 MIN_JWT_SECRET_BYTES = contract.JWT_SECRET_MIN_BYTES
 
 
-def load_config(
-    get: Callable[[str], str | None],
-    project: str = NAMESPACE,
-    is_secret: Callable[[str], bool] = lambda _key: True,
-) -> StackConfig:
-    """Build the StackConfig from raw `namespace:key` values; raise ConfigError if invalid.
-
-    `get` is `pulumi.runtime.get_config` in a deployment, or a dict's `.get` in tests;
-    `is_secret` tells whether a value was set with `pulumi config set --secret`.
-    """
+def _secret_problems(
+    get: Callable[[str], str | None], project: str, is_secret: Callable[[str], bool]
+) -> list[str]:
     problems: list[str] = []
     for key in SECRET_SETTINGS:
         full_key = f"{project}:{key}"
@@ -473,6 +466,40 @@ def load_config(
             problems.append(f"{full_key} must be set with `pulumi config set --secret`")
         if len(value.encode()) < MIN_JWT_SECRET_BYTES:
             problems.append(f"{full_key} must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+    return problems
+
+
+def _region_problems(
+    aws_region: str | None, project: str, primary: RegionConfig, standby: RegionConfig,
+    standby_enabled: bool,
+) -> list[str]:
+    problems: list[str] = []
+    if aws_region is not None and aws_region != primary.region:
+        problems.append(
+            f"aws:region ({aws_region}) must equal {project}:primary.region ({primary.region}); "
+            "it only steers resources that would miss their explicit provider"
+        )
+    if standby_enabled:
+        if standby.region == primary.region:
+            problems.append("the standby region must differ from the primary region")
+        if _overlaps(primary.vpc_cidr, standby.vpc_cidr):
+            problems.append(
+                f"primary and standby VPC CIDRs overlap ({primary.vpc_cidr}, {standby.vpc_cidr})"
+            )
+    return problems
+
+
+def load_config(
+    get: Callable[[str], str | None],
+    project: str = NAMESPACE,
+    is_secret: Callable[[str], bool] = lambda _key: True,
+) -> StackConfig:
+    """Build the StackConfig from raw `namespace:key` values; raise ConfigError if invalid.
+
+    `get` is `pulumi.runtime.get_config` in a deployment, or a dict's `.get` in tests;
+    `is_secret` tells whether a value was set with `pulumi config set --secret`.
+    """
+    problems = _secret_problems(get, project, is_secret)
 
     def obj(key: str) -> dict[str, Any]:
         value = _scalar(get(f"{project}:{key}"))
@@ -503,19 +530,7 @@ def load_config(
     primary = _region(obj("primary"), "primary", _PRIMARY_DEFAULTS, f"{project}:primary", problems)
     standby = _region(obj("standby"), "standby", _STANDBY_DEFAULTS, f"{project}:standby", problems)
 
-    aws_region = get("aws:region")
-    if aws_region is not None and aws_region != primary.region:
-        problems.append(
-            f"aws:region ({aws_region}) must equal {project}:primary.region ({primary.region}); "
-            "it only steers resources that would miss their explicit provider"
-        )
-    if standby_enabled:
-        if standby.region == primary.region:
-            problems.append("the standby region must differ from the primary region")
-        if _overlaps(primary.vpc_cidr, standby.vpc_cidr):
-            problems.append(
-                f"primary and standby VPC CIDRs overlap ({primary.vpc_cidr}, {standby.vpc_cidr})"
-            )
+    problems += _region_problems(get("aws:region"), project, primary, standby, standby_enabled)
 
     network = _network(_Section(obj("network"), f"{project}:network", problems))
     database = _database(_Section(obj("database"), f"{project}:database", problems))

@@ -135,16 +135,21 @@ def plain_inputs(struct: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _plain_signature(value: dict[str, Any]) -> Any:
+    """A Pulumi-signed value (secret, resource reference, output) as the engine shows it."""
+    sig = value.get(_SIG_KEY)
+    if sig == _SIG_SECRET:
+        return SECRET_PLACEHOLDER
+    if sig == _SIG_RESOURCE_REF:
+        return value.get("urn", "")
+    if sig == _SIG_OUTPUT:
+        return SECRET_PLACEHOLDER if value.get("secret") else _plain(value.get("value"))
+    return {k: _plain(v) for k, v in value.items()}
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
-        sig = value.get(_SIG_KEY)
-        if sig == _SIG_SECRET:
-            return SECRET_PLACEHOLDER
-        if sig == _SIG_RESOURCE_REF:
-            return value.get("urn", "")
-        if sig == _SIG_OUTPUT:
-            return SECRET_PLACEHOLDER if value.get("secret") else _plain(value.get("value"))
-        return {k: _plain(v) for k, v in value.items()}
+        return _plain_signature(value)
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():

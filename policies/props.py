@@ -91,28 +91,32 @@ def _unwrap_secret(value: Any) -> Any:
     return value
 
 
+_ABSENT = object()
+
+
+def _child(current: Any, key: str | int) -> Any:
+    """`current[key]` for a list index or a mapping key, else _ABSENT."""
+    if isinstance(key, int):
+        return current[key] if _is_seq(current) and -len(current) <= key < len(current) else _ABSENT
+    if isinstance(current, Mapping):
+        return current.get(key, _ABSENT)
+    if _is_seq(current) and len(current) == 1:
+        # Output shape of a single nested block: [{...}] instead of {...}.
+        return _step(current[0], key)
+    return _ABSENT
+
+
 def _step(current: Any, key: str | int) -> Any:
     """One path step. Returns None when absent and UNKNOWN when not knowable."""
     try:
         current = _unwrap_secret(current)
         if is_unknown(current):
             return UNKNOWN
-        if isinstance(key, int):
-            if _is_seq(current) and -len(current) <= key < len(current):
-                value = current[key]
-            else:
-                return None
-        elif isinstance(current, Mapping):
-            if key not in current:
-                return None
-            value = current[key]
-        elif _is_seq(current) and len(current) == 1:
-            # Output shape of a single nested block: [{...}] instead of {...}.
-            return _step(current[0], key)
-        else:
-            return None
+        value = _child(current, key)
     except UnknownValueError:
         return UNKNOWN
+    if value is _ABSENT:
+        return None
     value = _unwrap_secret(value)
     return UNKNOWN if is_unknown(value) else value
 
