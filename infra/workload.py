@@ -460,9 +460,13 @@ class Workload(pulumi.ComponentResource):
             'rollouts_pod_template_hash="{{args.canary-hash}}"'
         )
         window = "[2m]"
+        # Order traffic only (not probes or scrapes); no 5xx series at all is a 0 % error
+        # rate, while no traffic at all stays "no data" (the denominator is empty).
+        orders = f'{selector},route=~"/v1/.+"'
         error_rate = (
-            f'sum(rate(http_request_duration_seconds_count{{{selector},status=~"5.."}}{window}))'
-            f" / sum(rate(http_request_duration_seconds_count{{{selector}}}{window}))"
+            f'(sum(rate(http_request_duration_seconds_count{{{orders},status=~"5.."}}{window}))'
+            " or vector(0))"
+            f" / sum(rate(http_request_duration_seconds_count{{{orders}}}{window}))"
         )
         p99 = (
             "histogram_quantile(0.99, sum by (le) "

@@ -14,6 +14,8 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
+from service.api.guards import enforce_rate_limit
+from service.api.openapi import documented
 from service.api.orders import AUTH
 from service.api.problems import Problem
 from service.api.state import AppState, app_state
@@ -42,12 +44,19 @@ async def trail_document(
     return await proofs.order_trail(conn, order_id, checkpoint)
 
 
+# Reads like any other: the principal's read bucket (429), problem+json errors.
+AUDIT_PROBLEMS = (400, 401, 404, 422, 429, 503)
+MAX_TREE_SIZE = 2**53 - 1
+
+
 @get("/v1/audit/checkpoints/latest", dependencies=AUTH,
-     summary="The newest published checkpoint (C2SP signed note)")
+     summary="The newest published checkpoint (C2SP signed note)",
+     operation_class=documented(problems=AUDIT_PROBLEMS))
 async def latest_checkpoint(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Response[str]:
     state = app_state(request)
+    await enforce_rate_limit(state, principal, "read")
     source = _source(state)
     checkpoint = await with_retries(state.pool, source.latest)
     if checkpoint is None:
@@ -60,16 +69,21 @@ async def latest_checkpoint(
 
 
 @get("/v1/audit/consistency", dependencies=AUTH,
-     summary="RFC 9162 consistency proof between two tree sizes")
+     summary="RFC 9162 consistency proof between two tree sizes",
+     operation_class=documented(problems=AUDIT_PROBLEMS))
 async def consistency_proof(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
-    first: Annotated[int, Parameter(ge=1, le=2**62)],
-    second: Annotated[int, Parameter(ge=1, le=2**62)],
+    # Bounded by the largest integer a JSON number holds exactly (2**53 - 1).
+    first: Annotated[int, Parameter(ge=1, le=MAX_TREE_SIZE)],
+    second: Annotated[int, Parameter(ge=1, le=MAX_TREE_SIZE)],
 ) -> ConsistencyProofView:
     state = app_state(request)
+    await enforce_rate_limit(state, principal, "read")
     if first > second:
-        raise Problem(400, "bad-request", "Bad request", "first must not exceed second")
+        # Each parameter is valid alone; their combination is not (no OpenAPI rule can say
+        # so), hence 422 rather than 400.
+        raise Problem(422, "invalid-range", "Invalid range", "first must not exceed second")
 
     async def prove(conn: asyncpg.Connection) -> dict[str, Any] | None:
         size = await conn.fetchval("SELECT tree_size FROM audit_integrator_state")

@@ -69,8 +69,9 @@ async def db(pg: PostgresServer) -> AsyncIterator[dict[str, str]]:
 class Fixture:
     """Writes orders the way the service does (order, outbox, idempotency, audit), or not."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, keys: Path) -> None:
         self.conn = conn
+        self.keys = keys  # the audit log's signing key and checkpoint store
         self.history = History()
         self.seq = 0
 
@@ -154,22 +155,51 @@ class Fixture:
 @pytest.fixture
 async def fx(db: dict[str, str]) -> AsyncIterator[Fixture]:
     conn = await asyncpg.connect(db["owner"])
+    keys = Path(tempfile.mkdtemp(prefix="checker-audit-"))
     try:
-        yield Fixture(conn)
+        yield Fixture(conn, keys)
+    finally:
+        await conn.close()
+        shutil.rmtree(keys, ignore_errors=True)
+
+
+def audit_env(db: dict[str, str], keys: Path) -> dict[str, str]:
+    """The environment of `audit verify`: the log's public key and its checkpoint store."""
+    from service.audit.checkpoints import generate_key_files
+
+    private, public = keys / "key.pem", keys / "key.pub.pem"
+    if not private.exists():
+        generate_key_files(private, public)
+    return {"ORDERS_DATABASE_URL": db["app"], "ORDERS_JWT_SECRET": "x" * 32,
+            "PYTHONPATH": str(REPO), "ORDERS_AUDIT_SIGNING_KEY_FILE": str(private),
+            "ORDERS_AUDIT_PUBLIC_KEY_FILE": str(public),
+            "ORDERS_CHECKPOINT_DIR": str(keys / "checkpoints")}
+
+
+async def integrate_and_publish(db: dict[str, str], env: dict[str, str]) -> None:
+    """What the integrator does in a running system: leaves, then a signed checkpoint."""
+    from service.audit.checkpoints import AuditConfig
+    from service.audit.integrator import integrate_batch, publish_pending
+
+    conn = await asyncpg.connect(db["app"])
+    try:
+        await integrate_batch(conn)
+        await publish_pending(conn, AuditConfig.from_env(env))
     finally:
         await conn.close()
 
 
-def verifier(db: dict[str, str]):  # type: ignore[no-untyped-def]
-    env = {"ORDERS_DATABASE_URL": db["app"], "ORDERS_JWT_SECRET": "x" * 32,
-           "PYTHONPATH": str(REPO)}
-    return audit_cli_verifier(env)
-
-
-async def check(db: dict[str, str], fx: Fixture, audit: bool = True) -> CheckResult:
+async def check(
+    db: dict[str, str], fx: Fixture, audit: bool = True, integrate: bool = True
+) -> CheckResult:
     # The app role is enough: the checker only reads.
-    return await run_check(db["app"], fx.history, accounts=[ACCOUNT],
-                           audit_verifier=verifier(db) if audit else None)
+    verifier = None
+    if audit:
+        env = audit_env(db, fx.keys)
+        if integrate:
+            await integrate_and_publish(db, env)
+        verifier = audit_cli_verifier(env)
+    return await run_check(db["app"], fx.history, accounts=[ACCOUNT], audit_verifier=verifier)
 
 
 async def test_snapshot_maps_rows_onto_the_anomalies(db: dict[str, str], fx: Fixture) -> None:
@@ -200,6 +230,8 @@ async def test_snapshot_maps_rows_onto_the_anomalies(db: dict[str, str], fx: Fix
 async def test_audit_verify_detects_tampering(db: dict[str, str], fx: Fixture) -> None:
     await fx.order()
     await fx.order()
+    # Integrated and published first: history rewritten afterwards must be caught.
+    await integrate_and_publish(db, audit_env(db, fx.keys))
     su = await asyncpg.connect(db["superuser"])
     try:
         await su.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update")
@@ -208,7 +240,7 @@ async def test_audit_verify_detects_tampering(db: dict[str, str], fx: Fixture) -
         )
     finally:
         await su.close()
-    result = await check(db, fx)
+    result = await check(db, fx, integrate=False)
     assert result.audit_chain_ok is False, result.audit_detail
     assert result.violations == {"audit_chain_broken": 1}
 

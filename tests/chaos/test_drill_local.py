@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from chaos.drill.local import StackTarget
 
 
@@ -30,14 +28,3 @@ def test_partition_and_heal_map_onto_the_facade() -> None:
     target.heal("p1")
     assert facade.calls == [("partition", "kind:api@c", "kind:haproxy"), ("heal", "p1", 12.0)]
 
-
-def test_a_stack_without_partitions_fails_loudly() -> None:
-    class Old:
-        def heal(self, timeout: float = 90.0) -> None:
-            raise AssertionError("the full-stack heal must not be called for a partition")
-
-    target = StackTarget(Old())  # type: ignore[arg-type]
-    with pytest.raises(RuntimeError, match="no partition"):
-        target.partition("zone:a", "zone:b")
-    with pytest.raises(RuntimeError, match="no partition"):
-        target.heal("p1")

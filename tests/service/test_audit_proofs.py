@@ -95,7 +95,7 @@ async def test_consistency_proofs_link_published_checkpoints(
     merkle.verify_consistency(first, second, first_root, second_root, proof)
     with pytest.raises(merkle.ProofError):
         merkle.verify_consistency(first, second, first_root, second_root, proof[:-1])
-    for query, status in (("first=5&second=4", 400), ("first=1&second=99", 404),
+    for query, status in (("first=5&second=4", 422), ("first=1&second=99", 404),
                           ("first=0&second=4", 400)):
         bad = await audit_client.get(f"/v1/audit/consistency?{query}",
                                      headers=auth_headers("ACC-1"))
