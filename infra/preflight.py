@@ -31,6 +31,7 @@ from infra.addons import (
 from infra.config import RegionConfig, StackConfig, load_config
 from infra.keys import AUTOSCALING_ROLE_NAME
 from infra.plan import DEFAULT_STACK_FILE, load_stack_settings
+from infra.registry import regional_repository
 from infra.workload import _service_policy
 
 ENGINE = "aurora-postgresql"
@@ -61,6 +62,8 @@ QUOTAS = (
     ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 1),
 )
 PLACEHOLDER_RESOURCE_ID = "cluster-PREFLIGHT"
+# The default digest: lets the offline plan run, but no image has it.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
 
 
 @dataclass(frozen=True)
@@ -370,6 +373,46 @@ def _max_nat_gateways_per_az(call: Caller, region: str) -> int:
     return max(counts.values())
 
 
+def check_image(cfg: StackConfig, call: Caller) -> Iterable[Result]:
+    """The Jobs and pods pull `imageRepository@imageDigest` from their region's repository:
+    the digest must be there (pushed to the primary's, replicated to the standby's)."""
+    w = cfg.workload
+    for region in cfg.regions:
+        repository = regional_repository(w.image_repository, region.region)
+        name = f"image {w.image_tag}@{w.image_digest} in {repository}"
+        if w.image_digest == PLACEHOLDER_DIGEST and not call.dry_run:
+            yield Result(
+                name,
+                False,
+                "workload.imageDigest is the all-zero placeholder: set it to the digest "
+                f"`docker push` printed for {w.image_tag} (orders:workload.imageDigest in the "
+                "stack file, or --set workload.imageDigest=sha256:...)",
+            )
+            continue
+        yield _image_result(call, region.region, repository, w.image_digest, name)
+
+
+def _image_result(call: Caller, region: str, repository: str, digest: str, name: str) -> Result:
+    host, _, repository_name = repository.partition("/")
+    try:
+        answer = call(
+            "ecr",
+            region,
+            "describe_images",
+            registryId=host.split(".", 1)[0],
+            repositoryName=repository_name,
+            imageIds=[{"imageDigest": digest}],
+        )
+    except Exception as error:
+        code = call.error_code(error)
+        if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return Result(name, False, f"{code}: push the image, then set workload.imageDigest")
+        raise
+    found = [d for d in answer.get("imageDetails", []) if d.get("imageDigest") == digest]
+    tags = found[0].get("imageTags", []) if found else []
+    return Result(name, bool(found) or call.dry_run, f"found={bool(found)}, tags={tags}")
+
+
 # --------------------------------------------------------------------------- runner
 
 
@@ -384,6 +427,7 @@ def run_checks(
         lambda: check_charts(cfg, fetch, call.dry_run, call.out),
         lambda: check_pod_roles(cfg, call),
         lambda: check_quotas(cfg, call),
+        lambda: check_image(cfg, call),
     ):
         results.extend(produce())
     return results
