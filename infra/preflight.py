@@ -32,7 +32,7 @@ from infra.config import RegionConfig, StackConfig, load_config
 from infra.keys import AUTOSCALING_ROLE_NAME
 from infra.plan import DEFAULT_STACK_FILE, load_stack_settings
 from infra.registry import regional_repository
-from infra.workload import _service_policy
+from infra.workload import _service_policy, bootstrap_policy
 
 ENGINE = "aurora-postgresql"
 CHART_REPOSITORIES = {
@@ -252,6 +252,15 @@ def pod_role_simulations(
     service = _service_policy(
         region.region, cfg.database.app_username, queue, key, account, PLACEHOLDER_RESOURCE_ID
     )
+    secret = f"arn:aws:secretsmanager:{region.region}:{account}:secret:{cfg.prefix}/aurora/master-x"
+    via_secrets_manager = [
+        {
+            "ContextKeyName": "kms:ViaService",
+            "ContextKeyValues": [f"secretsmanager.{region.region}.amazonaws.com"],
+            "ContextKeyType": "string",
+        }
+    ]
+    bootstrap = bootstrap_policy(region.region, secret, key)
     return [
         {
             "role": "aws-load-balancer-controller",
@@ -301,6 +310,20 @@ def pod_role_simulations(
             "actions": ["rds-db:connect"],
             "resources": [db_user],
             "context": [],
+        },
+        {
+            "role": "orders-bootstrap (master secret)",
+            "policy": bootstrap,
+            "actions": ["secretsmanager:GetSecretValue"],
+            "resources": [secret],
+            "context": [],
+        },
+        {
+            "role": "orders-bootstrap (master secret key)",
+            "policy": bootstrap,
+            "actions": ["kms:Decrypt"],
+            "resources": [key],
+            "context": via_secrets_manager,
         },
     ]
 

@@ -258,6 +258,10 @@ def test_pod_role_policies_are_simulated_with_their_context_keys(
     assert lbc["context"][0]["ContextKeyName"] == "aws:RequestTag/elbv2.k8s.aws/cluster"
     autoscaler = simulations[1]["context"][0]["ContextKeyName"]
     assert autoscaler == "aws:ResourceTag/k8s.io/cluster-autoscaler/orders-prod-primary"
+    # The bootstrap's key grant holds only for calls Secrets Manager makes on its behalf.
+    (via,) = simulations[-1]["context"]
+    assert via["ContextKeyName"] == "kms:ViaService"
+    assert via["ContextKeyValues"] == ["secretsmanager.eu-central-1.amazonaws.com"]
 
 
 def test_quotas_leave_room_for_the_stack(cfg: StackConfig, stubs: Stubs) -> None:
@@ -318,7 +322,7 @@ def test_dry_run_prints_every_call_and_makes_none(cfg: StackConfig) -> None:
     preflight.run_checks(cfg, call, no_fetch, TODAY)
     lines = out.getvalue().splitlines()
     assert sum("rds.describe_db_engine_versions" in line for line in lines) == 2
-    assert sum("iam.simulate_custom_policy" in line for line in lines) == 6
+    assert sum("iam.simulate_custom_policy" in line for line in lines) == 8
     assert sum(line.startswith("would fetch https://") for line in lines) == 7
     assert any("service-quotas.get_service_quota in eu-west-1" in line for line in lines)
     assert sum("ecr.describe_images" in line for line in lines) == 2
