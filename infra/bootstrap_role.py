@@ -1,9 +1,12 @@
 """Create the application's database role before the migrations run (primary region only).
 
 This file is also the script of the `orders-bootstrap-role` Job: the program mounts it
-from a ConfigMap and runs it with the service image's Python and asyncpg, connected as
-the Aurora master user (password from a mounted file, never an environment variable).
-It is idempotent: every `pulumi up` that re-creates the Job may run it again.
+from a ConfigMap and runs it with the service image's Python, asyncpg and boto3, connected
+as the Aurora master user. The credentials are read when the Job runs, from the master
+secret in Secrets Manager (the Job's own IRSA role may read that secret only): the rotation
+function changes the password every few weeks, so a copy taken when the program ran would
+stop working after the first rotation. It is idempotent: every `pulumi up` that re-creates
+the Job may run it again.
 
     python bootstrap_role.py        # reads the ORDERS_BOOTSTRAP_* variables below
 """
@@ -11,11 +14,11 @@ It is idempotent: every `pulumi up` that re-creates the Job may run it again.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import ssl
 import sys
-from pathlib import Path
 from typing import Any
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -50,6 +53,17 @@ def statements(app_user: str, database: str, iam_auth: bool, audit: bool = False
     return sql
 
 
+def master_credentials(secrets_manager: Any, secret_id: str) -> tuple[str, str]:
+    """The master user's name and CURRENT password, from the secret's JSON (`username` and
+    `password`, the keys the RDS rotation functions read and write)."""
+    response = secrets_manager.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")
+    secret = json.loads(response["SecretString"])
+    username, password = secret.get("username"), secret.get("password")
+    if not (isinstance(username, str) and username and isinstance(password, str) and password):
+        raise ValueError(f"secret {secret_id} has no username/password fields")
+    return username, password
+
+
 async def bootstrap(
     connection: Any, app_user: str, database: str, iam_auth: bool, audit: bool = False
 ) -> None:
@@ -58,15 +72,18 @@ async def bootstrap(
             await connection.execute(statement)
 
 
-async def _main(password: str) -> int:
-    import asyncpg  # the service image has it; the program never imports this module's main
+async def _main() -> int:
+    import asyncpg  # the service image has these; the program never imports this module's main
+    import boto3
 
     env = os.environ
+    client = boto3.client("secretsmanager", region_name=env["ORDERS_BOOTSTRAP_REGION"])
+    user, password = master_credentials(client, env["ORDERS_BOOTSTRAP_MASTER_SECRET_ARN"])
     context = ssl.create_default_context(cafile=env["ORDERS_BOOTSTRAP_SSL_ROOT_CERT"])
     connection = await asyncpg.connect(
         host=env["ORDERS_BOOTSTRAP_HOST"],
         port=int(env.get("ORDERS_BOOTSTRAP_PORT", "5432")),
-        user=env["ORDERS_BOOTSTRAP_USER"],
+        user=user,
         password=password,
         database=env["ORDERS_BOOTSTRAP_DATABASE"],
         ssl=context,
@@ -86,5 +103,4 @@ async def _main(password: str) -> int:
 
 
 if __name__ == "__main__":
-    secret = Path(os.environ["ORDERS_BOOTSTRAP_PASSWORD_FILE"]).read_text().strip()
-    raise SystemExit(asyncio.run(_main(secret)))
+    raise SystemExit(asyncio.run(_main()))

@@ -360,6 +360,12 @@ def _log_group(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> d
     return {"__id": group, "arn": f"arn:aws:logs:{region}:{MOCK_ACCOUNT_ID}:log-group:{group}"}
 
 
+def _secret(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    # Secrets Manager appends a hyphen and six random characters to the secret's name.
+    arn = f"arn:aws:secretsmanager:{region}:{MOCK_ACCOUNT_ID}:secret:{inputs.get('name', rid)}"
+    return {"__id": f"{arn}-{_short_hash(name)[:6]}", "arn": f"{arn}-{_short_hash(name)[:6]}"}
+
+
 def _ingress(name: str, rid: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
     host = f"k8s-{_short_hash(name)}.{region}.elb.amazonaws.com"
     return {"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}}
@@ -404,6 +410,7 @@ _TYPE_OUTPUTS: dict[str, Callable[[str, str, Mapping[str, Any], str], dict[str, 
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:backup/vault:Vault": _backup_vault,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:secretsmanager/secret:Secret": _secret,
     "kubernetes:networking.k8s.io/v1:Ingress": _ingress,
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,

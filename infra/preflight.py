@@ -31,7 +31,8 @@ from infra.addons import (
 from infra.config import RegionConfig, StackConfig, load_config
 from infra.keys import AUTOSCALING_ROLE_NAME
 from infra.plan import DEFAULT_STACK_FILE, load_stack_settings
-from infra.workload import _service_policy
+from infra.registry import regional_repository
+from infra.workload import _service_policy, bootstrap_policy
 
 ENGINE = "aurora-postgresql"
 CHART_REPOSITORIES = {
@@ -61,6 +62,8 @@ QUOTAS = (
     ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 1),
 )
 PLACEHOLDER_RESOURCE_ID = "cluster-PREFLIGHT"
+# The default digest: lets the offline plan run, but no image has it.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,15 @@ def pod_role_simulations(
     service = _service_policy(
         region.region, cfg.database.app_username, queue, key, account, PLACEHOLDER_RESOURCE_ID
     )
+    secret = f"arn:aws:secretsmanager:{region.region}:{account}:secret:{cfg.prefix}/aurora/master-x"
+    via_secrets_manager = [
+        {
+            "ContextKeyName": "kms:ViaService",
+            "ContextKeyValues": [f"secretsmanager.{region.region}.amazonaws.com"],
+            "ContextKeyType": "string",
+        }
+    ]
+    bootstrap = bootstrap_policy(region.region, secret, key)
     return [
         {
             "role": "aws-load-balancer-controller",
@@ -298,6 +310,20 @@ def pod_role_simulations(
             "actions": ["rds-db:connect"],
             "resources": [db_user],
             "context": [],
+        },
+        {
+            "role": "orders-bootstrap (master secret)",
+            "policy": bootstrap,
+            "actions": ["secretsmanager:GetSecretValue"],
+            "resources": [secret],
+            "context": [],
+        },
+        {
+            "role": "orders-bootstrap (master secret key)",
+            "policy": bootstrap,
+            "actions": ["kms:Decrypt"],
+            "resources": [key],
+            "context": via_secrets_manager,
         },
     ]
 
@@ -370,6 +396,46 @@ def _max_nat_gateways_per_az(call: Caller, region: str) -> int:
     return max(counts.values())
 
 
+def check_image(cfg: StackConfig, call: Caller) -> Iterable[Result]:
+    """The Jobs and pods pull `imageRepository@imageDigest` from their region's repository:
+    the digest must be there (pushed to the primary's, replicated to the standby's)."""
+    w = cfg.workload
+    for region in cfg.regions:
+        repository = regional_repository(w.image_repository, region.region)
+        name = f"image {w.image_tag}@{w.image_digest} in {repository}"
+        if w.image_digest == PLACEHOLDER_DIGEST and not call.dry_run:
+            yield Result(
+                name,
+                False,
+                "workload.imageDigest is the all-zero placeholder: set it to the digest "
+                f"`docker push` printed for {w.image_tag} (orders:workload.imageDigest in the "
+                "stack file, or --set workload.imageDigest=sha256:...)",
+            )
+            continue
+        yield _image_result(call, region.region, repository, w.image_digest, name)
+
+
+def _image_result(call: Caller, region: str, repository: str, digest: str, name: str) -> Result:
+    host, _, repository_name = repository.partition("/")
+    try:
+        answer = call(
+            "ecr",
+            region,
+            "describe_images",
+            registryId=host.split(".", 1)[0],
+            repositoryName=repository_name,
+            imageIds=[{"imageDigest": digest}],
+        )
+    except Exception as error:
+        code = call.error_code(error)
+        if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return Result(name, False, f"{code}: push the image, then set workload.imageDigest")
+        raise
+    found = [d for d in answer.get("imageDetails", []) if d.get("imageDigest") == digest]
+    tags = found[0].get("imageTags", []) if found else []
+    return Result(name, bool(found) or call.dry_run, f"found={bool(found)}, tags={tags}")
+
+
 # --------------------------------------------------------------------------- runner
 
 
@@ -384,6 +450,7 @@ def run_checks(
         lambda: check_charts(cfg, fetch, call.dry_run, call.out),
         lambda: check_pod_roles(cfg, call),
         lambda: check_quotas(cfg, call),
+        lambda: check_image(cfg, call),
     ):
         results.extend(produce())
     return results

@@ -387,9 +387,10 @@ def deploy_region(
             prometheus_url=addons.prometheus_url,
             # Migrations need a writable database; the standby's is a read-only replica.
             run_migrations=region.is_primary,
-            # The primary bootstraps the application role with the master credentials.
-            master_password=database.master_password,
-            master_username=cfg.database.master_username,
+            # The primary bootstraps the application role with the master credentials,
+            # read from the (rotated) secret when the Job runs.
+            master_secret_arn=database.master_secret.arn if database.master_secret else None,
+            master_secret_kms_key_arn=keys.database.arn,
             web_acl_arn=edge.web_acl_arn,
             access_log_bucket=edge.access_log_bucket,
             addons=addons.ready,

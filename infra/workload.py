@@ -32,7 +32,7 @@ API, RELAY, WORKER, MIGRATE = (
 INTEGRATOR = "orders-integrator"
 BOOTSTRAP = "orders-bootstrap-role"
 BOOTSTRAP_SCRIPT = Path(__file__).resolve().parent / "bootstrap_role.py"
-MASTER_SECRET_NAME = "orders-db-master"  # noqa: S105 (the Kubernetes Secret's name)
+BOOTSTRAP_SERVICE_ACCOUNT = "orders-bootstrap"  # may read the master secret, nothing else
 # Secrets reach the processes as files (ORDERS_*_FILE), never as environment variables.
 SECRETS_DIR = "/var/run/secrets/orders"
 SECRET_FILES = {
@@ -87,8 +87,9 @@ class WorkloadArgs:
     run_migrations: bool
     web_acl_arn: pulumi.Input[str]
     access_log_bucket: pulumi.Input[str]
-    master_username: str = ""
-    master_password: pulumi.Input[str] | None = None  # primary: bootstraps the app role
+    # Primary: the Aurora master secret (rotated) the role bootstrap reads at run time.
+    master_secret_arn: pulumi.Input[str] | None = None
+    master_secret_kms_key_arn: pulumi.Input[str] | None = None
     addons: Sequence[pulumi.Resource] = ()
     ingress_after: Sequence[pulumi.Resource] = ()  # the access-log bucket policy
     database_ready: Sequence[pulumi.Resource] = ()  # the writer exists: the Jobs can connect
@@ -397,17 +398,34 @@ class Workload(pulumi.ComponentResource):
         )
 
     def _bootstrap_job(self, name: str, opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
-        """Create the application role with the master credentials (idempotent SQL from
-        infra/bootstrap_role.py, mounted from a ConfigMap)."""
+        """Create the application role as the master user (idempotent SQL from
+        infra/bootstrap_role.py, mounted from a ConfigMap). The Job reads the master secret's
+        current value itself, through its own IRSA role: no password copy in the cluster."""
         a = self.args
-        if a.master_password is None:
-            raise ValueError("the primary's master password is needed to bootstrap the role")
-        secret = k8s.core.v1.Secret(
-            f"{name}-db-master",
+        if a.master_secret_arn is None or a.master_secret_kms_key_arn is None:
+            raise ValueError("the primary's master secret is needed to bootstrap the role")
+        region = a.region.region
+        role = irsa_role(
+            f"{name}-bootstrap-role-iam",
+            self,
+            a.oidc_provider_arn,
+            a.oidc_provider_url,
+            self.namespace,
+            BOOTSTRAP_SERVICE_ACCOUNT,
+            pulumi.Output.all(a.master_secret_arn, a.master_secret_kms_key_arn).apply(
+                lambda v: bootstrap_policy(region, str(v[0]), str(v[1]))
+            ),
+            description="role bootstrap Job: reads the Aurora master secret",
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-bootstrap-account",
             **manifest(
-                metadata={"name": MASTER_SECRET_NAME, "namespace": self.namespace},
-                type="Opaque",
-                string_data={"password": pulumi.Output.secret(a.master_password)},
+                metadata={
+                    "name": BOOTSTRAP_SERVICE_ACCOUNT,
+                    "namespace": self.namespace,
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+                automount_service_account_token=False,
             ),
             opts=opts,
         )
@@ -422,25 +440,24 @@ class Workload(pulumi.ComponentResource):
         template = self._pod_spec(BOOTSTRAP, [], serves_http=False, hash_label=None)
         pod = template["spec"]
         pod["restartPolicy"] = "Never"
+        pod["serviceAccountName"] = BOOTSTRAP_SERVICE_ACCOUNT
         (container,) = pod["containers"]
         container["command"] = ["python", "/bootstrap/bootstrap_role.py"]
         container["env"] = [
             {"name": "ORDERS_BOOTSTRAP_HOST", "value": a.database_host},
             {"name": "ORDERS_BOOTSTRAP_DATABASE", "value": a.database_name},
-            {"name": "ORDERS_BOOTSTRAP_USER", "value": a.master_username},
-            {"name": "ORDERS_BOOTSTRAP_PASSWORD_FILE", "value": "/master/password"},
+            {"name": "ORDERS_BOOTSTRAP_REGION", "value": region},
+            {"name": "ORDERS_BOOTSTRAP_MASTER_SECRET_ARN", "value": a.master_secret_arn},
             {"name": "ORDERS_BOOTSTRAP_APP_USER", "value": a.database_user},
             {"name": "ORDERS_BOOTSTRAP_SSL_ROOT_CERT", "value": RDS_CA_BUNDLE},
         ]
         container["volumeMounts"] = [
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (emptyDir)
             {"name": "script", "mountPath": "/bootstrap", "readOnly": True},
-            {"name": "master", "mountPath": "/master", "readOnly": True},
         ]
         pod["volumes"] = [
             {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}},
             {"name": "script", "configMap": {"name": BOOTSTRAP, "defaultMode": 0o444}},
-            {"name": "master", "secret": {"secretName": MASTER_SECRET_NAME, "defaultMode": 0o440}},
         ]
         return k8s.batch.v1.Job(
             f"{name}-bootstrap-role",
@@ -449,7 +466,7 @@ class Workload(pulumi.ComponentResource):
                 spec={"backoffLimit": 4, "activeDeadlineSeconds": 600, "template": template},
             ),
             opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(depends_on=[secret, script])
+                opts, pulumi.ResourceOptions(depends_on=[account, script])
             ),
         )
 
@@ -916,6 +933,30 @@ def _service_policy(
                 "Effect": "Allow",
                 "Action": "rds-db:connect",
                 "Resource": f"arn:aws:rds-db:{region}:{account}:dbuser:{db_resource_id}/{db_user}",
+            },
+        ]
+    )
+
+
+def bootstrap_policy(region: str, secret_arn: str, key_arn: str) -> str:
+    """The role bootstrap reads one secret: its value, decrypted with its key only when
+    Secrets Manager asks KMS on the Job's behalf."""
+    return policy_document(
+        [
+            {
+                "Sid": "ReadMasterSecret",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secret_arn,
+            },
+            {
+                "Sid": "DecryptMasterSecret",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": key_arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                },
             },
         ]
     )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import botocore.session
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
-from infra.bootstrap_role import bootstrap, statements
+from infra.bootstrap_role import bootstrap, master_credentials, statements
 from localenv.postgres import PostgresServer
 from localenv.procs import free_port
 
@@ -66,3 +71,55 @@ def test_names_are_never_interpolated_unchecked() -> None:
     on_aurora = statements("orders_app", "orders", iam_auth=True, audit=True)
     assert "CREATE EXTENSION IF NOT EXISTS pgaudit" in on_aurora
     assert any("CREATE ROLE rds_pgaudit" in s for s in on_aurora)
+
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-prod/aurora/master-AbCdEf"
+
+
+def _secrets_manager() -> tuple[Any, Stubber]:
+    client = botocore.session.get_session().create_client(
+        "secretsmanager",
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # never sent: the Stubber answers
+    )
+    return client, Stubber(client)
+
+
+def test_the_current_master_password_is_read_from_secrets_manager_at_run_time() -> None:
+    client, stub = _secrets_manager()
+    # The JSON a single-user RDS rotation function writes: it changed the password.
+    rotated = {
+        "engine": "postgres",
+        "host": "writer.example",
+        "username": "orders_admin",
+        "password": "rotated-password",
+        "dbname": "orders",
+        "port": 5432,
+    }
+    stub.add_response(
+        "get_secret_value",
+        {"ARN": SECRET_ARN, "Name": "orders-prod/aurora/master", "SecretString": json.dumps(rotated)},
+        {"SecretId": SECRET_ARN, "VersionStage": "AWSCURRENT"},
+    )
+    with stub:
+        assert master_credentials(client, SECRET_ARN) == ("orders_admin", "rotated-password")
+    stub.assert_no_pending_responses()
+
+
+def test_a_secret_without_a_password_fails_before_connecting() -> None:
+    client, stub = _secrets_manager()
+    stub.add_response(
+        "get_secret_value",
+        {"SecretString": json.dumps({"username": "orders_admin"})},
+        {"SecretId": SECRET_ARN, "VersionStage": "AWSCURRENT"},
+    )
+    with stub, pytest.raises(ValueError, match="no username/password"):
+        master_credentials(client, SECRET_ARN)
+
+
+def test_access_denied_is_not_swallowed() -> None:
+    client, stub = _secrets_manager()
+    stub.add_client_error("get_secret_value", "AccessDeniedException", http_status_code=400)
+    with stub, pytest.raises(ClientError, match="AccessDeniedException"):
+        master_credentials(client, SECRET_ARN)

@@ -425,9 +425,44 @@ def test_migrations_run_once_in_the_primary_only_after_the_role_bootstrap(plan: 
     (boot,) = bootstrap["inputs"]["spec"]["template"]["spec"]["containers"]
     assert boot["command"] == ["python", "/bootstrap/bootstrap_role.py"]
     env = {e["name"]: e["value"] for e in boot["env"]}
-    assert env["ORDERS_BOOTSTRAP_USER"] == "orders_admin"
     assert env["ORDERS_BOOTSTRAP_APP_USER"] == "orders_app"
-    assert env["ORDERS_BOOTSTRAP_PASSWORD_FILE"].startswith("/master/")
+    secret = plan.named("primary-database-master-secret")
+    # The Job reads the (rotated) master secret when it runs, through its own account.
+    assert env["ORDERS_BOOTSTRAP_MASTER_SECRET_ARN"] == secret["outputs"]["arn"]
+    pod = bootstrap["inputs"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "orders-bootstrap"
+    assert not any("secret" in volume for volume in pod["volumes"])
+
+
+def test_no_master_password_reaches_the_cluster(plan: Plan) -> None:
+    secrets = plan.of_type("kubernetes:core/v1:Secret")
+    # Only the service's own secrets (Redis token, JWT key): no database credentials.
+    assert sorted(s["name"] for s in secrets) == ["primary-workload-secrets", "standby-workload-secrets"]
+    for secret in secrets:
+        assert secret["inputs"]["metadata"]["name"] == "orders-secrets"
+
+
+def test_the_bootstrap_role_reads_exactly_the_master_secret(plan: Plan) -> None:
+    secret_arn = plan.named("primary-database-master-secret")["outputs"]["arn"]
+    key_arn = plan.named("primary-keys-database")["outputs"]["arn"]
+    account = plan.named("primary-workload-bootstrap-account")["inputs"]["metadata"]
+    role = plan.named("primary-workload-bootstrap-role-iam")
+    assert account["annotations"]["eks.amazonaws.com/role-arn"] == role["outputs"]["arn"]
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])
+    (subject,) = [
+        v for c in trust["Statement"][0]["Condition"].values() for k, v in c.items()
+        if k.endswith(":sub")
+    ]
+    assert subject == "system:serviceaccount:orders:orders-bootstrap"
+    policy = json.loads(plan.named("primary-workload-bootstrap-role-iam-policy")["inputs"]["policy"])
+    assert policy["Statement"] == [
+        {"Sid": "ReadMasterSecret", "Effect": "Allow",
+         "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn},
+        {"Sid": "DecryptMasterSecret", "Effect": "Allow", "Action": "kms:Decrypt",
+         "Resource": key_arn,
+         "Condition": {"StringEquals": {
+             "kms:ViaService": f"secretsmanager.{PRIMARY}.amazonaws.com"}}},
+    ]
 
 
 def test_alb_ingress_terminates_tls_and_hides_metrics(plan: Plan) -> None:

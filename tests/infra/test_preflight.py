@@ -3,6 +3,7 @@ order, and a PASS/FAIL that follows the answers (no AWS account involved)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -257,6 +258,10 @@ def test_pod_role_policies_are_simulated_with_their_context_keys(
     assert lbc["context"][0]["ContextKeyName"] == "aws:RequestTag/elbv2.k8s.aws/cluster"
     autoscaler = simulations[1]["context"][0]["ContextKeyName"]
     assert autoscaler == "aws:ResourceTag/k8s.io/cluster-autoscaler/orders-prod-primary"
+    # The bootstrap's key grant holds only for calls Secrets Manager makes on its behalf.
+    (via,) = simulations[-1]["context"]
+    assert via["ContextKeyName"] == "kms:ViaService"
+    assert via["ContextKeyValues"] == ["secretsmanager.eu-central-1.amazonaws.com"]
 
 
 def test_quotas_leave_room_for_the_stack(cfg: StackConfig, stubs: Stubs) -> None:
@@ -317,6 +322,54 @@ def test_dry_run_prints_every_call_and_makes_none(cfg: StackConfig) -> None:
     preflight.run_checks(cfg, call, no_fetch, TODAY)
     lines = out.getvalue().splitlines()
     assert sum("rds.describe_db_engine_versions" in line for line in lines) == 2
-    assert sum("iam.simulate_custom_policy" in line for line in lines) == 6
+    assert sum("iam.simulate_custom_policy" in line for line in lines) == 8
     assert sum(line.startswith("would fetch https://") for line in lines) == 7
     assert any("service-quotas.get_service_quota in eu-west-1" in line for line in lines)
+    assert sum("ecr.describe_images" in line for line in lines) == 2
+
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def _with_digest(cfg: StackConfig, digest: str) -> StackConfig:
+    return dataclasses.replace(cfg, workload=dataclasses.replace(cfg.workload, image_digest=digest))
+
+
+def test_the_image_digest_must_exist_in_each_regions_repository(
+    cfg: StackConfig, stubs: Stubs
+) -> None:
+    pinned = _with_digest(cfg, DIGEST)
+    for region in ("eu-central-1", "eu-west-1"):
+        params = {
+            "registryId": "123456789012",
+            "repositoryName": "orders-service",
+            "imageIds": [{"imageDigest": DIGEST}],
+        }
+        if region == "eu-central-1":
+            details = {"imageDigest": DIGEST, "imageTags": ["0.1.0"], "registryId": "123456789012",
+                       "repositoryName": "orders-service"}
+            stubs.expect("ecr", region, "describe_images", {"imageDetails": [details]}, params)
+        else:  # not replicated (yet) to the standby's repository
+            stubs.client("ecr", region)
+            stubs.stubbers[("ecr", region)].add_client_error(
+                "describe_images", "ImageNotFoundException", http_status_code=400,
+                expected_params=params,
+            )
+    results = list(preflight.check_image(pinned, caller(stubs)))
+    assert [r.ok for r in results] == [True, False]
+    assert results[0].name.endswith(
+        "in 123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-service"
+    )
+    assert "tags=['0.1.0']" in results[0].evidence
+    assert "ImageNotFoundException" in results[1].evidence
+    assert "eu-west-1" in results[1].name
+
+
+def test_the_all_zero_placeholder_digest_fails_and_says_what_to_set(
+    cfg: StackConfig, stubs: Stubs
+) -> None:
+    assert cfg.workload.image_digest == preflight.PLACEHOLDER_DIGEST  # as in Pulumi.prod.yaml
+    results = list(preflight.check_image(cfg, caller(stubs)))  # no call: nothing stubbed
+    assert len(results) == 2 and not any(r.ok for r in results)
+    assert all("set it to the digest" in r.evidence for r in results)
+    assert all("workload.imageDigest" in r.evidence for r in results)
