@@ -132,7 +132,8 @@ def judge(verdict: str, reason: str, findings: list[str], *, observed: bool,
     """The run's verdict after its alerts: a finding fails a run that passed (or was
     unknown); unobserved alerts make a pass unknown when the scenario expects some."""
     if findings:
-        text = "alerts: " + "; ".join(findings)
+        # one line per finding: two window pairs of one burn alert read the same
+        text = "alerts: " + "; ".join(dict.fromkeys(findings))
         if verdict in (PASSED, UNKNOWN_VERDICT):
             return FAILED, text
         return verdict, f"{reason}; {text}"
