@@ -55,8 +55,9 @@ policy-report: venv
 drill: sysdeps sqs-endpoint
 	$(PY) -m chaos drill --reports-dir $(REPORTS_DIR) $(if $(SCENARIO),--scenario $(SCENARIO),)
 
+# With Prometheus and Alertmanager: the drills read the alerts they expect from it.
 stack-up: sysdeps sqs-endpoint
-	$(PY) -m chaos stack up
+	$(PY) -m chaos stack up --monitoring
 
 stack-down: venv
 	$(PY) -m chaos stack down

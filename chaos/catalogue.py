@@ -93,7 +93,9 @@ _SCENARIOS: tuple[Scenario, ...] = (
         local.LocalMethod(local.kill_db_primary, rollback=local.rollback_all),
         aws.DbFailover,
         ExpectedAlerts(("DatabasePrimaryUnavailable",),
-                       "the leader is gone until Patroni promotes the standby"),
+                       "no primary for the seconds until Patroni promotes the standby "
+                       "(`for: 1s`); the fast burn needs > 0.72 % 503s over a minute, which a "
+                       "2 s failover with backing-off clients does not reach (8 in 1,314)"),
         standard=True, ci=True, also_in_runbooks=("database-failover",),
     ),
     Scenario(
@@ -108,8 +110,10 @@ _SCENARIOS: tuple[Scenario, ...] = (
         "db-leader-node-loss",
         local.LocalMethod(local.kill_db_leader_node, rollback=local.rollback_all),
         aws.DbLeaderNodeLoss,
-        ExpectedAlerts(("DatabasePrimaryUnavailable", "OrdersAvailabilityBudgetBurn"),
-                       "about 10 s without a primary: writes fail for the whole window"),
+        ExpectedAlerts(("DatabasePrimaryUnavailable", "OrdersAvailabilityBudgetBurn",
+                        "ScrapeTargetDown"),
+                       "about 10 s without a primary: writes fail for the whole window; the "
+                       "node's Patroni target is down until the rollback (`for: 2s`)"),
         standard=True, also_in_runbooks=("database-failover",),
     ),
     Scenario(
@@ -124,7 +128,9 @@ _SCENARIOS: tuple[Scenario, ...] = (
         "redis-primary-kill",
         local.LocalMethod(local.kill_redis_primary, rollback=local.rollback_all),
         aws.RedisPrimaryKill,
-        ExpectedAlerts((), "the failover takes 2-3 s, shorter than any alert's `for:`"),
+        ExpectedAlerts((), "Sentinel fails over in 2-3 s; Redis is not scraped and orders "
+                           "keep flowing, so no rule is sure to fire (nothing may page before "
+                           "the fault either)"),
         standard=True, ci=True, also_in_runbooks=("redis-failover",),
     ),
     Scenario(
@@ -139,7 +145,9 @@ _SCENARIOS: tuple[Scenario, ...] = (
         local.LocalMethod(local.kill_all_redis, hold_s=30.0, restore=local.restart_killed,
                           rollback=local.rollback_all),
         None,
-        ExpectedAlerts(("RedisDegraded",), "redis_degraded is 1 for the 30 s hold"),
+        ExpectedAlerts(("RedisDegraded",),
+                       "redis_degraded is 1 on every API replica for the 30 s hold, far "
+                       "longer than the drill `for: 2s`"),
         no_aws=(
             "ElastiCache has no API to stop a replication group for a while (only delete it), "
             "and blocking it by security group would also cut the standby's replication. "
@@ -160,7 +168,9 @@ _SCENARIOS: tuple[Scenario, ...] = (
         local.LocalMethod(local.kill_one("api"), rollback=local.rollback_all),
         aws.ApiReplicaKill,
         ExpectedAlerts(("ScrapeTargetDown",),
-                       "the killed replica's orders-api target is down until the rollback"),
+                       "the killed replica's orders-api target is down until the rollback, "
+                       "35 s later (`for: 2s`); the few failed in-flight requests do not "
+                       "reliably burn the budget"),
         standard=True,
     ),
     Scenario(
@@ -176,7 +186,8 @@ _SCENARIOS: tuple[Scenario, ...] = (
                           rollback=local.rollback_all),
         None,
         ExpectedAlerts(("OutboxBacklogHigh",),
-                       "nothing is published for 30 s at 25 orders/s: the backlog grows"),
+                       "nothing is published for the 30 s hold: the oldest outbox row ages "
+                       "past the drill's 5 s (`for: 5s`) about 10 s in; no 5xx, no burn"),
         no_aws=(
             "SQS offers no safe fault to inject: AWS FIS has no SQS action, and denying the "
             "queue by policy or VPC-endpoint policy is a production change, not a fault. "
@@ -198,7 +209,8 @@ _SCENARIOS: tuple[Scenario, ...] = (
         local.LocalMethod(local.kill_one("relay"), rollback=local.rollback_all),
         aws.RelayKill,
         ExpectedAlerts(("ScrapeTargetDown",),
-                       "the killed relay's orders-relay target is down until the rollback"),
+                       "the killed relay's orders-relay target is down until the rollback, "
+                       "35 s later (`for: 2s`); the other relay keeps the backlog short"),
         standard=True, also_in_runbooks=("queue-backlog",),
     ),
     Scenario(

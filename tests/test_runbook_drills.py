@@ -4,7 +4,9 @@ block, in order, in one shell.
 
 The blocks bring the real HA stack up, check it, run the drill (`make drill SCENARIO=…`),
 verify the audit chain and take the stack down. The drill's report must show no lost,
-duplicated, orphaned, undelivered or double-processed order. Slow: marked `drill`.
+duplicated, orphaned, undelivered or double-processed order, and its alert expectations
+met: the stack runs Prometheus + Alertmanager, every expected alert fired after the fault
+and nothing paged during the steady state. Slow: marked `drill`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ def assert_no_anomaly(report: dict[str, Any]) -> None:
     assert report["recovered_at"] is not None, summary
 
 
+def assert_alert_expectations(report: dict[str, Any], expected: tuple[str, ...]) -> None:
+    """`make stack-up` runs Prometheus + Alertmanager: the drill observed the alerts, every
+    expected one fired after the fault, and nothing paged during the steady state."""
+    fired = {a["name"]: a for a in report["alerts"]}
+    summary = {"expected": expected, "fired": report["alerts"],
+               "time_to_detect_s": report["time_to_detect_s"]}
+    assert report["alerts_observed"] is True, summary
+    assert report["expected_alerts_met"] is True, summary
+    assert set(expected) <= set(fired), summary
+    for name in expected:
+        assert report["time_to_detect_s"][name] >= 0, summary
+
+
 @pytest.mark.parametrize("runbook", [catalogue.get(name).runbook for name in catalogue.ci_set()])
 def test_runbook_local_commands_run_the_drill_cleanly(runbook: str) -> None:
     script = local_commands(runbook)
@@ -75,6 +90,7 @@ def test_runbook_local_commands_run_the_drill_cleanly(runbook: str) -> None:
         index = json.loads((reports / "drill-index.json").read_text())
         report = json.loads(Path(index[runbook]["report"]).read_text())
         assert_no_anomaly(report)
+        assert_alert_expectations(report, catalogue.get(runbook).expected_alerts.names)
         assert Path(report["files"]["png"]).exists()
         # `make stack-down` in the checklist block left nothing running.
         assert Stack.load(state_dir).leftover_pids() == []

@@ -1,7 +1,9 @@
 """The local HA stack (chaos.stack) as the drill's system under test.
 
-`local_stack()` uses the stack running from the state directory, or brings one up and stops
-it afterwards (unless `keep`); a stack that was already up is left up. `StackTarget` maps
+`local_stack()` uses the stack running from the state directory, or brings one up (with
+Prometheus and Alertmanager, so the drill observes the alerts) and stops it afterwards
+(unless `keep`); a stack that was already up is left up, and without monitoring its alerts
+are not observed. `StackTarget` maps
 the scenarios' fault vocabulary onto `chaos.stack.Stack`.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chaos.drill.alerting import alertmanager_source
 from chaos.drill.loadgen import read_secret
 from chaos.drill.runner import DrillEnv
 
@@ -100,6 +103,11 @@ def env_for(stack: Stack, zone: str | None = None,
     def wait_healthy(timeout: float) -> None:
         stack.wait_healthy(timeout)
 
+    alertmanager_url = ep.get("alertmanager_url")
+    if not alertmanager_url:
+        say(f"drill: the stack in {stack.state_dir} runs without Prometheus/Alertmanager: "
+            "alerts are not observed (bring it up with `--monitoring`)")
+
     return DrillEnv(
         target=StackTarget(stack, zone),
         api_url=str(ep["api_url"]),
@@ -112,6 +120,7 @@ def env_for(stack: Stack, zone: str | None = None,
         queue_url=ep.get("queue_url"),
         service_env=stack.app_env(),
         heal=lambda timeout: stack.heal(timeout=timeout),
+        alert_source=alertmanager_source(str(alertmanager_url)) if alertmanager_url else None,
         say=say,
     )
 
@@ -138,8 +147,9 @@ def local_stack(
     if stack is None:
         say(f"drill: bringing the local HA stack up in {path}")
         try:
-            stack = Stack.up(path, app=True, progress=lambda m: say(f"  stack: {m}"),
-                             timeout=healthy_timeout)
+            # Monitoring on: the drill proves the alerts (Prometheus + Alertmanager).
+            stack = Stack.up(path, app=True, monitoring=True,
+                             progress=lambda m: say(f"  stack: {m}"), timeout=healthy_timeout)
         except StackError as exc:
             raise LocalStackError(f"could not bring the stack up: {exc}") from exc
         started = True

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 SUMMARY_COLUMNS = (
     "scenario", "verdict", "acknowledged", "lost", "duplicated", "orphaned", "undelivered",
     "double_processed", "audit_chain_ok", "error_window_s", "time_to_recover_s",
     "availability", "p50_ms", "p99_ms", "p99_ms_during_fault", "slo_met",
+    "expected_alerts_met",
 )
 
 
@@ -76,6 +78,7 @@ def markdown(report: dict[str, Any], png_name: str | None = None) -> str:
         f"Thresholds: availability ≥ {slo['availability']}, P99 < {slo['p99_ms']} ms.",
         "",
     ]
+    lines += alerts_section(r)
     if png_name:
         lines += ["## Timeline", "", f"![timeline]({png_name})", ""]
     lines += ["## Method and rollback (journal)", ""]
@@ -97,6 +100,34 @@ def markdown(report: dict[str, Any], png_name: str | None = None) -> str:
     lines += ["", "## Definitions", ""]
     lines += [f"- **{k}**: {v}." for k, v in r["definitions"].items()]
     return "\n".join(lines) + "\n"
+
+
+def alerts_section(r: dict[str, Any]) -> list[str]:
+    """The alerts table: every alert Alertmanager held during the run, and the verdict on
+    the scenario's expected ones."""
+    expected = r.get("expected_alerts") or []
+    met = _fmt(r.get("expected_alerts_met"))
+    lines = ["## Alerts", "", f"Expected: {', '.join(expected) or 'none'}; met: {met}."]
+    if not r.get("alerts_observed"):
+        return [*lines, "", "Alerts were not observed (no Prometheus/Alertmanager).", ""]
+    fault_at = r.get("fault_at")
+    lines += ["", "| alert | severity | fired_at | resolved_at | seconds after the fault |",
+              "|---|---|---|---|---|"]
+    for a in r.get("alerts") or []:
+        after = None
+        if fault_at:
+            after = (datetime.fromisoformat(a["fired_at"])
+                     - datetime.fromisoformat(fault_at)).total_seconds()
+        mark = " (expected)" if a["name"] in expected else ""
+        lines.append(f"| {a['name']}{mark} | {a['severity']} | {a['fired_at']} | "
+                     f"{_fmt(a['resolved_at'])} | {_fmt(after)} |")
+    if not r.get("alerts"):
+        lines.append("| (none fired) | | | | |")
+    detect = r.get("time_to_detect_s") or {}
+    if detect:
+        lines += ["", "Time to detect (fault to first firing): "
+                  + ", ".join(f"{name} {s:g} s" for name, s in detect.items()) + "."]
+    return [*lines, ""]
 
 
 def summary_markdown(verdict: str, rows: Sequence[dict[str, Any]]) -> str:

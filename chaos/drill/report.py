@@ -14,10 +14,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaos.drill import stats
+from chaos.drill import alerting, stats
 from chaos.drill.checker import CheckResult
 from chaos.drill.records import History, to_iso
 from chaos.drill.verdict import run_verdict
+from observability.alert_check import AlertRecord
 
 DEFINITIONS: dict[str, str] = {
     "request": (
@@ -83,8 +84,10 @@ DEFINITIONS: dict[str, str] = {
     ),
     "verdict": (
         "failed: the checker found an anomaly (lost, duplicated, mismatched, unexpected, "
-        "orphaned, unaudited, undelivered, double-processed) or the audit chain is broken; "
-        "unknown: nothing found but the audit log could not be verified (never a pass); "
+        "orphaned, unaudited, undelivered, double-processed) or the audit chain is broken, or "
+        "an expected alert did not fire, or a page was active during the steady state before "
+        "the fault; unknown: nothing found but the audit log could not be verified, or the "
+        "scenario expects alerts and none were observed (never a pass); "
         "aborted: steady state did not hold before the fault (nothing injected) or did not "
         "return after it; passed: otherwise"
     ),
@@ -94,12 +97,17 @@ DEFINITIONS: dict[str, str] = {
         "its start, end and outcome; also written to the journal (actions)"
     ),
     "alerts": (
-        "alerts that fired during the run: {name, severity, fired_at, resolved_at}; empty "
-        "until the drill reads them from the local Alertmanager"
+        "alerts Alertmanager held from the pre-check to the drain (polled once a second): "
+        "{name, severity, fired_at, resolved_at}; resolved_at null if still firing at the end"
     ),
     "expected_alerts_met": (
-        "whether every alert in expected_alerts fired; null until alerts are wired"
+        "whether every alert in expected_alerts fired at or after the fault; null when alerts "
+        "were not observed (a stack without monitoring) or no fault was injected"
     ),
+    "time_to_detect_s": (
+        "seconds from the fault to the first firing of each alert that fired after it"
+    ),
+    "alerts_observed": "whether the run polled an Alertmanager at all",
 }
 
 RUN_FIELDS = (
@@ -137,6 +145,7 @@ class RunTimeline:
     backlog: list[tuple[float, int | None, int | None]] = field(default_factory=list)
     phases: list[dict[str, Any]] = field(default_factory=list)
     expected_alerts: tuple[str, ...] = ()
+    alerts: list[AlertRecord] | None = None  # None: not observed (no Alertmanager)
 
     def journal(self, t: float, action: str, **details: Any) -> None:
         self.actions.append({"t": to_iso(t), "action": action, **details})
@@ -184,7 +193,8 @@ REPORT_FIELDS: tuple[str, ...] = (
     "p99_ms_during_fault", "availability_during_fault", "outbox_backlog_baseline",
     "outbox_backlog_max", "backlog_recovered_at", "steady_state", "slo", "slo_met",
     "verdict", "verdict_reason", "drain", "queue", "checker_samples", "phases", "actions",
-    "alerts", "expected_alerts", "expected_alerts_met", "details", "notes", "aws_calls",
+    "alerts", "expected_alerts", "expected_alerts_met", "time_to_detect_s", "alerts_observed",
+    "details", "notes", "aws_calls",
     "definitions",
 )
 LIST_FIELDS = ("phases", "actions", "alerts", "expected_alerts", "notes", "aws_calls")
@@ -307,6 +317,14 @@ def build_report(
     report.update(_steady_state(timeline, history, slo))
     report.update(_checker_fields(check))
     verdict, reason = run_verdict(check, timeline.aborted, report["rejected"])
+    alert_report = alerting.alert_fields(
+        timeline.alerts, started_at=timeline.started_at, fault_at=timeline.fault_at,
+        observed_until=timeline.observed_until or end, expected=timeline.expected_alerts)
+    findings = alert_report.pop("alert_findings")
+    report.update(alert_report)
+    verdict, reason = alerting.judge(verdict, reason, findings,
+                                     observed=alert_report["alerts_observed"],
+                                     expected=timeline.expected_alerts)
     report.update(verdict=verdict, verdict_reason=reason)
     return report
 

@@ -35,6 +35,7 @@ import httpx
 
 from chaos.drill import files
 from chaos.drill import report as reports
+from chaos.drill.alerting import AlertPoller, AlertSource
 from chaos.drill.backlog import drain_outbox, sample_backlog
 from chaos.drill.checker import CheckResult, QueueState
 from chaos.drill.loadgen import LoadConfig, LoadGenerator
@@ -80,6 +81,11 @@ class DrillEnv:
     checker: Callable[[History, list[str]], Awaitable[CheckResult]] | None = None
     drainer: Callable[[list[str], float], Awaitable[dict[str, Any]]] | None = None
     sample_backlog: bool = True  # sample the run's outbox backlog once a second
+    # Alertmanager's alerts, polled once a second; None: alerts are not observed.
+    alert_source: AlertSource | None = None
+    alert_poll_interval_s: float = 1.0
+    # How long the pre-check waits for pages left by an earlier fault to resolve.
+    quiet_timeout_s: float = 60.0
     say: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
 
 
@@ -118,6 +124,9 @@ class ScenarioRun:
         self.sampler: asyncio.Task[None] | None = None
         self.stop_sampler = asyncio.Event()
         self.hold = self.method.hold_s if settings.hold_s is None else settings.hold_s
+        self.alert_poller: AlertPoller | None = None
+        if env.alert_source is not None:
+            self.alert_poller = AlertPoller(env.alert_source, env.alert_poll_interval_s)
 
     # -- journal ------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -156,8 +165,26 @@ class ScenarioRun:
 
     # -- the phases -----------------------------------------------------------------------
     async def pre_check(self) -> None:
-        async with self.phase("pre-check"):
+        async with self.phase("pre-check") as entry:
             await wait_healthy(self.env, self.settings.healthy_timeout_s)
+            if self.alert_poller is None:
+                entry["detail"] = "alerts not observed (no Alertmanager)"
+                return
+            entry["detail"] = await self.wait_for_quiet(self.alert_poller)
+
+    async def wait_for_quiet(self, poller: AlertPoller) -> str:
+        """Let pages an earlier fault left resolve before the steady state is measured
+        (bounded: if one stays, the verdict reports it as a steady-state page)."""
+        await poller.poll_once()
+        poller.start()
+        for _ in range(round(self.env.quiet_timeout_s / poller.interval_s)):
+            if not poller.active_pages():
+                break
+            await asyncio.sleep(poller.interval_s)
+        pages = poller.active_pages()
+        if pages:
+            return f"still paging: {', '.join(pages)}"
+        return "no page active"
 
     async def warm_up(self) -> None:
         async with self.phase("warm-up") as entry:
@@ -291,6 +318,13 @@ class ScenarioRun:
             except (TimeoutError, asyncio.CancelledError):
                 self.sampler.cancel()
 
+    async def stop_alert_poller(self) -> None:
+        if self.alert_poller is None:
+            return
+        await self.alert_poller.stop()
+        self.timeline.alerts = self.alert_poller.records()
+        self.timeline.notes.extend(self.alert_poller.notes())
+
     async def check(self) -> CheckResult | None:
         async with self.phase("check") as entry:
             result = await self.run_checker()
@@ -346,6 +380,7 @@ class ScenarioRun:
                 await self.drain()
         finally:
             await self.stop_sampling()
+            await self.stop_alert_poller()
         if self.load_task is not None:
             check_result = await self.check()
         return self.write(check_result)

@@ -7,6 +7,7 @@ import json
 import signal
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ class FakeStack:
         self.partitions: dict[str, tuple[str, str]] = {}
         self.running = {"pg-1", "pg-2", "pg-3", "redis-1", "redis-2", "api-1", "api-2",
                         "relay-1", "sqs"}
+        self.killed: set[str] = set()
+        self.frozen: set[str] = set()
+        self.faulted_at = 0.0
 
     def api_failing(self) -> bool:
         if self.down_since is None:
@@ -61,19 +65,25 @@ class FakeStack:
     def kill(self, name: str, sig: int = signal.SIGKILL, *, part: str | None = None) -> None:
         self.calls.append(("kill", f"{name}:{part}"))
         self.running.discard(name)
+        self.killed.add(name)
+        self.faulted_at = time.time()
         if name == "pg-1":
             self.down_since = time.time()
 
     def freeze(self, name: str) -> None:
         self.calls.append(("freeze", name))
+        self.frozen.add(name)
+        self.faulted_at = time.time()
 
     def thaw(self, name: str) -> None:
         self.calls.append(("thaw", name))
+        self.frozen.discard(name)
 
     def partition(self, side_a: str, side_b: str) -> str:
         handle = f"p{len([c for c in self.calls if c[0] == 'partition']) + 1}"
         self.calls.append(("partition", f"{side_a}|{side_b}"))
         self.partitions[handle] = (side_a, side_b)
+        self.faulted_at = time.time()
         return handle
 
     def heal(self, handle: str | None = None) -> None:
@@ -90,6 +100,24 @@ class FakeStack:
 
     def wait_healthy(self, timeout: float) -> None:
         self.calls.append(("wait_healthy", ""))
+
+    def alertmanager_alerts(self) -> list[dict[str, Any]]:
+        """Alertmanager's `/api/v2/alerts` as the fake sees itself, roughly as the real
+        rules would: the database page while the leader is down or a zone is cut off, the
+        outbox page while the queue is frozen, a target down while a component is."""
+        firing: list[tuple[str, str, str, float]] = []
+        if self.down_since is not None and self.api_failing():
+            firing.append(("db", "DatabasePrimaryUnavailable", "page", self.down_since))
+        if self.partitions:
+            firing.append(("part", "DatabasePrimaryUnavailable", "page", self.faulted_at))
+        if self.frozen:
+            firing.append(("queue", "OutboxBacklogHigh", "page", self.faulted_at))
+        for name in sorted(self.killed - self.running - {"pg-1"}):
+            firing.append((name, "ScrapeTargetDown", "ticket", self.faulted_at))
+        return [{"fingerprint": fp, "status": {"state": "active"},
+                 "startsAt": datetime.fromtimestamp(t, UTC).isoformat(),
+                 "labels": {"alertname": name, "severity": severity}}
+                for fp, name, severity, t in firing]
 
 
 def fake_api(stack: FakeStack, *, slow_ms: float = 0.0) -> httpx.MockTransport:
@@ -124,6 +152,7 @@ def make_env(stack: FakeStack, **kwargs: Any) -> tuple[DrillEnv, list[Any]]:
         target=stack, api_url="http://api.test", jwt_secret=SECRET, database_url="unused",
         wait_healthy=stack.wait_healthy, transport=fake_api(stack, **kwargs),
         checker=checker, drainer=drainer, say=lambda line: None, sample_backlog=False,
+        alert_source=stack.alertmanager_alerts, alert_poll_interval_s=0.1, quiet_timeout_s=2.0,
     )
     return env, seen
 
@@ -160,7 +189,13 @@ async def test_kill_recover_rollback_and_report(tmp_path: Path) -> None:
     assert [a["phase"] for a in report["actions"] if a["action"] == "phase"] == phases
     assert all(p["outcome"] == "ok" for p in report["phases"])
     assert report["checker_result"] == "valid"
-    assert report["alerts"] == [] and report["expected_alerts_met"] is None
+    # The fake Alertmanager pages while the leader is down: the expected alert fired
+    # after the fault and resolved; nothing paged before it.
+    assert report["expected_alerts_met"] is True
+    assert [(a["name"], a["severity"]) for a in report["alerts"]] == [
+        ("DatabasePrimaryUnavailable", "page")]
+    assert report["alerts"][0]["resolved_at"] is not None
+    assert 0 <= report["time_to_detect_s"]["DatabasePrimaryUnavailable"] < 1.0
     assert report["expected_alerts"] == ["DatabasePrimaryUnavailable"]
     for name in ("json", "markdown", "png", "client_log"):
         assert Path(report["files"][name]).exists()
