@@ -57,7 +57,7 @@ drill: sysdeps sqs-endpoint
 
 # With Prometheus and Alertmanager: the drills read the alerts they expect from it.
 stack-up: sysdeps sqs-endpoint
-	$(PY) -m chaos stack up --monitoring
+	$(PY) -m chaos stack up
 
 stack-down: venv
 	$(PY) -m chaos stack down

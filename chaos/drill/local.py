@@ -106,7 +106,7 @@ def env_for(stack: Stack, zone: str | None = None,
     alertmanager_url = ep.get("alertmanager_url")
     if not alertmanager_url:
         say(f"drill: the stack in {stack.state_dir} runs without Prometheus/Alertmanager: "
-            "alerts are not observed (bring it up with `--monitoring`)")
+            "alerts are not observed (it was brought up with `--no-monitoring`)")
 
     return DrillEnv(
         target=StackTarget(stack, zone),
