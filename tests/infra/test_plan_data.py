@@ -5,10 +5,13 @@ engine and a policy pack receive them (camelCase, secrets masked, references as 
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections import defaultdict
+from typing import Any
 
 import pytest
+from pulumi._types import input_type_py_to_pulumi_names
 
 from .conftest import PRIMARY, STANDBY, Plan
 
@@ -85,6 +88,53 @@ def test_standby_cluster_joins_the_global_cluster_in_the_other_region(plan: Plan
     for forbidden in ("masterUsername", "masterPassword", "databaseName"):
         assert forbidden not in inputs
     assert inputs["storageEncrypted"] is True and inputs["deletionProtection"] is True
+
+
+# What the master-password rotation changes, per resource the program first writes it to.
+ROTATED_BY_SECRETS_MANAGER = {
+    "primary-database-cluster": "masterPassword",
+    "primary-database-master-secret-value": "secretString",
+}
+
+
+def test_rotated_master_password_is_never_written_back(
+    plan: Plan, plan_options: dict[str, dict[str, Any]]
+) -> None:
+    """Aurora cannot manage a global-database member's master password, so the program
+    generates it and Secrets Manager rotates it. A later `pulumi up` must keep the rotated
+    value: the provider replaces a secret version whose secretString differs, and the new
+    version would take AWSCURRENT with the stale password."""
+    cluster = plan.named("primary-database-cluster")["inputs"]
+    assert "manageMasterUserPassword" not in cluster and "masterPassword" in cluster
+    secret = plan.named("primary-database-master-secret")
+    value = plan.named("primary-database-master-secret-value")
+    (rotation,) = plan.of_type("aws:secretsmanager/secretRotation:SecretRotation")
+    assert value["inputs"]["secretId"] == rotation["inputs"]["secretId"] == secret["outputs"]["id"]
+    for name, rotated in ROTATED_BY_SECRETS_MANAGER.items():
+        assert rotated in plan_options[name]["ignoreChanges"], name
+    # No pinned staging label: rotation moves AWSCURRENT, and a pinned one would move it back.
+    assert "versionStages" not in value["inputs"]
+
+
+def test_ignored_drift_names_real_properties_of_the_provider(
+    plan_options: dict[str, dict[str, Any]],
+) -> None:
+    """An ignoreChanges path with a typo protects nothing; check each AWS one against the
+    property names of the pulumi-aws SDK's resource arguments."""
+    checked = 0
+    for name, entry in plan_options.items():
+        token = entry["type"]
+        if not token.startswith("aws:") or not entry["ignoreChanges"]:
+            continue
+        module, resource = token.split(":")[1].split("/")[0], token.rsplit(":", 1)[1]
+        package = importlib.import_module(
+            "pulumi_aws" if module == "index" else f"pulumi_aws.{module}"
+        )
+        properties = set(input_type_py_to_pulumi_names(getattr(package, f"{resource}Args")).values())
+        for path in entry["ignoreChanges"]:
+            assert path.split(".")[0].split("[")[0] in properties, (name, path)
+            checked += 1
+    assert checked >= len(ROTATED_BY_SECRETS_MANAGER)
 
 
 @pytest.mark.parametrize("region", [PRIMARY, STANDBY])
