@@ -83,7 +83,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = await create_pool(settings)
+        # The API's handlers use transaction-scoped locks only: no reset query on release.
+        pool = await create_pool(settings, session_state_free=True)
         state = AppState(
             settings=settings, metrics=metrics, pool=pool,
             redis=RedisGate.from_settings(settings, metrics),
