@@ -10,7 +10,9 @@
 --     that order's id; the partial unique index decides, even between concurrent requests;
 --   * otherwise the order, its outbox row, the idempotency record and the audit event are
 --     inserted together and the answer is 'created'.
--- The primary key of idempotency_keys still guarantees one order per key.
+-- The primary key of idempotency_keys still guarantees one order per key. The function is
+-- VOLATILE, so each query in it takes a fresh snapshot: the lookup after the lock sees a
+-- record committed by the request that held the lock before.
 -- Output columns carry a prefix so they never shadow the tables' column names.
 
 CREATE FUNCTION place_order(
