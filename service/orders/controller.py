@@ -56,10 +56,11 @@ class OrderController(Controller):
     }
 
     @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False, sync_to_thread=False)
-    def orders_options(self, request: Request[Any, Any, Any]) -> Response[None]:
+    def allow_options(self, request: Request[Any, Any, Any]) -> Response[None]:
         """Litestar builds the automatic OPTIONS answer with the first handler registered
-        for a path, so GET /v1/orders (registered after POST) was missing from its Allow
-        header."""
+        for a path, so one of GET and POST /v1/orders was missing from its Allow header.
+        The name matters: a controller's handlers are registered sorted by name, and this
+        one must come before `list_orders` and `place_order` (a test checks the header)."""
         methods = request.app.route_handler_method_map.get("/v1/orders", {})
         return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
 
