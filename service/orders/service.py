@@ -9,6 +9,7 @@ parsed values.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -109,10 +110,12 @@ class OrderService:
             state.metrics.orders_created.inc()
         return result
 
-    async def _placed(self, place: Any) -> domain.PlacementResult:
+    async def _placed(
+        self, place: Callable[[asyncpg.Connection], Awaitable[domain.PlacementResult]]
+    ) -> domain.PlacementResult:
         metrics = self._state.metrics
         try:
-            result: domain.PlacementResult = await with_retries(self._state.pool, place)
+            result = await with_retries(self._state.pool, place)
         except domain.KeyInFlight:
             metrics.duplicate_attempts.labels("in_flight").inc()
             raise key_in_flight() from None
