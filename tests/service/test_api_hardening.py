@@ -44,7 +44,7 @@ async def _place_as_two_colliding_principals(client: AsyncTestClient[Any]) -> li
     return [first, second, same_body]
 
 
-async def test_idempotency_keys_do_not_collide_across_principals_in_redis(
+async def test_idempotency_keys_do_not_collide_across_principals_with_redis_up(
     client: AsyncTestClient[Any], database: Database
 ) -> None:
     responses = await _place_as_two_colliding_principals(client)
