@@ -152,8 +152,7 @@ class RestoreRun:
                              + (f" (to {target.isoformat()})" if target else " (latest)"))
         self.report["restore_started_at"] = to_iso(started)
         self.report["restore_seconds"] = await asyncio.to_thread(
-            backup.restore, self.stack, instance.data_dir,
-            target=target.isoformat() if target else None)
+            backup.restore, self.stack, instance.data_dir, target=target)
         await asyncio.to_thread(instance.start)
         answered = await instance.first_query(self.settings.restore_timeout_s)
         self.event("first query", f"restored instance on port {instance.port} answered",
@@ -182,7 +181,8 @@ async def pitr(run: RestoreRun) -> History:
     await run.keep_loading()
     await run.take_backup("incr")
     await run.keep_loading()
-    target = datetime.now(UTC)
+    now = datetime.now(UTC)  # pgBackRest takes milliseconds: the target is that precise
+    target = now.replace(microsecond=now.microsecond // 1000 * 1000)
     run.event("target", "target time noted", target.timestamp())
     run.report["target_time"] = target.isoformat()
     await run.keep_loading()

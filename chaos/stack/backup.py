@@ -21,6 +21,7 @@ import secrets
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -192,17 +193,26 @@ def backup(stack: Stack, backup_type: str = "full") -> BackupResult:
                         float(latest["timestamp"]["start"]), float(latest["timestamp"]["stop"]))
 
 
-def restore(stack: Stack, data_dir: Path, *, target: str | None = None) -> float:
-    """Restore into an empty `data_dir` (created here, owned by postgres): to `target` (an
-    ISO time; promote when reached) or, without one, to the end of the archive. Archiving
-    is disabled in the restored configuration (`--archive-mode=off`), so the copy can never
-    push WAL of its own timeline into the live stanza. Returns the seconds taken."""
+def target_text(target: datetime) -> str:
+    """pgBackRest's time format (2.45 accepts milliseconds at most, not ISO's 'T')."""
+    utc = target.astimezone(UTC)
+    if utc.microsecond % 1000:
+        raise ValueError(f"a restore target has millisecond precision at most: {target}")
+    return f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond // 1000:03d}+00"
+
+
+def restore(stack: Stack, data_dir: Path, *, target: datetime | None = None) -> float:
+    """Restore into an empty `data_dir` (created here, owned by postgres): to `target` (a
+    time with millisecond precision at most; promote when reached) or, without one, to the
+    end of the archive. Archiving is disabled in the restored configuration
+    (`--archive-mode=off`), so the copy can never push WAL of its own timeline into the
+    live stanza. Returns the seconds taken."""
     user = POSTGRES_OS_USER if os.geteuid() == 0 else None
     data_dir.mkdir(mode=0o700, parents=True)
     chown_to(data_dir, user)
     options = [f"--pg1-path={data_dir}", "--archive-mode=off"]
     if target is not None:
-        options += ["--type=time", f"--target={target}", "--target-action=promote"]
+        options += ["--type=time", f"--target={target_text(target)}", "--target-action=promote"]
     else:
         options += ["--type=default"]
     started = time.monotonic()
