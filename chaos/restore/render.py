@@ -70,7 +70,7 @@ def plot(report: dict[str, Any], history: History | None, path: Path) -> Path:
     events = [(from_iso(e["at"]), e["kind"], e["what"]) for e in report.get("events") or []]
     acks = sorted(a.t for a in (history.acks if history else []))
     t0 = min([*(t for t, _, _ in events), *acks[:1]], default=0.0)
-    fig, ax = plt.subplots(figsize=(11, 3.5))
+    fig, ax = plt.subplots(figsize=(13, 3.8))
     if acks:
         seconds = [int(t - t0) for t in acks]
         counts = [seconds.count(s) for s in range(max(seconds) + 1)]
@@ -81,7 +81,7 @@ def plot(report: dict[str, Any], history: History | None, path: Path) -> Path:
         ax.axvline(t - t0, color=color, linestyle=style, linewidth=1.2, label=what[:40])
     ax.set_xlabel("seconds since the drill started")
     ax.set_ylabel("per second")
-    ax.legend(loc="upper left", fontsize=7, ncol=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     fig.suptitle(
         f"restore {report['scenario']}: {report['verdict']} | RPO missing "
         f"{_fmt(report.get('rpo_missing_acknowledged'))} ({_fmt(report.get('rpo_data_loss_s'))} s)"
