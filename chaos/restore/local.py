@@ -108,14 +108,18 @@ class RestoreRun:
             self.report.update(backup_seconds=result.seconds, backup_size_bytes=result.size_bytes,
                                backup_repo_bytes=result.repo_bytes)
 
-    async def pgbackrest_check(self) -> None:
+    async def pgbackrest_check(self) -> datetime:
+        """`pgbackrest check`; returns when it started: every commit before that instant is
+        in the archive once it succeeds (it switches WAL and waits for the segment)."""
+        started = datetime.now(UTC)
         try:
             seconds = await asyncio.to_thread(backup.check, self.stack)
         except backup.PgBackRestError as error:
             self.tool_failures.append(f"pgbackrest_check: {error}")
-            return
+            return started
         self.report["pgbackrest_check"] = seconds
         self.event("archive", f"pgbackrest check: WAL switched and archived ({seconds:.1f}s)")
+        return started
 
     async def pgbackrest_verify(self) -> None:
         try:
@@ -227,8 +231,11 @@ async def disaster(run: RestoreRun) -> History:
         run.event("failover", f"{leader} leads")
         await run.keep_loading()
         history = await run.stop_load()
-        await run.pgbackrest_check()
-        await run.restore_and_check(history, None, checkpoints_before=datetime.now(UTC))
+        archived_before = await run.pgbackrest_check()
+        # The latest state is what was archived: checkpoints published (their trees
+        # committed) before the WAL switch. The integrator keeps publishing after the load
+        # stops (the worker's fills), and those may be newer than the archive.
+        await run.restore_and_check(history, None, checkpoints_before=archived_before)
     finally:
         await asyncio.to_thread(run.stack.start_component, destroyed, 180.0)
         run.event("rollback", f"{destroyed} re-created as a replica")
