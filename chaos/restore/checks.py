@@ -205,7 +205,7 @@ def audit_outcome(
                            f" ({report.tree_size} leaves)"), 0
     return AuditResult(VALID, f"{report.events_checked} events verified in a tree of"
                        f" {report.tree_size} leaves against {len(usable)} signed checkpoints"
-                       f" published before the target ({report.unintegrated} events not yet"
+                       f" published before the restored point ({report.unintegrated} events not yet"
                        " integrated)"), len(usable)
 
 
