@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,9 @@ def test_pitr_restore_drill_restores_every_acknowledged_order_and_nothing_later(
         text=True, timeout=840, check=False,
     )
     try:
-        report = json.loads((reports / "restore-latest" / "pitr" / "report.json").read_text())
+        report_path = reports / "restore-latest" / "pitr" / "report.json"
+        assert report_path.exists(), (proc.returncode, proc.stderr[-3000:])
+        report = json.loads(report_path.read_text())
         summary = {k: report.get(k) for k in (
             "verdict", "verdict_reason", "anomalies", "errors", "rpo_missing_acknowledged",
             "rto_first_query_s", "rto_verified_s", "acknowledged_before_cut_off")}
@@ -54,3 +57,4 @@ def test_pitr_restore_drill_restores_every_acknowledged_order_and_nothing_later(
             if stack.running():
                 stack.down()
             assert not stack.leftover_pids()
+        shutil.rmtree(base, ignore_errors=True)
