@@ -240,9 +240,10 @@ def _history_checks(result: RestoreCheckResult, snap: Snapshot, history: History
 
 
 def _invariant_checks(result: RestoreCheckResult, snap: Snapshot) -> None:
-    """Without a log: only what needs no client history."""
+    """Without a log: only what needs no client history (duplicates by key and by
+    client_order_id are database invariants)."""
     empty = History()
-    for name in ("orphaned", "unaudited", "double_processed"):
+    for name in ("orphaned", "unaudited", "duplicated", "double_processed"):
         finding = checker.ANOMALIES[name](snap, empty)
         setattr(result, name, finding.count)
         result.samples[name] = finding.samples

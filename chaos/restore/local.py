@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -209,8 +210,6 @@ async def _await_new_leader(stack: Stack, old: str, wait_s: float) -> str:
 
 def destroy_leader(stack: Stack) -> str:
     """SIGKILL the leader (Patroni and postmaster) and delete its data directory."""
-    import shutil
-
     leader = stack.pg_leader()
     if leader is None:
         raise RuntimeError("no PostgreSQL leader to destroy")

@@ -114,11 +114,16 @@ def test_without_a_log_an_order_created_after_the_target_is_flagged() -> None:
     assert result.created_after_target == 1 and result.result == INVALID
 
 
-def test_without_a_log_the_invariants_still_find_an_orphan() -> None:
+def test_without_a_log_the_invariants_still_find_an_orphan_and_a_duplicate() -> None:
     world = steady_world()
     world.order(10, 10.1, audited=False)
     result = evaluate(world.inputs(), None, TARGET)
     assert result.violations == {"orphaned": 1}
+    first = world.snap.orders[0]
+    world.snap.orders.append(first.__class__(str(uuid.uuid4()), first.account_id,
+                                             first.principal, first.idempotency_key, None,
+                                             first.status, first.created_at))
+    assert evaluate(world.inputs(), None, TARGET).duplicated == 1
 
 
 def test_latest_state_restore_holds_every_ack_up_to_the_cut_off() -> None:
