@@ -8,7 +8,7 @@ PORT ?= 8000
 SCENARIO ?=
 REPORTS_DIR ?= reports
 
-.PHONY: venv sysdeps sqs-endpoint lint test test-fast run token runbook-timings plan policy-report drill stack-up stack-down stack-status bench clean
+.PHONY: venv sysdeps sqs-endpoint lint test test-fast run token runbook-timings plan policy-report drill restore-drill stack-up stack-down stack-status bench clean
 
 venv: $(STAMP)
 
@@ -52,8 +52,16 @@ policy-report: venv
 	$(PY) -m policies evaluate --plan reports/plan.json --format markdown --out reports/policy-report.md; \
 	  rc=$$?; echo "report written to reports/policy-report.md and reports/policy-report.html"; exit $$rc
 
+# RESTORE=1 also runs the restore drill (both scenarios, its own stack with pgBackRest)
+# after the failover drills; the exit status is the worse of the two.
 drill: sysdeps sqs-endpoint
-	$(PY) -m chaos drill --reports-dir $(REPORTS_DIR) $(if $(SCENARIO),--scenario $(SCENARIO),)
+	@rc=0; $(PY) -m chaos drill --reports-dir $(REPORTS_DIR) $(if $(SCENARIO),--scenario $(SCENARIO),) || rc=$$?; \
+	  $(if $(RESTORE),$(PY) -m chaos restore-drill --reports-dir $(REPORTS_DIR) || { r=$$?; [ $$r -eq 1 ] || [ $$rc -eq 1 ] && rc=1 || rc=$$r; };,) \
+	  exit $$rc
+
+# Backups proven by restoring them: PITR and a destroyed primary (RESTORE_SCENARIO=pitr|disaster).
+restore-drill: sysdeps sqs-endpoint
+	$(PY) -m chaos restore-drill --reports-dir $(REPORTS_DIR) $(if $(RESTORE_SCENARIO),--scenario $(RESTORE_SCENARIO),)
 
 # With Prometheus and Alertmanager: the drills read the alerts they expect from it.
 stack-up: sysdeps sqs-endpoint

@@ -8,6 +8,7 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     from chaos.drill.cli import register as register_drill
+    from chaos.restore.cli import register as register_restore
     from chaos.stack.cli import register as register_stack
 
     parser = argparse.ArgumentParser(
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     register_stack(commands)
     register_drill(commands)
+    register_restore(commands)
     return parser
 
 

@@ -4,13 +4,13 @@
 set -euo pipefail
 
 packages=(redis-server redis-sentinel patroni etcd-server haproxy prometheus
-  prometheus-alertmanager nftables iproute2 util-linux wrk chromium)
+  prometheus-alertmanager nftables iproute2 util-linux wrk chromium pgbackrest)
 declare -A binary_of=(
   [redis-server]=/usr/bin/redis-server [redis-sentinel]=/usr/bin/redis-sentinel
   [patroni]=/usr/bin/patroni [etcd-server]=/usr/bin/etcd [haproxy]=/usr/sbin/haproxy
   [prometheus]=/usr/bin/promtool [prometheus-alertmanager]=/usr/bin/prometheus-alertmanager
   [nftables]=/usr/sbin/nft [iproute2]=/usr/sbin/ip [util-linux]=/usr/bin/nsenter
-  [wrk]=/usr/bin/wrk [chromium]=/usr/bin/chromium
+  [wrk]=/usr/bin/wrk [chromium]=/usr/bin/chromium [pgbackrest]=/usr/bin/pgbackrest
 )
 
 missing=()

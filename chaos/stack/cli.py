@@ -29,7 +29,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             _state_dir(args), app=not args.data_only, sqs=not args.no_sqs,
             integrator=args.integrator and not args.data_only,
             monitoring=args.monitoring and not args.data_only, network=args.network,
-            progress=_progress, timeout=args.timeout,
+            backup=args.backup, progress=_progress, timeout=args.timeout,
         )
     except StackError as exc:
         print(f"stack up FAILED: {exc}", file=sys.stderr)
@@ -171,6 +171,9 @@ def register(subparsers: Any) -> None:
     up.add_argument("--network", choices=("auto", "netns", "loopback"), default="auto",
                     help="netns: each zonal component in its own network namespace, needed "
                     "for partitions (root only); auto (default): netns when root")
+    up.add_argument("--backup", action="store_true",
+                    help="pgBackRest: WAL archiving from the leader into an encrypted "
+                    "repository under the state dir (the restore drill needs it)")
     up.add_argument("--no-sqs", action="store_true",
                     help="skip the SQS endpoint (and the relays and worker that need it)")
     up.add_argument("--timeout", type=float, default=90.0,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chaos.stack import probes
+from chaos.stack import backup, probes
 from chaos.stack.drivers import driver_for, patroni
 from chaos.stack.drivers.base import REPO_ROOT, record_start, tail
 from chaos.stack.drivers.service import app_env
@@ -105,6 +105,9 @@ def _bring_up_database(stack: Stack, log: Progress, timeout: float, first: Compo
     await_condition(stack, f"{', '.join(c.name for c in rest)} to stream (one synchronous)",
                     lambda: patroni.ready_with_replicas(stack), timeout, rest)
     log(f"{', '.join(c.name for c in rest)} streaming")
+    if backup.enabled(stack):
+        backup.stanza_create(stack)
+        log(f"pgBackRest stanza {backup.STANZA!r} created; WAL archiving from the leader")
 
 
 def _bring_up_service(stack: Stack, log: Progress, timeout: float,

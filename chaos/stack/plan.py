@@ -20,7 +20,7 @@ STATE_ENTRIES = (
     "etcd", "pg-a", "pg-b", "pg-c", "haproxy", "redis-a", "redis-b", "sentinel-a",
     "sentinel-b", "sentinel-c", "sqs", "app", "post_bootstrap.sh", "jwt_secret", "state.json",
     "audit", "prometheus", "alertmanager", "api-a", "api-b", "api-c", "relay-a", "relay-b",
-    "worker-c", "integrator-a", "integrator-b",
+    "worker-c", "integrator-a", "integrator-b", "pgbackrest",
 )
 MAX_STATE_DIR_CHARS = 70
 
@@ -81,6 +81,7 @@ def build(state_dir: Path, options: PlanOptions, network: Network) -> StackState
         endpoints=ctx.endpoints,
         components=ctx.components,
         options={"app": options.app, "sqs": options.sqs, "integrator": options.integrator,
-                 "monitoring": options.monitoring, "network": network.mode},
+                 "monitoring": options.monitoring, "network": network.mode,
+                 "backup": options.backup},
         network=network.to_json(),
     )

@@ -72,6 +72,7 @@ class Stack:
         integrator: bool | None = None,
         monitoring: bool | None = None,
         network: str = "auto",
+        backup: bool = False,
         progress: Progress | None = None,
         timeout: float = 90.0,
     ) -> Stack:
@@ -79,7 +80,9 @@ class Stack:
 
         app=False is the data tier only; sqs=False skips the SQS endpoint (and with it the
         relays and the worker). integrator and monitoring (the audit integrators;
-        Prometheus + Alertmanager) default to on whenever the service runs. network:
+        Prometheus + Alertmanager) default to on whenever the service runs. backup:
+        pgBackRest (WAL archiving from the leader, a local encrypted repository; see
+        chaos.stack.backup), off by default. network:
         "netns" (each zonal component in its own network namespace, needed for partitions;
         root only), "loopback", or "auto" (netns when root). On any failure everything
         started is stopped and ComponentFailed names the component."""
@@ -100,7 +103,7 @@ class Stack:
             app=with_app, sqs=sqs,
             integrator=with_app if integrator is None else integrator,
             monitoring=with_app if monitoring is None else monitoring,
-            network=choose_mode(network),
+            network=choose_mode(network), backup=backup,
         )
         plan.prepare_state_dir(state_dir)
         network_plan = Network.plan(options.network, state_dir)

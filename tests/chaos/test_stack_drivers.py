@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(
 
 def _plan(tmp_path: Path, mode: str, **options: bool) -> Stack:
     opts = PlanOptions(app=True, sqs=True, integrator=options.get("integrator", False),
-                       monitoring=options.get("monitoring", False), network=mode)
+                       monitoring=options.get("monitoring", False), network=mode,
+                       backup=options.get("backup", False))
     return Stack(plan.build(tmp_path, opts, Network.plan(mode)))
 
 
@@ -44,6 +45,22 @@ def test_every_kind_has_a_driver_and_the_default_plan_is_unchanged(tmp_path: Pat
     relay = stack.component("relay-a")
     assert relay.argv[1:6] == ["-m", "service", "relay", "--health-port",
                                str(relay.ports["http"])]
+
+
+def test_backup_option_archives_from_every_node_into_one_stanza(tmp_path: Path) -> None:
+    import json
+
+    assert "pgbackrest_config" not in _plan(tmp_path / "plain", LOOPBACK).endpoints
+    stack = _plan(tmp_path / "backup", LOOPBACK, backup=True)
+    config = stack.endpoints["pgbackrest_config"]
+    assert stack.state.options["backup"] is True
+    for node in stack.components(kind="patroni"):
+        params = json.loads(Path(node.paths["config"]).read_text())["postgresql"]["parameters"]
+        assert params["archive_mode"] == "on"
+        # its own data dir: a leader never reads another (maybe destroyed) node's
+        assert params["archive_command"] == (
+            f"/usr/bin/pgbackrest --config={config} --stanza=orders"
+            f" --pg1-path={node.paths['data_dir']} archive-push %p")
 
 
 def test_integrator_argv_env_and_key_pair(tmp_path: Path) -> None:

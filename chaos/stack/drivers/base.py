@@ -69,6 +69,7 @@ class PlanOptions:
     integrator: bool = False
     monitoring: bool = False
     network: str = "loopback"
+    backup: bool = False  # pgBackRest: WAL archiving + a repository (chaos.stack.backup)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaos.stack import configs, probes
+from chaos.stack import backup, configs, probes
 from chaos.stack.drivers.base import (
     Driver,
     PlanContext,
@@ -89,9 +89,10 @@ def _dcs() -> dict[str, Any]:
 
 
 def patroni_config(node: PatroniNode, etcd: str, bin_dir: Path, post_bootstrap: Path,
-                   client_cidr: str = "127.0.0.1/32") -> str:
+                   client_cidr: str = "127.0.0.1/32", backup_config: Path | None = None) -> str:
     """Patroni YAML (written as JSON, which YAML parsers accept: no PyYAML needed here).
-    `etcd` is host:port; `client_cidr` who may connect (trust: no passwords anywhere)."""
+    `etcd` is host:port; `client_cidr` who may connect (trust: no passwords anywhere);
+    `backup_config`: pgBackRest's config, to archive WAL with it (chaos.stack.backup)."""
     hba_sources = sorted({"127.0.0.1/32", client_cidr})
     config = {
         "scope": configs.PATRONI_SCOPE,
@@ -131,6 +132,8 @@ def patroni_config(node: PatroniNode, etcd: str, bin_dir: Path, post_bootstrap: 
             "parameters": {
                 "unix_socket_directories": str(node.socket_dir),
                 "listen_addresses": node.host,
+                **(backup.archive_parameters(backup_config, node.data_dir)
+                   if backup_config else {}),
             },
         },
         "tags": {"zone": node.zone},
@@ -190,6 +193,10 @@ class PatroniDriver(Driver):
         user = POSTGRES_OS_USER if os.geteuid() == 0 else None
         etcd = ctx.of_kind("etcd")[0]
         etcd_addr = f"{etcd.host}:{etcd.ports['client']}"
+        backup_config = backup.plan_backup(ctx.state_dir).config if ctx.options.backup else None
+        if backup_config is not None:
+            ctx.endpoints["pgbackrest_config"] = str(backup_config)
+            ctx.endpoints["pgbackrest_stanza"] = backup.STANZA
         for zone in ZONES:
             name = f"pg-{zone}"
             ports = {"rest": ctx.ports.take(), "pg": ctx.ports.take()}
@@ -198,7 +205,8 @@ class PatroniDriver(Driver):
                                ctx.state_dir / name, comp.host)
             node.socket_dir.mkdir()
             node.config_path.write_text(
-                patroni_config(node, etcd_addr, bin_dir, post_bootstrap, ctx.network.cidr)
+                patroni_config(node, etcd_addr, bin_dir, post_bootstrap, ctx.network.cidr,
+                               backup_config)
             )
             for path in (node.node_dir, node.socket_dir, node.config_path):
                 chown_to(path, user)
