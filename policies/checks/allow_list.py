@@ -27,7 +27,7 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         "aws:ec2/natGateway:NatGateway",
         "aws:ec2/routeTable:RouteTable",
         "aws:ec2/routeTableAssociation:RouteTableAssociation",
-        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        T.VPC_ENDPOINT,
         T.LAUNCH_TEMPLATE,
         T.EC2_INSTANCE,
         T.EBS_VOLUME,
@@ -51,6 +51,8 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.S3_OBJECT_LOCK,
         T.S3_LIFECYCLE,
         T.S3_OWNERSHIP,
+        T.S3_LOGGING,
+        T.S3_REPLICATION,
         # messaging
         T.SQS_QUEUE,
         T.SQS_QUEUE_POLICY,
@@ -73,7 +75,8 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.IAM_ROLE,
         T.IAM_POLICY,
         T.IAM_ROLE_POLICY,
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        T.IAM_ROLE_POLICY_ATTACHMENT,
+        "aws:iam/instanceProfile:InstanceProfile",
         T.IAM_SERVICE_LINKED_ROLE,
         "random:index/randomPassword:RandomPassword",
         # compute, registry, edge
@@ -85,6 +88,7 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.ECR_REPOSITORY_POLICY,
         # cross-region replication of the image registry (no data-path settings)
         "aws:ecr/replicationConfiguration:ReplicationConfiguration",
+        T.ECR_LIFECYCLE_POLICY,
         T.LB_LISTENER,
         T.ALB_LISTENER,
         T.LB_LOAD_BALANCER,
