@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from .case_model import ExtraCase
+from .cases_coverage import COVERAGE_CASES, COVERAGE_UNKNOWN_CASES
 from .cases_extra_k8s import K8S_CASES, K8S_UNKNOWN_CASES
 from .fixtures import DELETE, PRIMARY
 
@@ -653,5 +654,6 @@ EXTRA_UNKNOWN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
     "aws-wafv2-webacl-require-rules": ("api-waf", ("rules",), "note"),
 }
 
-EXTRA_CASES += K8S_CASES
+EXTRA_CASES += K8S_CASES + COVERAGE_CASES
 EXTRA_UNKNOWN_CASES.update(K8S_UNKNOWN_CASES)
+EXTRA_UNKNOWN_CASES.update(COVERAGE_UNKNOWN_CASES)

@@ -35,8 +35,10 @@ BACKUP_KEY_STANDBY = key_arn("backup02", STANDBY)
 LOGS_KEY = key_arn("logs0001")
 
 LABELS = {"app": "orders-api"}
+APP_LABELS = {"app.kubernetes.io/name": "orders", "app.kubernetes.io/part-of": "investment-orders"}
 STANDBY_VAULT_ARN = f"arn:aws:backup:{STANDBY}:{ACCOUNT}:backup-vault:orders-standby"
 CLUSTER_ARN = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:orders-primary"
+EFS_ARN = f"arn:aws:elasticfilesystem:{PRIMARY}:{ACCOUNT}:file-system/fs-0001"
 CERT = "arn:aws:acm:eu-central-1:1:certificate/x"
 TLS13 = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{PRIMARY}.amazonaws.com/orders:1.0.0"
@@ -193,6 +195,8 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "copyTagsToSnapshot": True,
                 "manageMasterUserPassword": True,
                 "masterUsername": "orders",
+                "dbSubnetGroupName": "db-subnets",
+                "enabledCloudwatchLogsExports": ["postgresql"],
             },
             id="orders-primary",
             arn=CLUSTER_ARN,
@@ -257,6 +261,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             "orders-eks",
             {
                 "name": "orders-eks",
+                "version": "1.35",
                 "enabledClusterLogTypes": ["api", "audit", "authenticator"],
                 "vpcCniOptions": {"enableNetworkPolicy": True},
                 "nodeAssociatePublicIpAddress": False,
@@ -271,6 +276,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             "orders-eks-cluster",
             {
                 "name": "orders-eks-2",
+                "version": "1.35",
                 "enabledClusterLogTypes": ["api", "audit", "authenticator"],
                 "encryptionConfig": {"provider": {"keyArn": EKS_KEY}, "resources": ["secrets"]},
                 "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
@@ -289,7 +295,12 @@ def baseline_plan() -> list[dict[str, Any]]:
         _e(
             "eks:index:ManagedNodeGroup",
             "nodes",
-            {"launchTemplate": {"id": "lt-1", "version": "1"}, "subnetIds": subnet_ids},
+            {
+                "launchTemplate": {"id": "lt-1", "version": "1"},
+                "subnetIds": subnet_ids,
+                "instanceTypes": ["m6i.xlarge", "m6a.xlarge"],
+                "nodeRoleArn": f"arn:aws:iam::{ACCOUNT}:role/orders-nodes",
+            },
         ),
         _e(
             "aws:ebs/volume:Volume",
@@ -344,7 +355,7 @@ def baseline_plan() -> list[dict[str, Any]]:
         _e(
             "aws:backup/selection:Selection",
             "orders-backup-selection",
-            {"name": "orders-aurora", "resources": [CLUSTER_ARN], "planId": "plan-1"},
+            {"name": "orders-aurora", "resources": [CLUSTER_ARN, EFS_ARN], "planId": "plan-1"},
         ),
         *[
             _e(
@@ -392,14 +403,16 @@ def baseline_plan() -> list[dict[str, Any]]:
             "aws:ec2/securityGroup:SecurityGroup",
             "db-sg",
             {
+                "description": "PostgreSQL from the nodes",
                 "ingress": [
                     {
                         "protocol": "tcp",
                         "fromPort": 5432,
                         "toPort": 5432,
                         "securityGroups": ["sg-nodes"],
+                        "description": "PostgreSQL from the nodes",
                     }
-                ]
+                ],
             },
         ),
         _e(
@@ -412,6 +425,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "toPort": 443,
                 "cidrBlocks": ["10.0.0.0/16"],
                 "securityGroupId": "sg-alb",
+                "description": "HTTPS from the VPC",
             },
         ),
         _e(
@@ -423,6 +437,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "toPort": 6379,
                 "referencedSecurityGroupId": "sg-nodes",
                 "securityGroupId": "sg-cache",
+                "description": "Redis from the nodes",
             },
         ),
         _e(
@@ -431,7 +446,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             {
                 "apiVersion": "argoproj.io/v1alpha1",
                 "kind": "Rollout",
-                "metadata": {"name": "orders-api", "namespace": "orders"},
+                "metadata": {"name": "orders-api", "namespace": "orders", "labels": APP_LABELS},
                 "spec": {
                     "replicas": 3,
                     "selector": {"matchLabels": dict(LABELS)},
@@ -489,7 +504,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "metadata": {
                     "name": "orders-api-standby",
                     "namespace": "orders",
-                    "labels": {"orders/region-role": "standby"},
+                    "labels": {"orders/region-role": "standby", **APP_LABELS},
                 },
                 "spec": {"replicas": 1, "template": pod_template()},
             },
@@ -508,7 +523,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             "kubernetes:apps/v1:Deployment",
             "orders-worker",
             {
-                "metadata": {"name": "orders-worker", "namespace": "orders"},
+                "metadata": {"name": "orders-worker", "namespace": "orders", "labels": APP_LABELS},
                 "spec": {"replicas": 2, "template": worker_template()},
             },
         ),
@@ -526,13 +541,17 @@ def baseline_plan() -> list[dict[str, Any]]:
         _e(
             "aws:secretsmanager/secret:Secret",
             "master-secret",
-            {"name": "orders/aurora/master", "kmsKeyId": DB_KEY},
+            {
+                "name": "orders/aurora/master",
+                "kmsKeyId": DB_KEY,
+                "description": "Aurora master credentials",
+            },
         ),
         _e(
             "kubernetes:batch/v1:Job",
             "migrate",
             {
-                "metadata": {"name": "migrate", "namespace": "orders"},
+                "metadata": {"name": "migrate", "namespace": "orders", "labels": APP_LABELS},
                 "spec": {
                     "template": {
                         "spec": {

@@ -1,0 +1,503 @@
+"""Mutation and unknown-value cases of the controls that close the anchors' remaining gaps
+(FSBP, CIS AWS/EKS and compliance-policies controls that had no control before).
+
+Each case changes one thing in the compliant baseline and names exactly the violations the
+control must report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .case_model import ExtraCase
+from .fixtures import CLUSTER_ARN, DELETE, PRIMARY
+
+C = ExtraCase
+_PDB_SPEC = ("spec", "maxUnavailable")
+_WORKER_CONTAINER = ("spec", "template", "spec", "containers", 0)
+_SECRET_ENV = [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}}]
+_DESYNC_MONITOR = "routing.http.desync_mitigation_mode=monitor,deletion_protection.enabled=true"
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _add(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"type": type_, "name": name, "region": PRIMARY, "inputs": inputs}
+
+
+DATA_STORE_CASES = [
+    C(
+        "aws-kms-key-deletion-window",
+        "db-key",
+        ("deletionWindowInDays",),
+        7,
+        (
+            (
+                "db-key",
+                "KMS key deletion waiting period is 7 days; the minimum is 30 days "
+                "(deletionWindowInDays).",
+            ),
+        ),
+    ),
+    C(
+        "aws-rds-enable-log-exports",
+        "orders-primary",
+        ("enabledCloudwatchLogsExports",),
+        [],
+        (
+            (
+                "orders-primary",
+                "No database log is exported to CloudWatch Logs (enabledCloudwatchLogsExports).",
+            ),
+        ),
+    ),
+    C(
+        "aws-rds-enable-log-exports",
+        "reporting-db",
+        ("enabledCloudwatchLogsExports",),
+        ["upgrade"],
+        (
+            (
+                "reporting-db",
+                "The postgres log 'postgresql' is not exported to CloudWatch Logs "
+                "(enabledCloudwatchLogsExports is ['upgrade']).",
+            ),
+        ),
+    ),
+    C(
+        "aws-rds-require-vpc",
+        "orders-primary",
+        ("dbSubnetGroupName",),
+        DELETE,
+        (
+            (
+                "orders-primary",
+                "The database is not placed in the program's VPC (dbSubnetGroupName is not set "
+                "or is the default group).",
+            ),
+        ),
+    ),
+    C(
+        "aws-rds-enable-performance-insights",
+        "orders-primary-0",
+        ("performanceInsightsEnabled",),
+        False,
+        (("orders-primary-0", "Performance Insights is off (performanceInsightsEnabled)."),),
+    ),
+    C(
+        "aws-elasticache-enable-auto-minor-version-upgrade",
+        "orders-cache",
+        ("autoMinorVersionUpgrade",),
+        False,
+        (("orders-cache", "Automatic minor version upgrades are off (autoMinorVersionUpgrade)."),),
+    ),
+    C(
+        "aws-elasticache-replicationgroup-require-redis-auth",
+        "legacy-cache",
+        (),
+        None,
+        (
+            (
+                "legacy-cache",
+                "Redis 5.0.6 replication group does not require Redis AUTH (authToken).",
+            ),
+        ),
+        add=_add(
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "legacy-cache",
+            {"engine": "redis", "engineVersion": "5.0.6", "transitEncryptionEnabled": True},
+        ),
+    ),
+    C(
+        "aws-dynamodb-table-require-on-demand-capacity",
+        "idempotency-table",
+        ("billingMode",),
+        "PROVISIONED",
+        (
+            (
+                "idempotency-table",
+                "The table uses PROVISIONED capacity, which does not scale with demand "
+                "(billingMode).",
+            ),
+        ),
+    ),
+    C(
+        "aws-backup-selection-covers-efs",
+        "orders-backup-selection",
+        ("resources",),
+        [CLUSTER_ARN],
+        (("shared-fs", "EFS file system 'shared-fs' is not selected by any AWS Backup plan."),),
+    ),
+]
+
+S3_CASES = [
+    C(
+        "aws-s3-bucket-enable-server-access-logging",
+        "checkpoints-logging",
+        (),
+        DELETE,
+        (
+            (
+                "checkpoints",
+                "Bucket 'orders-audit-checkpoints' does not log server access requests "
+                "(no aws.s3.BucketLogging with a targetBucket).",
+            ),
+        ),
+    ),
+    C(
+        "aws-s3-bucket-require-lifecycle-policy",
+        "checkpoints-lifecycle",
+        ("rules", 0, "status"),
+        "Disabled",
+        (
+            (
+                "checkpoints",
+                "Bucket 'orders-audit-checkpoints' has no lifecycle configuration with an "
+                "enabled rule.",
+            ),
+        ),
+    ),
+    C(
+        "aws-s3-bucket-enable-replication",
+        "checkpoints-replication",
+        (),
+        DELETE,
+        (
+            (
+                "checkpoints",
+                "Bucket 'orders-audit-checkpoints' is not replicated (no "
+                "aws.s3.BucketReplicationConfig with an enabled rule).",
+            ),
+        ),
+    ),
+    C(
+        "aws-s3-bucket-enable-bucket-key",
+        "checkpoints-sse",
+        ("rules", 0, "bucketKeyEnabled"),
+        False,
+        (
+            (
+                "checkpoints-sse",
+                "SSE-KMS encryption does not use an S3 Bucket Key (bucketKeyEnabled).",
+            ),
+        ),
+    ),
+    C(
+        "aws-s3-bucket-enable-mfa-delete",
+        "checkpoints-versioning",
+        ("versioningConfiguration", "mfaDelete"),
+        "Disabled",
+        (
+            (
+                "checkpoints-versioning",
+                "MFA delete is not enabled (versioningConfiguration.mfaDelete).",
+            ),
+        ),
+    ),
+]
+
+PLATFORM_CASES = [
+    C(
+        "aws-lb-loadbalancer-desync-mitigation-mode",
+        "public-alb",
+        ("desyncMitigationMode",),
+        "monitor",
+        (
+            (
+                "public-alb",
+                "HTTP desync mitigation mode is 'monitor' (desyncMitigationMode); use defensive "
+                "or strictest.",
+            ),
+        ),
+    ),
+    C(
+        "aws-lb-loadbalancer-desync-mitigation-mode",
+        "orders-api-ingress",
+        ("metadata", "annotations", "alb.ingress.kubernetes.io/load-balancer-attributes"),
+        _DESYNC_MONITOR,
+        (
+            (
+                "orders-api-ingress",
+                "HTTP desync mitigation mode is 'monitor' (the "
+                "alb.ingress.kubernetes.io/load-balancer-attributes annotation); use defensive "
+                "or strictest.",
+            ),
+        ),
+    ),
+    C(
+        "aws-eks-cluster-supported-version",
+        "orders-eks",
+        ("version",),
+        "1.36",
+        (
+            (
+                "orders-eks",
+                "Kubernetes 1.36 is not on the reviewed list of supported EKS versions "
+                "(reviewed on 2026-12-03).",
+            ),
+        ),
+    ),
+    C(
+        "aws-eks-cluster-supported-version",
+        "orders-eks-cluster",
+        ("version",),
+        "1.34",
+        (("orders-eks-cluster", "EKS standard support for Kubernetes 1.34 ended on 2026-12-02."),),
+    ),
+    C(
+        "aws-eks-cluster-supported-version",
+        "orders-eks",
+        ("version",),
+        DELETE,
+        (
+            (
+                "orders-eks",
+                "The Kubernetes version is not declared (version), so it cannot be checked.",
+            ),
+        ),
+    ),
+    C(
+        "aws-eks-nodegroup-multiple-instance-types",
+        "nodes",
+        ("instanceTypes",),
+        ["m6i.xlarge", "m6i.xlarge"],
+        (
+            (
+                "nodes",
+                "The node group allows 1 instance type(s) (instanceTypes); at least 2 are "
+                "required.",
+            ),
+        ),
+    ),
+    C(
+        "aws-ecr-repository-require-lifecycle-policy",
+        "orders-repo-lifecycle",
+        (),
+        DELETE,
+        (("orders-repo", "ECR repository 'orders-repo' has no lifecycle policy with a rule."),),
+    ),
+    C(
+        "aws-vpc-require-ec2-endpoint",
+        "ec2-endpoint",
+        ("serviceName",),
+        f"com.amazonaws.{PRIMARY}.ec2messages",
+        (("vpc", "VPC 'vpc' has no VPC endpoint for the EC2 service."),),
+    ),
+    C(
+        "aws-ec2-instance-require-ssm-instance-profile",
+        "bastion-ssm",
+        (),
+        DELETE,
+        (
+            (
+                "bastion",
+                "EC2 instance 'bastion' cannot be managed by Systems Manager: its role lacks "
+                "AmazonSSMManagedInstanceCore.",
+            ),
+        ),
+    ),
+    C(
+        "aws-ec2-instance-require-ssm-instance-profile",
+        "bastion",
+        ("iamInstanceProfile",),
+        DELETE,
+        (("bastion", "EC2 instance 'bastion' has no IAM instance profile."),),
+    ),
+    C(
+        "aws-ec2-securitygroup-rule-require-description",
+        "db-sg",
+        ("ingress", 0, "description"),
+        DELETE,
+        (("db-sg", "Security group ingress rule 0 has no description."),),
+    ),
+    C(
+        "aws-resource-require-description",
+        "db-sg",
+        ("description",),
+        "Managed by Pulumi",
+        (("db-sg", "Security group has no description (description)."),),
+    ),
+    C(
+        "aws-resource-require-description",
+        "db-key",
+        ("description",),
+        "",
+        (("db-key", "KMS key has no description (description)."),),
+    ),
+    C(
+        "aws-iam-restrict-ecr-to-read-only",
+        "service-role-policy",
+        ("policy",),
+        _doc({"Effect": "Allow", "Action": ["ecr:Put*", "ecr:Get*"], "Resource": "*"}),
+        (
+            (
+                "service-role-policy",
+                "policy allows ECR write actions: ecr:PutImage, ecr:PutLifecyclePolicy, "
+                "ecr:PutImageTagMutability, ecr:PutImageScanningConfiguration, "
+                "ecr:PutRegistryPolicy, ecr:PutReplicationConfiguration.",
+            ),
+        ),
+    ),
+    C(
+        "aws-iam-restrict-ecr-to-read-only",
+        "nodes-ecr-power-user",
+        (),
+        None,
+        (
+            (
+                "nodes-ecr-power-user",
+                "The managed policy AmazonEC2ContainerRegistryPowerUser grants more than ECR "
+                "read access.",
+            ),
+        ),
+        add=_add(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "nodes-ecr-power-user",
+            {
+                "role": "orders-nodes",
+                "policyArn": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
+            },
+        ),
+    ),
+    C(
+        "aws-sns-topic-enable-delivery-status-logging",
+        "alarms-topic",
+        ("sqsFailureFeedbackRoleArn",),
+        DELETE,
+        (
+            (
+                "alarms-topic",
+                "The topic does not log delivery status (no *FailureFeedbackRoleArn is set).",
+            ),
+        ),
+    ),
+]
+
+KUBERNETES_CASES = [
+    C(
+        "kubernetes-workload-disallow-secrets-in-env",
+        "orders-worker",
+        (*_WORKER_CONTAINER, "env"),
+        _SECRET_ENV,
+        (
+            (
+                "orders-worker",
+                "Container 'worker' takes a Secret as an environment variable "
+                "(env DB_PASSWORD from Secret 'db').",
+            ),
+        ),
+    ),
+    C(
+        "kubernetes-workload-disallow-secrets-in-env",
+        "orders-worker",
+        (*_WORKER_CONTAINER, "envFrom"),
+        [{"secretRef": {"name": "db"}}],
+        (
+            (
+                "orders-worker",
+                "Container 'worker' takes a Secret as an environment variable "
+                "(envFrom Secret 'db').",
+            ),
+        ),
+    ),
+    C(
+        "kubernetes-pdb-disallow-zero-voluntary-disruption",
+        "orders-worker-pdb",
+        _PDB_SPEC,
+        0,
+        (
+            (
+                "orders-worker-pdb",
+                "The PodDisruptionBudget allows no voluntary disruption (maxUnavailable 0).",
+            ),
+        ),
+    ),
+    C(
+        "kubernetes-pdb-disallow-zero-voluntary-disruption",
+        "orders-api-pdb",
+        ("spec", "minAvailable"),
+        "100%",
+        (
+            (
+                "orders-api-pdb",
+                "The PodDisruptionBudget allows no voluntary disruption (minAvailable 100%).",
+            ),
+        ),
+    ),
+    C(
+        "kubernetes-workload-recommended-labels",
+        "orders-worker",
+        ("metadata", "labels"),
+        DELETE,
+        (
+            (
+                "orders-worker",
+                "Recommended labels are missing: app.kubernetes.io/name, "
+                "app.kubernetes.io/part-of (metadata.labels).",
+            ),
+        ),
+    ),
+]
+
+COVERAGE_CASES = [*DATA_STORE_CASES, *S3_CASES, *PLATFORM_CASES, *KUBERNETES_CASES]
+
+# control -> (resource, path set to an unknown value, "note" | "accepted")
+COVERAGE_UNKNOWN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
+    "aws-kms-key-deletion-window": ("db-key", ("deletionWindowInDays",), "note"),
+    "aws-rds-enable-log-exports": ("orders-primary", ("enabledCloudwatchLogsExports",), "note"),
+    "aws-rds-require-vpc": ("orders-primary", ("dbSubnetGroupName",), "note"),
+    "aws-rds-enable-performance-insights": (
+        "orders-primary-0",
+        ("performanceInsightsEnabled",),
+        "note",
+    ),
+    "aws-elasticache-enable-auto-minor-version-upgrade": (
+        "orders-cache",
+        ("autoMinorVersionUpgrade",),
+        "note",
+    ),
+    "aws-elasticache-replicationgroup-require-redis-auth": (
+        "orders-cache",
+        ("engineVersion",),
+        "note",
+    ),
+    "aws-dynamodb-table-require-on-demand-capacity": ("idempotency-table", ("billingMode",), "note"),
+    "aws-backup-selection-covers-efs": ("orders-backup-selection", ("resources", 1), "note"),
+    "aws-s3-bucket-enable-server-access-logging": (
+        "checkpoints-logging",
+        ("targetBucket",),
+        "accepted",
+    ),
+    "aws-s3-bucket-require-lifecycle-policy": ("checkpoints-lifecycle", ("rules",), "accepted"),
+    "aws-s3-bucket-enable-replication": ("checkpoints-replication", ("rules",), "accepted"),
+    "aws-s3-bucket-enable-bucket-key": ("checkpoints-sse", ("rules",), "note"),
+    "aws-s3-bucket-enable-mfa-delete": (
+        "checkpoints-versioning",
+        ("versioningConfiguration", "mfaDelete"),
+        "note",
+    ),
+    "aws-lb-loadbalancer-desync-mitigation-mode": ("public-alb", ("desyncMitigationMode",), "note"),
+    "aws-eks-cluster-supported-version": ("orders-eks", ("version",), "note"),
+    "aws-eks-nodegroup-multiple-instance-types": ("nodes", ("instanceTypes",), "note"),
+    "aws-ecr-repository-require-lifecycle-policy": ("orders-repo-lifecycle", ("policy",), "accepted"),
+    "aws-vpc-require-ec2-endpoint": ("ec2-endpoint", ("serviceName",), "accepted"),
+    "aws-ec2-instance-require-ssm-instance-profile": ("bastion", ("iamInstanceProfile",), "note"),
+    "aws-ec2-securitygroup-rule-require-description": ("alb-https", ("description",), "note"),
+    "aws-resource-require-description": ("db-key", ("description",), "note"),
+    "aws-iam-restrict-ecr-to-read-only": ("service-role-policy", ("policy",), "note"),
+    "aws-sns-topic-enable-delivery-status-logging": (
+        "alarms-topic",
+        ("sqsFailureFeedbackRoleArn",),
+        "accepted",
+    ),
+    "kubernetes-workload-disallow-secrets-in-env": (
+        "orders-worker",
+        (*_WORKER_CONTAINER, "env"),
+        "note",
+    ),
+    "kubernetes-pdb-disallow-zero-voluntary-disruption": ("orders-worker-pdb", _PDB_SPEC, "note"),
+    "kubernetes-workload-recommended-labels": ("orders-worker", ("metadata", "labels"), "note"),
+}
