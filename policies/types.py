@@ -104,3 +104,5 @@ S3_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 ECR_LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+S3_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+K8S_SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 - a type token

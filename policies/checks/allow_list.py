@@ -53,6 +53,7 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.S3_OWNERSHIP,
         T.S3_LOGGING,
         T.S3_REPLICATION,
+        T.S3_NOTIFICATION,
         # messaging
         T.SQS_QUEUE,
         T.SQS_QUEUE_POLICY,
@@ -116,7 +117,7 @@ REVIEWED_TYPES: frozenset[str] = frozenset(
         T.K8S_NAMESPACE,
         T.K8S_SERVICE,
         "kubernetes:core/v1:ServiceAccount",
-        "kubernetes:core/v1:Secret",
+        T.K8S_SECRET,
         "kubernetes:core/v1:ConfigMap",
         T.K8S_NETWORK_POLICY,
         T.K8S_INGRESS,

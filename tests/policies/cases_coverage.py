@@ -464,7 +464,11 @@ COVERAGE_UNKNOWN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
         ("engineVersion",),
         "note",
     ),
-    "aws-dynamodb-table-require-on-demand-capacity": ("idempotency-table", ("billingMode",), "note"),
+    "aws-dynamodb-table-require-on-demand-capacity": (
+        "idempotency-table",
+        ("billingMode",),
+        "note",
+    ),
     "aws-backup-selection-covers-efs": ("orders-backup-selection", ("resources", 1), "note"),
     "aws-s3-bucket-enable-server-access-logging": (
         "checkpoints-logging",
@@ -482,7 +486,11 @@ COVERAGE_UNKNOWN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
     "aws-lb-loadbalancer-desync-mitigation-mode": ("public-alb", ("desyncMitigationMode",), "note"),
     "aws-eks-cluster-supported-version": ("orders-eks", ("version",), "note"),
     "aws-eks-nodegroup-multiple-instance-types": ("nodes", ("instanceTypes",), "note"),
-    "aws-ecr-repository-require-lifecycle-policy": ("orders-repo-lifecycle", ("policy",), "accepted"),
+    "aws-ecr-repository-require-lifecycle-policy": (
+        "orders-repo-lifecycle",
+        ("policy",),
+        "accepted",
+    ),
     "aws-vpc-require-ec2-endpoint": ("ec2-endpoint", ("serviceName",), "accepted"),
     "aws-ec2-instance-require-ssm-instance-profile": ("bastion", ("iamInstanceProfile",), "note"),
     "aws-ec2-securitygroup-rule-require-description": ("alb-https", ("description",), "note"),
@@ -501,3 +509,106 @@ COVERAGE_UNKNOWN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
     "kubernetes-pdb-disallow-zero-voluntary-disruption": ("orders-worker-pdb", _PDB_SPEC, "note"),
     "kubernetes-workload-recommended-labels": ("orders-worker", ("metadata", "labels"), "note"),
 }
+
+COVERAGE_CASES += [
+    C(
+        "aws-rds-disallow-default-port",
+        "orders-primary",
+        ("port",),
+        DELETE,
+        (
+            (
+                "orders-primary",
+                "The database listens on the aurora-postgresql default port 5432 (port).",
+            ),
+        ),
+    ),
+    C(
+        "aws-rds-disallow-default-port",
+        "reporting-db",
+        ("port",),
+        5432,
+        (("reporting-db", "The database listens on the postgres default port 5432 (port)."),),
+    ),
+    C(
+        "aws-s3-bucket-enable-event-notifications",
+        "checkpoints-events",
+        ("eventbridge",),
+        False,
+        (
+            (
+                "checkpoints",
+                "Bucket 'orders-audit-checkpoints' sends no event notifications "
+                "(no aws.s3.BucketNotification with a target).",
+            ),
+        ),
+    ),
+    C(
+        "kubernetes-secret-require-external-store",
+        "metrics-reader-token",
+        ("type",),
+        "Opaque",
+        (),
+    ),
+    C(
+        "kubernetes-secret-require-external-store",
+        "orders-db-secret",
+        (),
+        None,
+        (
+            (
+                "orders-db-secret",
+                "The Secret's values are declared in the program (data/stringData).",
+            ),
+        ),
+        add=_add(
+            "kubernetes:core/v1:Secret",
+            "orders-db-secret",
+            {
+                "metadata": {"name": "orders-db", "namespace": "orders"},
+                "type": "Opaque",
+                "stringData": {"password": "[secret]"},
+            },
+        ),
+    ),
+    C(
+        "aws-lb-loadbalancer-multi-az",
+        "public-alb",
+        ("subnets",),
+        ["subnet-0"],
+        (("public-alb", "Load balancer 'public-alb' is in 1 subnet(s); use 2 AZs or more."),),
+    ),
+    C(
+        "aws-lb-loadbalancer-multi-az",
+        "orders-api-ingress",
+        ("metadata", "annotations", "alb.ingress.kubernetes.io/subnets"),
+        "subnet-0",
+        (
+            (
+                "orders-api-ingress",
+                "ALB Ingress 'orders-api-ingress' would span 1 Availability Zone(s); use 2 or "
+                "more.",
+            ),
+        ),
+    ),
+    C(
+        "aws-lb-loadbalancer-multi-az",
+        "isolated-1",
+        ("tags",),
+        {},
+        (),
+    ),
+]
+
+COVERAGE_UNKNOWN_CASES.update(
+    {
+        "aws-rds-disallow-default-port": ("orders-primary", ("port",), "note"),
+        "aws-s3-bucket-enable-event-notifications": (
+            "checkpoints-events",
+            ("eventbridge",),
+            "accepted",
+        ),
+        "kubernetes-secret-require-external-store": ("metrics-reader-token", ("type",), "accepted"),
+        "aws-lb-loadbalancer-multi-az": ("public-alb", ("subnets",), "accepted"),
+    }
+)

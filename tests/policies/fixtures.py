@@ -126,7 +126,11 @@ def baseline_plan() -> list[dict[str, Any]]:
         _e(
             "aws:ec2/subnet:Subnet",
             f"isolated-{i}",
-            {"availabilityZone": az, "cidrBlock": f"10.0.{i}.0/24"},
+            {
+                "availabilityZone": az,
+                "cidrBlock": f"10.0.{i}.0/24",
+                "tags": {"kubernetes.io/role/elb": "1"},
+            },
             id=f"subnet-{i}",
         )
         for i, az in enumerate(AZS)
@@ -197,6 +201,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "masterUsername": "orders",
                 "dbSubnetGroupName": "db-subnets",
                 "enabledCloudwatchLogsExports": ["postgresql"],
+                "port": 6432,
             },
             id="orders-primary",
             arn=CLUSTER_ARN,

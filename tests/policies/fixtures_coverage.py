@@ -1,5 +1,5 @@
 """Compliant companions of the baseline plan for the controls that close the anchors' gaps:
-bucket logging, lifecycle and replication, the ECR lifecycle policy, the EC2 VPC endpoint,
+bucket logging, lifecycle, replication and event notifications, a token Secret, the ECR lifecycle policy, the EC2 VPC endpoint,
 and the bastion's Systems Manager instance profile.
 """
 
@@ -32,9 +32,7 @@ def s3_companions() -> list[dict[str, Any]]:
             "checkpoints-lifecycle",
             {
                 "bucket": BUCKET,
-                "rules": [
-                    _enabled_rule(abortIncompleteMultipartUpload={"daysAfterInitiation": 7})
-                ],
+                "rules": [_enabled_rule(abortIncompleteMultipartUpload={"daysAfterInitiation": 7})],
             },
         ),
         _e(
@@ -50,6 +48,29 @@ def s3_companions() -> list[dict[str, Any]]:
                         filter={},
                     )
                 ],
+            },
+        ),
+    ]
+
+
+def notifications_and_secrets() -> list[dict[str, Any]]:
+    return [
+        _e(
+            "aws:s3/bucketNotification:BucketNotification",
+            "checkpoints-events",
+            {"bucket": BUCKET, "eventbridge": True},
+        ),
+        # A service-account token Secret: Kubernetes fills it in, the program holds no value.
+        _e(
+            "kubernetes:core/v1:Secret",
+            "metrics-reader-token",
+            {
+                "metadata": {
+                    "name": "metrics-reader-token",
+                    "namespace": "orders",
+                    "annotations": {"kubernetes.io/service-account.name": "metrics-reader"},
+                },
+                "type": "kubernetes.io/service-account-token",
             },
         ),
     ]
@@ -117,4 +138,4 @@ def _ec2_trust() -> str:
 
 
 def coverage_resources() -> list[dict[str, Any]]:
-    return [*s3_companions(), *other_companions()]
+    return [*s3_companions(), *notifications_and_secrets(), *other_companions()]

@@ -192,6 +192,7 @@ def storage() -> list[dict[str, Any]]:
                 "iamDatabaseAuthenticationEnabled": True,
                 "engine": "postgres",
                 "dbSubnetGroupName": "db-subnets",
+                "port": 6432,
                 "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
                 "performanceInsightsEnabled": True,
                 "performanceInsightsKmsKeyId": EXTRA_KEY,
@@ -293,6 +294,7 @@ def edge_and_identity() -> list[dict[str, Any]]:
                 "dropInvalidHeaderFields": True,
                 "enableDeletionProtection": True,
                 "accessLogs": {"enabled": True, "bucket": "orders-alb-logs"},
+                "subnets": ["subnet-0", "subnet-1", "subnet-2"],
             },
         ),
         _e(
