@@ -13,7 +13,7 @@ from policies import waivers as W
 EVALUATION_DAY = dt.date(2026, 12, 3)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def _fixed_evaluation_day() -> Iterator[None]:
     token = W.TODAY.set(EVALUATION_DAY)
     yield
