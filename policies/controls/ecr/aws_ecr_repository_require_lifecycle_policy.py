@@ -41,7 +41,9 @@ def ecr_lifecycle(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
                 policy, "repository", policy.get("repository"), T.ECR_REPOSITORY
             )
             has_rules = P.is_unknown(document) or bool(P.as_list(P.get(document, "rules")))
-            if repository in targets and has_rules:
+            # Repositories are regional and may share a name across regions.
+            same_region = not policy.region or policy.region == repository.region
+            if repository in targets and has_rules and same_region:
                 found = True
         if not found:
             rep.violation(
