@@ -11,6 +11,7 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
+from ...checks.common import engine_family
 from ...checks.exposure import CATEGORY, PCI_NO_DIRECT_ACCESS
 from ...framework import LOW, MANDATORY, Reporter, Resource, fsbp, resource_control
 
@@ -23,16 +24,6 @@ DEFAULT_PORTS = {
     "oracle": 1521,
     "db2": 50000,
 }
-
-
-def _default_port(engine: Any) -> int | None:
-    if not isinstance(engine, str):
-        return None
-    family = "mysql" if engine == "aurora" else engine.removeprefix("aurora-")
-    for prefix, port in DEFAULT_PORTS.items():
-        if family.startswith(prefix):
-            return port
-    return None
 
 
 @resource_control(
@@ -54,7 +45,7 @@ def default_port(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     engine, port = r.get("engine"), r.get("port")
     if P.is_unknown(engine) or P.is_unknown(port):
         rep.skip("port")
-    default = _default_port(engine)
+    default = DEFAULT_PORTS.get(engine_family(engine) or "")
     if default is None:
         return
     number = P.as_number(port)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
+from ...checks.common import engine_family
 from ...checks.resilience import CATEGORY
 from ...framework import (
     MANDATORY,
@@ -24,18 +25,6 @@ from ...framework import (
 
 # The log each engine family must export (the one that records connections and errors).
 _REQUIRED_LOG = {"postgres": "postgresql", "mysql": "error", "mariadb": "error"}
-
-
-def _required_log(engine: Any) -> str | None:
-    if not isinstance(engine, str):
-        return None
-    family = engine.removeprefix("aurora-")
-    if engine == "aurora":
-        family = "mysql"
-    for prefix, log in _REQUIRED_LOG.items():
-        if family.startswith(prefix):
-            return log
-    return None
 
 
 @resource_control(
@@ -63,7 +52,7 @@ def log_exports(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     if P.is_unknown(exports) or P.is_unknown(engine):
         rep.skip("enabledCloudwatchLogsExports")
     exported = [str(e) for e in P.as_list(exports)]
-    required = _required_log(engine)
+    required = _REQUIRED_LOG.get(engine_family(engine) or "")
     if not exported:
         rep.violation(
             "No database log is exported to CloudWatch Logs (enabledCloudwatchLogsExports)."
