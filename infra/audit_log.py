@@ -99,6 +99,16 @@ class AuditLog(pulumi.ComponentResource):
             rule={"default_retention": {"mode": "COMPLIANCE", "years": args.retention_years}},
             opts=in_bucket,
         )
+        # Object Lock keeps every checkpoint version; the only thing to clean up is the
+        # parts of uploads that never completed.
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle", bucket=self.bucket.id,
+            rules=[{
+                "id": "abort-incomplete-uploads", "status": "Enabled", "filter": {"prefix": ""},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            }],
+            opts=in_bucket,
+        )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block", bucket=self.bucket.id,
             block_public_acls=True, block_public_policy=True,

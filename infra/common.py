@@ -131,7 +131,11 @@ def client_only_security_group(
         description=description,
         ingress=[
             aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=port, to_port=port, cidr_blocks=list(client_cidrs)
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_blocks=list(client_cidrs),
+                description=f"port {port} from the pod subnets",
             )
         ],
         tags=name_tag(tag),

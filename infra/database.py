@@ -315,9 +315,16 @@ class Database(pulumi.ComponentResource):
             description="master password rotation function: PostgreSQL and HTTPS out",
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    protocol="tcp", from_port=p, to_port=p, cidr_blocks=[args.region.vpc_cidr]
+                    protocol="tcp",
+                    from_port=p,
+                    to_port=p,
+                    cidr_blocks=[args.region.vpc_cidr],
+                    description=purpose,
                 )
-                for p in (PORT, 443)
+                for p, purpose in (
+                    (PORT, "PostgreSQL to the cluster"),
+                    (443, "HTTPS to the Secrets Manager and KMS endpoints"),
+                )
             ],
             tags=name_tag(f"{self.cluster_identifier}-rotation"),
             opts=child(self),

@@ -198,7 +198,11 @@ class Network(pulumi.ComponentResource):
             description="HTTPS from inside the VPC to the interface endpoints",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.region.vpc_cidr]
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=[args.region.vpc_cidr],
+                    description="HTTPS to the interface endpoints from the VPC",
                 )
             ],
             tags=name_tag(f"{args.prefix}-{args.region.role}-endpoints"),

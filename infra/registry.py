@@ -8,6 +8,7 @@ create it with mutable tags). Pods pull by digest (infra/workload/pods.py).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -36,6 +37,20 @@ def regional_repository(image_repository: str, region: str) -> str:
     return f"{match['account']}.dkr.ecr.{region}.amazonaws.com/{match['name']}"
 
 
+UNTAGGED_IMAGE_DAYS = 14
+UNTAGGED_IMAGES_EXPIRE = {
+    "rulePriority": 1,
+    "description": f"expire untagged images {UNTAGGED_IMAGE_DAYS} days after push",
+    "selection": {
+        "tagStatus": "untagged",
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": UNTAGGED_IMAGE_DAYS,
+    },
+    "action": {"type": "expire"},
+}
+
+
 @dataclass(frozen=True)
 class RepositoryArgs:
     name: str
@@ -57,6 +72,14 @@ class ImageRepository(pulumi.ComponentResource):
             ),
             force_delete=False,
             opts=child(self, protect=True),
+        )
+        # Tags are immutable release versions and stay; untagged layers left by failed or
+        # superseded pushes expire.
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=self.repository.name,
+            policy=json.dumps({"rules": [UNTAGGED_IMAGES_EXPIRE]}),
+            opts=child(self),
         )
         if args.replicate_to is not None:
             aws.ecr.ReplicationConfiguration(

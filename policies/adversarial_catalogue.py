@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .adversarial import Mutation
 from .adversarial_additions import ADDITIONS, RENAMES
+from .adversarial_coverage import COVERAGE_MUTATIONS
 from .adversarial_evasions import COMBINATIONS, EVASIONS
 from .adversarial_helpers import (
     drop,
@@ -148,4 +149,5 @@ CATALOGUE: list[Mutation] = [
     *WEAKENINGS,
     *COMBINATIONS,
     *EVASIONS,
+    *COVERAGE_MUTATIONS,
 ]

@@ -97,3 +97,12 @@ K8S_PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 
 # Anything that runs containers, bare Pods included (Pod Security Standard "restricted").
 K8S_PODS = (*K8S_POD_WORKLOADS, K8S_POD, K8S_REPLICASET)
+
+# Types added for the anchors' remaining controls (pulumi-aws 7.51 type tokens).
+S3_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+S3_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+ECR_LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+S3_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+K8S_SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 - a type token

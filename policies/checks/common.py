@@ -46,6 +46,17 @@ def number(resource: Resource, reporter: Reporter, *path: str | int) -> float | 
     return P.as_number(value)
 
 
+_ENGINE_FAMILIES = ("postgres", "mysql", "mariadb", "sqlserver", "oracle", "db2")
+
+
+def engine_family(engine: Any) -> str | None:
+    """The RDS engine family of an ``engine`` value ("aurora-postgresql" -> "postgres")."""
+    if not isinstance(engine, str):
+        return None
+    name = "mysql" if engine == "aurora" else engine.removeprefix("aurora-")
+    return next((family for family in _ENGINE_FAMILIES if name.startswith(family)), None)
+
+
 def region_of_arn(arn: Any) -> str | None:
     if isinstance(arn, str) and arn.startswith("arn:"):
         parts = arn.split(":")

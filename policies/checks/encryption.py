@@ -18,13 +18,23 @@ PCI_KEYS = pci("3.6.1", "Cryptographic keys used to protect stored data are prot
 SOC2_LOGICAL = soc2("CC6.1", "Logical access security over protected information assets")
 
 
-def _require_cmk(
-    resource: Resource, reporter: Reporter, prop: str, what: str, service: str
+def require_customer_managed_key(
+    resource: Resource,
+    reporter: Reporter,
+    prop: str,
+    what: str,
+    service: str,
+    *,
+    missing: str | None = None,
 ) -> None:
+    """Report unless ``prop`` names a customer-managed key (not absent, not alias/aws/...).
+
+    ``missing`` replaces the message for an absent key where the context says more."""
     problem = key_reference_problem(resource.get(prop))
     if problem == "missing":
         reporter.violation(
-            f"{what} is not encrypted with a customer-managed KMS key ({prop} is not set)."
+            missing
+            or f"{what} is not encrypted with a customer-managed KMS key ({prop} is not set)."
         )
     elif problem == "aws-managed":
         reporter.violation(

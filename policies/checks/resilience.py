@@ -111,3 +111,19 @@ def _is_global_secondary(cluster: Resource) -> bool:
 
 def _selected(stack: Stack, selection_type: str, prop: str) -> list[tuple[Resource, list[Any]]]:
     return [(s, P.as_list(s.get(prop))) for s in stack.of_type(selection_type)]
+
+
+def backup_selection_status(stack: Stack, target: Resource) -> str:
+    """Whether an AWS Backup selection lists ``target``: "covered", "unknown" or "missing".
+
+    A selection listing "*" covers everything; a reference unknown during preview that
+    resolves to nothing makes the answer unknown rather than missing.
+    """
+    unknown = False
+    for selection, arns in _selected(stack, T.BACKUP_SELECTION, "resources"):
+        for arn in arns:
+            if P.is_unknown(arn) and not stack.resolve(selection, "resources", arn):
+                unknown = True
+            elif arn == "*" or target in stack.resolve(selection, "resources", arn, target.type):
+                return "covered"
+    return "unknown" if unknown else "missing"

@@ -7,6 +7,10 @@ bucket; ``companions`` finds those of one bucket.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from .. import props as P
 from .. import types as T
 from ..framework import Resource, cis_aws, fsbp, pci, soc2
 from ..model import Stack
@@ -69,3 +73,21 @@ def receives_elb_access_logs(stack: Stack, bucket: Resource) -> bool:
             if statement.allows and writes and set(statement.principals) & ELB_LOG_WRITERS:
                 return True
     return False
+
+
+def enabled_rules(companion: Resource, *path: str) -> list[Any]:
+    """The rules of a lifecycle/replication companion whose status is Enabled (or unknown)."""
+    return [
+        rule
+        for rule in P.as_list(companion.get(*path))
+        if P.is_unknown(P.get(rule, "status")) or P.get(rule, "status") == "Enabled"
+    ]
+
+
+def buckets_without(stack: Stack, kind: str, has_it: Callable[[Resource], bool]) -> list[Resource]:
+    """Buckets with no companion of ``kind`` for which ``has_it`` holds."""
+    return [
+        bucket
+        for bucket in stack.of_type(T.S3_BUCKET)
+        if not any(has_it(c) for c in companions(stack, bucket, kind))
+    ]

@@ -72,7 +72,7 @@ def tls_parameter_problem(group: Resource) -> str | None:
 MODERN_TLS_VERSIONS = frozenset({"TLSv1.2", "TLSv1.3"})
 
 
-def _is_alb_ingress(r: Resource) -> bool:
+def is_alb_ingress(r: Resource) -> bool:
     annotations = r.get("metadata", "annotations")
     klass = r.get("spec", "ingressClassName")
     legacy = P.get(annotations, "kubernetes.io/ingress.class")

@@ -35,8 +35,10 @@ BACKUP_KEY_STANDBY = key_arn("backup02", STANDBY)
 LOGS_KEY = key_arn("logs0001")
 
 LABELS = {"app": "orders-api"}
+APP_LABELS = {"app.kubernetes.io/name": "orders", "app.kubernetes.io/part-of": "investment-orders"}
 STANDBY_VAULT_ARN = f"arn:aws:backup:{STANDBY}:{ACCOUNT}:backup-vault:orders-standby"
 CLUSTER_ARN = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:orders-primary"
+EFS_ARN = f"arn:aws:elasticfilesystem:{PRIMARY}:{ACCOUNT}:file-system/fs-0001"
 CERT = "arn:aws:acm:eu-central-1:1:certificate/x"
 TLS13 = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{PRIMARY}.amazonaws.com/orders:1.0.0"
@@ -64,73 +66,24 @@ def _key(name: str, arn: str, region: str = PRIMARY) -> dict[str, Any]:
     )
 
 
-def pod_template() -> dict[str, Any]:
-    return {
-        "metadata": {"labels": dict(LABELS)},
-        "spec": {
-            "serviceAccountName": "orders-service",
-            "automountServiceAccountToken": False,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": 10001,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "topologySpreadConstraints": [
-                {
-                    "maxSkew": 1,
-                    "topologyKey": "topology.kubernetes.io/zone",
-                    "whenUnsatisfiable": "DoNotSchedule",
-                    "labelSelector": {"matchLabels": dict(LABELS)},
-                }
-            ],
-            "containers": [
-                {
-                    "name": "api",
-                    "image": IMAGE,
-                    "ports": [{"name": "http", "containerPort": 8000}],
-                    "readinessProbe": {"httpGet": {"path": "/health/ready", "port": 8000}},
-                    "livenessProbe": {"httpGet": {"path": "/health/live", "port": 8000}},
-                    "resources": {
-                        "requests": {"cpu": "250m", "memory": "256Mi"},
-                        "limits": {"cpu": "1", "memory": "512Mi"},
-                    },
-                    "securityContext": {
-                        "allowPrivilegeEscalation": False,
-                        "readOnlyRootFilesystem": True,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
-                }
-            ],
-        },
-    }
-
-
-def worker_template() -> dict[str, Any]:
-    template = pod_template()
-    template["metadata"]["labels"] = {"app": "orders-worker"}
-    spread = template["spec"]["topologySpreadConstraints"][0]
-    spread["labelSelector"] = {"matchLabels": {"app": "orders-worker"}}
-    container = template["spec"]["containers"][0]
-    container["name"] = "worker"
-    for key in ("ports", "readinessProbe"):
-        del container[key]
-    container["livenessProbe"] = {"exec": {"command": ["python", "-m", "service", "heartbeat"]}}
-    return template
-
-
 def baseline_plan() -> list[dict[str, Any]]:
     """Every resource type the pack inspects, configured to pass every control."""
     subnets = [
         _e(
             "aws:ec2/subnet:Subnet",
             f"isolated-{i}",
-            {"availabilityZone": az, "cidrBlock": f"10.0.{i}.0/24"},
+            {
+                "availabilityZone": az,
+                "cidrBlock": f"10.0.{i}.0/24",
+                "tags": {"kubernetes.io/role/elb": "1"},
+            },
             id=f"subnet-{i}",
         )
         for i, az in enumerate(AZS)
     ]
     subnet_ids = [f"subnet-{i}" for i in range(3)]
     from .fixtures_extra import extra_resources
+    from .fixtures_k8s import kubernetes_workloads
 
     return [
         _e("pulumi:providers:aws", "primary", {"region": PRIMARY}),
@@ -193,6 +146,9 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "copyTagsToSnapshot": True,
                 "manageMasterUserPassword": True,
                 "masterUsername": "orders",
+                "dbSubnetGroupName": "db-subnets",
+                "enabledCloudwatchLogsExports": ["postgresql"],
+                "port": 6432,
             },
             id="orders-primary",
             arn=CLUSTER_ARN,
@@ -257,6 +213,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             "orders-eks",
             {
                 "name": "orders-eks",
+                "version": "1.35",
                 "enabledClusterLogTypes": ["api", "audit", "authenticator"],
                 "vpcCniOptions": {"enableNetworkPolicy": True},
                 "nodeAssociatePublicIpAddress": False,
@@ -271,6 +228,7 @@ def baseline_plan() -> list[dict[str, Any]]:
             "orders-eks-cluster",
             {
                 "name": "orders-eks-2",
+                "version": "1.35",
                 "enabledClusterLogTypes": ["api", "audit", "authenticator"],
                 "encryptionConfig": {"provider": {"keyArn": EKS_KEY}, "resources": ["secrets"]},
                 "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
@@ -289,7 +247,12 @@ def baseline_plan() -> list[dict[str, Any]]:
         _e(
             "eks:index:ManagedNodeGroup",
             "nodes",
-            {"launchTemplate": {"id": "lt-1", "version": "1"}, "subnetIds": subnet_ids},
+            {
+                "launchTemplate": {"id": "lt-1", "version": "1"},
+                "subnetIds": subnet_ids,
+                "instanceTypes": ["m6i.xlarge", "m6a.xlarge"],
+                "nodeRoleArn": f"arn:aws:iam::{ACCOUNT}:role/orders-nodes",
+            },
         ),
         _e(
             "aws:ebs/volume:Volume",
@@ -344,7 +307,7 @@ def baseline_plan() -> list[dict[str, Any]]:
         _e(
             "aws:backup/selection:Selection",
             "orders-backup-selection",
-            {"name": "orders-aurora", "resources": [CLUSTER_ARN], "planId": "plan-1"},
+            {"name": "orders-aurora", "resources": [CLUSTER_ARN, EFS_ARN], "planId": "plan-1"},
         ),
         *[
             _e(
@@ -392,14 +355,16 @@ def baseline_plan() -> list[dict[str, Any]]:
             "aws:ec2/securityGroup:SecurityGroup",
             "db-sg",
             {
+                "description": "PostgreSQL from the nodes",
                 "ingress": [
                     {
                         "protocol": "tcp",
                         "fromPort": 5432,
                         "toPort": 5432,
                         "securityGroups": ["sg-nodes"],
+                        "description": "PostgreSQL from the nodes",
                     }
-                ]
+                ],
             },
         ),
         _e(
@@ -412,6 +377,7 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "toPort": 443,
                 "cidrBlocks": ["10.0.0.0/16"],
                 "securityGroupId": "sg-alb",
+                "description": "HTTPS from the VPC",
             },
         ),
         _e(
@@ -423,147 +389,19 @@ def baseline_plan() -> list[dict[str, Any]]:
                 "toPort": 6379,
                 "referencedSecurityGroupId": "sg-nodes",
                 "securityGroupId": "sg-cache",
-            },
-        ),
-        _e(
-            "kubernetes:argoproj.io/v1alpha1:Rollout",
-            "orders-api",
-            {
-                "apiVersion": "argoproj.io/v1alpha1",
-                "kind": "Rollout",
-                "metadata": {"name": "orders-api", "namespace": "orders"},
-                "spec": {
-                    "replicas": 3,
-                    "selector": {"matchLabels": dict(LABELS)},
-                    "template": pod_template(),
-                    "strategy": {"canary": {"steps": [{"setWeight": 20}]}},
-                },
-            },
-        ),
-        _e(
-            "kubernetes:policy/v1:PodDisruptionBudget",
-            "orders-api-pdb",
-            {
-                "metadata": {"name": "orders-api", "namespace": "orders"},
-                "spec": {"minAvailable": 2, "selector": {"matchLabels": dict(LABELS)}},
-            },
-        ),
-        _e(
-            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-            "orders-api-hpa",
-            {
-                "metadata": {"name": "orders-api", "namespace": "orders"},
-                "spec": {
-                    "minReplicas": 3,
-                    "maxReplicas": 12,
-                    "scaleTargetRef": {
-                        "apiVersion": "argoproj.io/v1alpha1",
-                        "kind": "Rollout",
-                        "name": "orders-api",
-                    },
-                },
-            },
-        ),
-        _e(
-            "kubernetes:networking.k8s.io/v1:Ingress",
-            "orders-api-ingress",
-            {
-                "metadata": {
-                    "name": "orders-api",
-                    "namespace": "orders",
-                    "annotations": {
-                        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
-                        "alb.ingress.kubernetes.io/ssl-redirect": "443",
-                        "alb.ingress.kubernetes.io/certificate-arn": CERT,
-                        "alb.ingress.kubernetes.io/ssl-policy": TLS13,
-                        "alb.ingress.kubernetes.io/scheme": "internet-facing",
-                    },
-                },
-                "spec": {"ingressClassName": "alb"},
-            },
-        ),
-        _e(
-            "kubernetes:argoproj.io/v1alpha1:Rollout",
-            "orders-api-standby",
-            {
-                "metadata": {
-                    "name": "orders-api-standby",
-                    "namespace": "orders",
-                    "labels": {"orders/region-role": "standby"},
-                },
-                "spec": {"replicas": 1, "template": pod_template()},
-            },
-            STANDBY,
-        ),
-        _e(
-            "kubernetes:policy/v1:PodDisruptionBudget",
-            "orders-api-standby-pdb",
-            {
-                "metadata": {"name": "orders-api-standby", "namespace": "orders"},
-                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(LABELS)}},
-            },
-            STANDBY,
-        ),
-        _e(
-            "kubernetes:apps/v1:Deployment",
-            "orders-worker",
-            {
-                "metadata": {"name": "orders-worker", "namespace": "orders"},
-                "spec": {"replicas": 2, "template": worker_template()},
-            },
-        ),
-        _e(
-            "kubernetes:policy/v1:PodDisruptionBudget",
-            "orders-worker-pdb",
-            {
-                "metadata": {"name": "orders-worker", "namespace": "orders"},
-                "spec": {
-                    "maxUnavailable": 1,
-                    "selector": {"matchLabels": {"app": "orders-worker"}},
-                },
+                "description": "Redis from the nodes",
             },
         ),
         _e(
             "aws:secretsmanager/secret:Secret",
             "master-secret",
-            {"name": "orders/aurora/master", "kmsKeyId": DB_KEY},
-        ),
-        _e(
-            "kubernetes:batch/v1:Job",
-            "migrate",
             {
-                "metadata": {"name": "migrate", "namespace": "orders"},
-                "spec": {
-                    "template": {
-                        "spec": {
-                            "securityContext": {
-                                "runAsNonRoot": True,
-                                "runAsUser": 10001,
-                                "seccompProfile": {"type": "RuntimeDefault"},
-                            },
-                            "restartPolicy": "Never",
-                            "serviceAccountName": "orders-service",
-                            "automountServiceAccountToken": False,
-                            "containers": [
-                                {
-                                    "name": "migrate",
-                                    "image": IMAGE,
-                                    "securityContext": {
-                                        "allowPrivilegeEscalation": False,
-                                        "readOnlyRootFilesystem": True,
-                                        "capabilities": {"drop": ["ALL"]},
-                                    },
-                                    "resources": {
-                                        "requests": {"cpu": "100m", "memory": "128Mi"},
-                                        "limits": {"cpu": "500m", "memory": "256Mi"},
-                                    },
-                                }
-                            ],
-                        }
-                    }
-                },
+                "name": "orders/aurora/master",
+                "kmsKeyId": DB_KEY,
+                "description": "Aurora master credentials",
             },
         ),
+        *kubernetes_workloads(),
         *extra_resources(),
     ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .fixtures import ACCOUNT, PRIMARY, STANDBY, _e, key_arn
+from .fixtures import ACCOUNT, APP_LABELS, EFS_ARN, PRIMARY, STANDBY, _e, key_arn
 
 BUCKET = "orders-audit-checkpoints"
 BUCKET_KEY = key_arn("s3000001")
@@ -108,7 +108,10 @@ def storage() -> list[dict[str, Any]]:
         _e(
             "aws:s3/bucketVersioning:BucketVersioning",
             "checkpoints-versioning",
-            {"bucket": BUCKET, "versioningConfiguration": {"status": "Enabled"}},
+            {
+                "bucket": BUCKET,
+                "versioningConfiguration": {"status": "Enabled", "mfaDelete": "Enabled"},
+            },
         ),
         _e(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -163,6 +166,7 @@ def storage() -> list[dict[str, Any]]:
                 "pointInTimeRecovery": {"enabled": True},
                 "serverSideEncryption": {"enabled": True, "kmsKeyArn": EXTRA_KEY},
                 "deletionProtectionEnabled": True,
+                "billingMode": "PAY_PER_REQUEST",
             },
         ),
         _e(
@@ -170,6 +174,7 @@ def storage() -> list[dict[str, Any]]:
             "shared-fs",
             {"encrypted": True, "kmsKeyId": EXTRA_KEY},
             id="fs-0001",
+            arn=EFS_ARN,
         ),
         _e(
             "aws:rds/instance:Instance",
@@ -185,6 +190,12 @@ def storage() -> list[dict[str, Any]]:
                 "copyTagsToSnapshot": True,
                 "monitoringInterval": 60,
                 "iamDatabaseAuthenticationEnabled": True,
+                "engine": "postgres",
+                "dbSubnetGroupName": "db-subnets",
+                "port": 6432,
+                "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+                "performanceInsightsEnabled": True,
+                "performanceInsightsKmsKeyId": EXTRA_KEY,
             },
         ),
     ]
@@ -195,7 +206,11 @@ def observability() -> list[dict[str, Any]]:
         _e(
             "aws:sns/topic:Topic",
             "alarms-topic",
-            {"name": "orders-alarms", "kmsMasterKeyId": EXTRA_KEY},
+            {
+                "name": "orders-alarms",
+                "kmsMasterKeyId": EXTRA_KEY,
+                "sqsFailureFeedbackRoleArn": f"arn:aws:iam::{ACCOUNT}:role/sns-delivery-logs",
+            },
         ),
         _alarm("db-cpu", "AWS/RDS", {"DBClusterIdentifier": "orders-primary"}),
         _alarm("reporting-cpu", "AWS/RDS", {"DBInstanceIdentifier": "orders-reporting"}),
@@ -258,6 +273,7 @@ def edge_and_identity() -> list[dict[str, Any]]:
                 "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled"},
                 "rootBlockDevice": {"encrypted": True, "kmsKeyId": EXTRA_KEY},
                 "associatePublicIpAddress": False,
+                "iamInstanceProfile": "orders-bastion",
             },
         ),
         _e(
@@ -278,6 +294,7 @@ def edge_and_identity() -> list[dict[str, Any]]:
                 "dropInvalidHeaderFields": True,
                 "enableDeletionProtection": True,
                 "accessLogs": {"enabled": True, "bucket": "orders-alb-logs"},
+                "subnets": ["subnet-0", "subnet-1", "subnet-2"],
             },
         ),
         _e(
@@ -366,7 +383,7 @@ def kubernetes() -> list[dict[str, Any]]:
             "kubernetes:core/v1:Service",
             "orders-api-service",
             {
-                "metadata": {"name": "orders-api", "namespace": "orders"},
+                "metadata": {"name": "orders-api", "namespace": "orders", "labels": APP_LABELS},
                 "spec": {"type": "ClusterIP", "ports": [{"port": 80, "targetPort": 8000}]},
             },
         ),
@@ -409,4 +426,12 @@ def kubernetes() -> list[dict[str, Any]]:
 
 
 def extra_resources() -> list[dict[str, Any]]:
-    return [*storage(), *observability(), *edge_and_identity(), *kubernetes()]
+    from .fixtures_coverage import coverage_resources
+
+    return [
+        *storage(),
+        *observability(),
+        *edge_and_identity(),
+        *kubernetes(),
+        *coverage_resources(),
+    ]

@@ -258,6 +258,32 @@ def test_stack_export_is_evaluated_on_outputs() -> None:
                 "eu-central-1",
                 "Aurora cluster 'orders-primary' has no restore test.",
             ),
+            # the minimal export's cluster has no subnet group, log exports or port of its own
+            (
+                "aws-rds-disallow-default-port",
+                "orders-primary",
+                "eu-central-1",
+                "The database listens on the aurora-postgresql default port 5432 (port).",
+            ),
+            (
+                "aws-rds-enable-log-exports",
+                "orders-primary",
+                "eu-central-1",
+                "No database log is exported to CloudWatch Logs (enabledCloudwatchLogsExports).",
+            ),
+            (
+                "aws-rds-require-vpc",
+                "orders-primary",
+                "eu-central-1",
+                "The database is not placed in the program's VPC (dbSubnetGroupName is not set "
+                "or is the default group).",
+            ),
+            (
+                "aws-resource-require-description",
+                "db-key",
+                "eu-central-1",
+                "KMS key has no description (description).",
+            ),
         ]
     )
     # the key reference resolved through the export's propertyDependencies: no key finding

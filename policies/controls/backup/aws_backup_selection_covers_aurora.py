@@ -8,9 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ... import props as P
 from ... import types as T
-from ...checks.resilience import CATEGORY, PCI_IR, SOC2_RECOVERY, _is_global_secondary, _selected
+from ...checks.resilience import (
+    CATEGORY,
+    PCI_IR,
+    SOC2_RECOVERY,
+    _is_global_secondary,
+    backup_selection_status,
+)
 from ...framework import HIGH, MANDATORY, Reporter, stack_control
 from ...model import Stack
 
@@ -29,24 +34,15 @@ from ...model import Stack
     ),
 )
 def backup_covers_aurora(stack: Stack, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
-    selections = _selected(stack, T.BACKUP_SELECTION, "resources")
     for cluster in stack.of_type(T.RDS_CLUSTER):
         if _is_global_secondary(cluster):
             continue
         with rep.guard(cluster):
-            covered, unknown = False, False
-            for selection, arns in selections:
-                for arn in arns:
-                    if P.is_unknown(arn) and not stack.resolve(selection, "resources", arn):
-                        unknown = True
-                    elif arn == "*" or cluster in stack.resolve(
-                        selection, "resources", arn, T.RDS_CLUSTER
-                    ):
-                        covered = True
-            if covered:
-                continue
-            if unknown:
+            status = backup_selection_status(stack, cluster)
+            if status == "unknown":
                 rep.skip(f"the resources of the backup selections covering '{cluster.name}'")
-            rep.violation(
-                f"Aurora cluster '{cluster.name}' is not selected by any AWS Backup plan.", cluster
-            )
+            if status == "missing":
+                rep.violation(
+                    f"Aurora cluster '{cluster.name}' is not selected by any AWS Backup plan.",
+                    cluster,
+                )

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import types as T
-from ...checks.encryption import CATEGORY, SOC2_LOGICAL, _require_cmk
+from ...checks.encryption import CATEGORY, SOC2_LOGICAL, require_customer_managed_key
 from ...framework import HIGH, MANDATORY, Reporter, Resource, pci, resource_control
 
 
@@ -30,4 +30,4 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, pci, resource_cont
     ),
 )
 def log_group_cmk(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
-    _require_cmk(r, rep, "kmsKeyId", "CloudWatch log group", "logs")
+    require_customer_managed_key(r, rep, "kmsKeyId", "CloudWatch log group", "logs")

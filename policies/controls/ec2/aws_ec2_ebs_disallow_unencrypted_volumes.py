@@ -12,7 +12,12 @@ from typing import Any
 from ... import props as P
 from ... import types as T
 from ...checks.common import key_reference_problem, require_true
-from ...checks.encryption import CATEGORY, PCI_STORED_DATA, SOC2_LOGICAL, _require_cmk
+from ...checks.encryption import (
+    CATEGORY,
+    PCI_STORED_DATA,
+    SOC2_LOGICAL,
+    require_customer_managed_key,
+)
 from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_aws, fsbp, resource_control
 
 
@@ -56,7 +61,7 @@ def ebs_encrypted(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     if r.type == T.EBS_VOLUME:
         require_true(r, rep, "encrypted", "EBS volume is not encrypted (encrypted is not true).")
         if rep.count == 0:
-            _require_cmk(r, rep, "kmsKeyId", "EBS volume", "ebs")
+            require_customer_managed_key(r, rep, "kmsKeyId", "EBS volume", "ebs")
         return
     mappings = r.get("blockDeviceMappings")
     if P.is_unknown(mappings):

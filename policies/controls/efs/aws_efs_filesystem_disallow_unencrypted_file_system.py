@@ -10,7 +10,12 @@ from typing import Any
 
 from ... import types as T
 from ...checks.common import require_true
-from ...checks.encryption import CATEGORY, PCI_STORED_DATA, SOC2_LOGICAL, _require_cmk
+from ...checks.encryption import (
+    CATEGORY,
+    PCI_STORED_DATA,
+    SOC2_LOGICAL,
+    require_customer_managed_key,
+)
 from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_aws, fsbp, resource_control
 
 
@@ -32,4 +37,4 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_aws, fsbp, res
 def efs_encrypted(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     require_true(r, rep, "encrypted", "EFS file system is not encrypted (encrypted is not true).")
     if rep.count == 0:
-        _require_cmk(r, rep, "kmsKeyId", "EFS file system", "elasticfilesystem")
+        require_customer_managed_key(r, rep, "kmsKeyId", "EFS file system", "elasticfilesystem")

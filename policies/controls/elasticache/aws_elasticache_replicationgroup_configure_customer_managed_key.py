@@ -9,7 +9,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import types as T
-from ...checks.encryption import CATEGORY, FSBP_CACHE_AT_REST, PCI_KEYS, SOC2_LOGICAL, _require_cmk
+from ...checks.encryption import (
+    CATEGORY,
+    FSBP_CACHE_AT_REST,
+    PCI_KEYS,
+    SOC2_LOGICAL,
+    require_customer_managed_key,
+)
 from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
 
 
@@ -25,4 +31,4 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
     "group.",
 )
 def cache_cmk(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
-    _require_cmk(r, rep, "kmsKeyId", "ElastiCache replication group", "elasticache")
+    require_customer_managed_key(r, rep, "kmsKeyId", "ElastiCache replication group", "elasticache")

@@ -16,9 +16,9 @@ from ...checks.transit import (
     CATEGORY,
     PCI_TRANSIT,
     SOC2_TRANSMISSION,
-    _is_alb_ingress,
     _listen_ports,
     _redirect_is_https,
+    is_alb_ingress,
 )
 from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_eks, fsbp, resource_control
 
@@ -49,7 +49,7 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, cis_eks, fsbp, res
 )
 def alb_https_only(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
     if r.type == T.K8S_INGRESS:
-        if not _is_alb_ingress(r):
+        if not is_alb_ingress(r):
             return
         ports = _listen_ports(r)
         if ports is None:

@@ -16,8 +16,8 @@ from ...checks.transit import (
     DEFAULT_TLS_POLICIES,
     PCI_TRANSIT,
     SOC2_TRANSMISSION,
-    _is_alb_ingress,
     _listen_ports,
+    is_alb_ingress,
 )
 from ...framework import HIGH, MANDATORY, ConfigOption, Reporter, Resource, resource_control
 
@@ -46,7 +46,7 @@ from ...framework import HIGH, MANDATORY, ConfigOption, Reporter, Resource, reso
 def alb_tls_policy(r: Resource, rep: Reporter, cfg: Mapping[str, Any]) -> None:
     allowed = list(cfg["allowedPolicies"])
     if r.type == T.K8S_INGRESS:
-        if not _is_alb_ingress(r):
+        if not is_alb_ingress(r):
             return
         ports = _listen_ports(r)
         if ports is None:

@@ -10,7 +10,12 @@ from typing import Any
 
 from ... import types as T
 from ...checks.common import require_true
-from ...checks.encryption import CATEGORY, PCI_STORED_DATA, SOC2_LOGICAL, _require_cmk
+from ...checks.encryption import (
+    CATEGORY,
+    PCI_STORED_DATA,
+    SOC2_LOGICAL,
+    require_customer_managed_key,
+)
 from ...framework import CRITICAL, MANDATORY, Reporter, Resource, cis_aws, fsbp, resource_control
 
 
@@ -34,4 +39,4 @@ def instance_encrypted(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> N
         r, rep, "storageEncrypted", "RDS instance storage is not encrypted (storageEncrypted)."
     )
     if rep.count == 0:
-        _require_cmk(r, rep, "kmsKeyId", "RDS instance storage", "rds")
+        require_customer_managed_key(r, rep, "kmsKeyId", "RDS instance storage", "rds")

@@ -10,8 +10,12 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
-from ...checks.common import key_reference_problem
-from ...checks.encryption import CATEGORY, PCI_STORED_DATA, SOC2_LOGICAL
+from ...checks.encryption import (
+    CATEGORY,
+    PCI_STORED_DATA,
+    SOC2_LOGICAL,
+    require_customer_managed_key,
+)
 from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
 
 
@@ -36,14 +40,12 @@ def rds_performance_insights_cmk(r: Resource, rep: Reporter, _cfg: Mapping[str, 
         rep.skip("performanceInsightsEnabled")
     if not P.as_bool(enabled):
         return
-    problem = key_reference_problem(r.get("performanceInsightsKmsKeyId"))
-    if problem == "missing":
-        rep.violation(
-            "Performance Insights is enabled without a customer-managed KMS key "
-            "(performanceInsightsKmsKeyId is not set)."
-        )
-    elif problem == "aws-managed":
-        rep.violation(
-            "Performance Insights uses the AWS-managed key alias/aws/rds; set "
-            "performanceInsightsKmsKeyId to a customer-managed KMS key."
-        )
+    require_customer_managed_key(
+        r,
+        rep,
+        "performanceInsightsKmsKeyId",
+        "Performance Insights",
+        "rds",
+        missing="Performance Insights is enabled without a customer-managed KMS key "
+        "(performanceInsightsKmsKeyId is not set).",
+    )

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import types as T
-from ...checks.encryption import CATEGORY, PCI_KEYS, SOC2_LOGICAL, _require_cmk
+from ...checks.encryption import CATEGORY, PCI_KEYS, SOC2_LOGICAL, require_customer_managed_key
 from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
 
 
@@ -24,4 +24,4 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, resource_control
     remediation="Set `kmsKeyId` to a customer-managed KMS key created in this stack.",
 )
 def cmk(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
-    _require_cmk(r, rep, "kmsKeyId", "Secret", "secretsmanager")
+    require_customer_managed_key(r, rep, "kmsKeyId", "Secret", "secretsmanager")

@@ -9,7 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import types as T
-from ...checks.encryption import CATEGORY, PCI_STORED_DATA, SOC2_LOGICAL, _require_cmk
+from ...checks.encryption import (
+    CATEGORY,
+    PCI_STORED_DATA,
+    SOC2_LOGICAL,
+    require_customer_managed_key,
+)
 from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_control
 
 
@@ -28,4 +33,4 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_con
     remediation="Set `kmsMasterKeyId` to a customer-managed KMS key created in this stack.",
 )
 def cmk(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
-    _require_cmk(r, rep, "kmsMasterKeyId", "SNS topic", "sns")
+    require_customer_managed_key(r, rep, "kmsMasterKeyId", "SNS topic", "sns")

@@ -10,8 +10,12 @@ from typing import Any
 
 from ... import props as P
 from ... import types as T
-from ...checks.common import key_reference_problem
-from ...checks.encryption import CATEGORY, PCI_STORED_DATA, SOC2_LOGICAL
+from ...checks.encryption import (
+    CATEGORY,
+    PCI_STORED_DATA,
+    SOC2_LOGICAL,
+    require_customer_managed_key,
+)
 from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_control
 
 
@@ -33,21 +37,17 @@ from ...framework import HIGH, MANDATORY, Reporter, Resource, fsbp, resource_con
     ),
 )
 def sqs_cmk(r: Resource, rep: Reporter, _cfg: Mapping[str, Any]) -> None:
-    key = r.get("kmsMasterKeyId")
-    problem = key_reference_problem(key)
-    if problem == "missing":
-        if P.as_bool(r.get("sqsManagedSseEnabled")):
-            rep.violation(
-                "SQS queue uses SQS-managed encryption (SSE-SQS), not a customer-managed KMS key "
-                "(kmsMasterKeyId is not set)."
-            )
-        else:
-            rep.violation(
-                "SQS queue is not encrypted with a customer-managed KMS key (kmsMasterKeyId is "
-                "not set)."
-            )
-    elif problem == "aws-managed":
-        rep.violation(
-            "SQS queue uses the AWS-managed key alias/aws/sqs; set kmsMasterKeyId to a "
-            "customer-managed KMS key."
+    sse_sqs = P.as_bool(r.get("sqsManagedSseEnabled"))
+    require_customer_managed_key(
+        r,
+        rep,
+        "kmsMasterKeyId",
+        "SQS queue",
+        "sqs",
+        missing=(
+            "SQS queue uses SQS-managed encryption (SSE-SQS), not a customer-managed KMS key "
+            "(kmsMasterKeyId is not set)."
         )
+        if sse_sqs
+        else None,
+    )
