@@ -21,7 +21,8 @@ STATUS_MARK = {
 }
 STATUS_LEGEND = (
     "PASS = evaluated on every resource in scope without violation (exempted resources "
-    "are listed separately, never counted as passed); FAIL = a mandatory control is violated "
+    "are listed separately, never counted as passed); WAIVED = every resource in scope is "
+    "exempted by a waiver, so nothing was shown to pass; FAIL = a mandatory control is violated "
     "(blocks deployment); WARN = an advisory control found something (never shown as a "
     "pass); N/A = no resource of the control's types in the input; NOT EVALUATED = the "
     "check could not be decided (values unknown before deployment, or the check could not "
@@ -32,27 +33,30 @@ STATUS_LEGEND = (
 def control_status(result: PolicyResult) -> str:
     mark = STATUS_MARK.get(result.status, result.status)
     if result.status == "pass" and result.exempted:
-        return f"PASS ({len(result.exempted)} exempted by waiver)"
+        if not result.passed:  # every resource in scope is waived: nothing was shown to pass
+            return f"WAIVED ({len(result.exempted)} exempted by waiver, none passed)"
+        return f"PASS on {len(result.passed)} ({len(result.exempted)} exempted by waiver)"
     return mark
+
+
+# The first status found among the mapped controls decides the requirement's status.
+_DECISIVE = (("fail", "FAIL"), ("warn", "ADVISORY FINDING"), ("not-evaluated", "NOT EVALUATED"))
 
 
 def requirement_status(framework: Framework, mapped: list[PolicyResult]) -> str:
     """One framework requirement, from the statuses of the controls mapped to it."""
     statuses = [m.status for m in mapped]
-    if "fail" in statuses:
-        return "FAIL"
-    if "warn" in statuses:
-        return "ADVISORY FINDING"
-    if "not-evaluated" in statuses:
-        return "NOT EVALUATED"
+    decisive = next((label for status, label in _DECISIVE if status in statuses), None)
+    if decisive is not None:
+        return decisive
     if "pass" not in statuses:
         return "NOT TESTED (control disabled)" if "not-tested" in statuses else "N/A"
-    partial = framework.partial or "not-tested" in statuses
-    waived = any(m.exempted for m in mapped)
-    if partial:
+    if all(m.exempted and not m.passed for m in mapped if m.status == "pass"):
+        return "WAIVED (no resource passed: every one in scope is exempted by waiver)"
+    if framework.partial or "not-tested" in statuses:
         suffix = "; a mapped control is disabled" if "not-tested" in statuses else ""
         return f"NO AUTOMATED FINDING (partial evidence{suffix})"
-    return "PASS (with waivers)" if waived else "PASS"
+    return "PASS (with waivers)" if any(m.exempted for m in mapped) else "PASS"
 
 
 @dataclass

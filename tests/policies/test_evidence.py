@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -13,7 +14,7 @@ from policies import all_policies
 from policies import waivers as W
 from policies.cli import main
 from policies.evaluate import Evaluation
-from policies.evidence import requirement_status
+from policies.evidence import control_status, requirement_status
 from policies.framework import AWS_FSBP, HIGH, MANDATORY, PCI_DSS, Reporter, stack_control
 from policies.model import Stack
 
@@ -74,6 +75,18 @@ def test_a_valid_waiver_exempts_and_is_listed_never_passed() -> None:
     result = next(r for r in evaluation.results if r.name == exemption.policy)
     assert (PUBLIC_DB_URN, "W-1") in result.exempted
     assert PUBLIC_DB_URN not in result.passed
+
+
+def test_a_control_whose_every_resource_is_waived_is_never_shown_as_pass() -> None:
+    evaluation = _with_waivers([_waiver()])
+    [exemption] = evaluation.exemptions
+    result = next(r for r in evaluation.results if r.name == exemption.policy)
+    only_waived = dataclasses.replace(result, evaluated=[urn for urn, _ in result.exempted])
+    assert only_waived.status == "pass" and only_waived.passed == []
+    assert control_status(only_waived).startswith("WAIVED")
+    assert requirement_status(AWS_FSBP, [only_waived]).startswith("WAIVED")
+    if result.passed:  # some resources passed, one waived: a pass that names the waiver
+        assert control_status(result).startswith(f"PASS on {len(result.passed)}")
 
 
 def test_an_expired_waiver_fails_and_exempts_nothing() -> None:
