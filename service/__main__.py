@@ -47,7 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     drain = settings.shutdown_drain_s if args.drain_seconds is None else args.drain_seconds
-    serve(app, args.host, args.port, drain, settings.header_read_timeout_s)
+    serve(app, args.host, args.port, drain, settings.header_read_timeout_s,
+          settings.http_server)
     return 0
 
 
