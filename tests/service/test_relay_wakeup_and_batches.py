@@ -1,0 +1,114 @@
+"""The relay woken by NOTIFY, per-entry SendMessageBatch failures, and the key janitor,
+against the real PostgreSQL and the local SQS endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from service.config import Settings
+from service.db import connect, create_pool
+from service.janitor import IdempotencyKeyJanitor
+from service.messaging.relay import Relay
+from service.observability import Metrics
+from tests.service.conftest import Database
+from tests.service.test_outbox_to_worker import Pipeline, place_orders
+
+# U+FFFE is outside the characters an SQS message body may hold: the queue refuses that
+# entry of the batch (InvalidMessageContents), and only that one.
+REFUSED_CHARACTER = "\ufffe"
+
+
+async def unpublished(database: Database) -> int:
+    return int(await database.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+
+
+async def test_relay_wakes_on_notify_long_before_its_poll(
+    queue_settings: Settings, database: Database
+) -> None:
+    pool = await create_pool(queue_settings)
+    stop = asyncio.Event()
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        relay = Relay(pool, pipe.sqs, pipe.queue_url, "relay-listening", pipe.metrics,
+                      listen=lambda: connect(queue_settings), poll_s=60.0)
+        running = asyncio.create_task(relay.run(stop))
+        # Its first turn finds nothing; it then sleeps on a 60 s poll unless notified.
+        deadline = time.monotonic() + 5
+        while not (relay.wakeup and relay.wakeup.listening):
+            assert time.monotonic() < deadline, "the relay never started listening"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        await place_orders(queue_settings, 3)
+        deadline = time.monotonic() + 5  # generous; the poll alone would take 60 s
+        while await unpublished(database):
+            assert time.monotonic() < deadline, "a notification did not wake the relay"
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(running, 5)
+        messages = await asyncio.to_thread(pipe.receive_all)
+    finally:
+        stop.set()
+        await pool.close()
+    assert len(messages) == 3
+
+
+async def test_a_refused_entry_is_retried_while_the_others_are_published(
+    queue_settings: Settings, database: Database
+) -> None:
+    await place_orders(queue_settings, 4)  # four accounts: one batch of four entries
+    refused_id = await database.fetchval("SELECT min(id) FROM outbox")
+    await database.fetch(
+        "UPDATE outbox SET payload = jsonb_set(payload, '{note}', to_jsonb($2::text))"
+        " WHERE id = $1", refused_id, REFUSED_CHARACTER,
+    )
+    pool = await create_pool(queue_settings)
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        relay = pipe.relay("relay-a")
+        assert await relay.run_once() == 3
+        row = (await database.fetch(
+            "SELECT published_at, claimed_by, attempts FROM outbox WHERE id = $1", refused_id
+        ))[0]
+        # Not marked published, and released at once for the next turn.
+        assert row["published_at"] is None and row["claimed_by"] is None
+        assert row["attempts"] == 1
+        assert pipe.metrics.outbox_publish_failures._value.get() == 1
+        assert await relay.run_once() == 0  # still refused: retried, still not published
+        await database.fetch(
+            "UPDATE outbox SET payload = payload - 'note' WHERE id = $1", refused_id
+        )
+        assert await relay.run_once() == 1
+        messages = await asyncio.to_thread(pipe.receive_all)
+    finally:
+        await pool.close()
+    assert await unpublished(database) == 0
+    event_ids = {json.loads(m["Body"])["event_id"] for m in messages}
+    assert len(messages) == 4 and len(event_ids) == 4
+    assert await database.fetchval("SELECT attempts FROM outbox WHERE id = $1", refused_id) == 3
+
+
+async def test_janitor_purges_expired_keys_in_batches_and_keeps_live_ones(
+    queue_settings: Settings, database: Database
+) -> None:
+    await place_orders(queue_settings, 7)
+    expired = datetime.now(UTC) - timedelta(minutes=1)
+    await database.fetch(
+        "UPDATE idempotency_keys SET expires_at = $1 WHERE order_id IN"
+        " (SELECT order_id FROM idempotency_keys ORDER BY created_at LIMIT 5)", expired,
+    )
+    pool = await create_pool(queue_settings)
+    try:
+        metrics = Metrics()
+        janitor = IdempotencyKeyJanitor(pool, metrics, batch_size=2)
+        assert await janitor.run_once() == 5  # batches of 2, 2, 1
+        assert await janitor.run_once() == 0
+    finally:
+        await pool.close()
+    assert await database.fetchval("SELECT count(*) FROM idempotency_keys") == 2
+    assert await database.fetchval(
+        "SELECT count(*) FROM idempotency_keys WHERE expires_at < now()"
+    ) == 0
+    assert metrics.idempotency_keys_purged._value.get() == 5
