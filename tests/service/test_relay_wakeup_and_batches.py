@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from service.config import Settings
 from service.db import connect, create_pool
 from service.janitor import IdempotencyKeyJanitor
+from service.messaging.queue import dlq_name_for
 from service.messaging.relay import Relay
 from service.observability import Metrics
 from tests.service.conftest import Database
@@ -112,3 +114,43 @@ async def test_janitor_purges_expired_keys_in_batches_and_keeps_live_ones(
         "SELECT count(*) FROM idempotency_keys WHERE expires_at < now()"
     ) == 0
     assert metrics.idempotency_keys_purged._value.get() == 5
+
+
+async def test_worker_fills_a_batch_in_one_transaction_and_poison_still_reaches_the_dlq(
+    queue_settings: Settings, database: Database
+) -> None:
+    await place_orders(queue_settings, 6)  # six orders over four accounts (message groups)
+    pool = await create_pool(queue_settings)
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        assert await pipe.relay("relay-a").run_once() == 6
+        # Well-formed, but its order does not exist: it fails inside the batch's transaction.
+        poison_event = str(uuid.uuid4())
+        pipe.sqs.send_message(
+            QueueUrl=pipe.queue_url,
+            MessageBody=json.dumps({"event_id": poison_event, "event_type": "order.created",
+                                    "order": {"id": str(uuid.uuid4())}}),
+            MessageGroupId="ACC-POISON", MessageDeduplicationId=poison_event,
+        )
+        worker = pipe.worker()
+        deleted = 0
+        for _ in range(6):  # the poison is received twice (maxReceiveCount 2), then redriven
+            deleted += await worker.run_once()
+        dlq_url = pipe.sqs.get_queue_url(
+            QueueName=dlq_name_for(queue_settings.queue_name or ""))["QueueUrl"]
+        dead = pipe.sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", [])
+    finally:
+        await pool.close()
+    assert deleted == 6
+    assert [json.loads(m["Body"])["event_id"] for m in dead] == [poison_event]
+    statuses = [r["status"] for r in await database.fetch("SELECT status FROM orders")]
+    assert sorted(statuses) == ["FILLED"] * 6
+    assert await database.fetchval(
+        "SELECT count(*) FROM processed_events WHERE event_id = $1", uuid.UUID(poison_event)
+    ) == 0
+    # Batched: the six fills share fewer transactions than events (one per receive; now(),
+    # which processed_at records, is the transaction's start time).
+    commits = await database.fetchval("SELECT count(DISTINCT processed_at) FROM processed_events")
+    assert commits < 6, commits
+    # The poison was handled, and released, on each of its receipts.
+    assert pipe.metrics.worker_processed.labels("poison")._value.get() >= 2
