@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--batch-size", type=int, default=50)
     relay.add_argument("--lease-seconds", type=float, default=30.0)
     relay.add_argument(
-        "--poll-seconds", type=float, default=1.0,
+        "--poll-seconds", type=float, default=0.2,
         help="fallback poll when no notification arrives (0.1 with --no-listen)",
     )
     relay.add_argument(

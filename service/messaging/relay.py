@@ -167,7 +167,7 @@ class Relay:
         lease_s: float = 30.0,
         heartbeat: Heartbeat | None = None,
         listen: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
-        poll_s: float = 1.0,
+        poll_s: float = 0.2,
         linger_s: float = 0.01,
     ) -> None:
         self.pool, self.sqs, self.queue_url = pool, sqs, queue_url

@@ -43,18 +43,42 @@ async def test_relay_wakes_on_notify_long_before_its_poll(
             assert time.monotonic() < deadline, "the relay never started listening"
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)
-        await place_orders(queue_settings, 3)
-        deadline = time.monotonic() + 5  # generous; the poll alone would take 60 s
-        while await unpublished(database):
-            assert time.monotonic() < deadline, "a notification did not wake the relay"
-            await asyncio.sleep(0.05)
+        for _ in range(2):  # each placement finds the relay idle, so each one wakes it
+            await place_orders(queue_settings, 1)
+            deadline = time.monotonic() + 5  # generous; the poll alone would take 60 s
+            while await unpublished(database):
+                assert time.monotonic() < deadline, "a notification did not wake the relay"
+                await asyncio.sleep(0.05)
         stop.set()
         await asyncio.wait_for(running, 5)
         messages = await asyncio.to_thread(pipe.receive_all)
     finally:
         stop.set()
         await pool.close()
-    assert len(messages) == 3
+    assert len(messages) == 2
+
+
+async def test_placements_notify_only_an_idle_relay(
+    queue_settings: Settings, database: Database
+) -> None:
+    """NOTIFY serialises the commits of notifying transactions: with a backlog of
+    unpublished rows (the relay is busy), a placement must not notify."""
+    received: list[str] = []
+    listener = await database.connect()
+    try:
+        await listener.add_listener("outbox_inserted", lambda *args: received.append(args[2]))
+        await place_orders(queue_settings, 1)  # empty outbox: notifies
+        await asyncio.sleep(0.5)
+        assert len(received) == 1
+        await place_orders(queue_settings, 2)  # the first is still unpublished: silent
+        await asyncio.sleep(0.5)
+        assert len(received) == 1
+        await database.fetch("UPDATE outbox SET published_at = now()")
+        await place_orders(queue_settings, 1)  # the relay caught up: notifies again
+        await asyncio.sleep(0.5)
+        assert len(received) == 2
+    finally:
+        await listener.close()
 
 
 async def test_a_refused_entry_is_retried_while_the_others_are_published(
