@@ -28,6 +28,7 @@ from service.observability import Metrics, log, span
 
 CLAIM_LOCK_KEY = 0x6F72646572730002
 OUTBOX_CHANNEL = "outbox_inserted"  # notified by the outbox_insert_notify trigger
+RECONNECT_S = 5.0
 CLAIM_SQL = """
 WITH blocked AS (
     SELECT DISTINCT account_id FROM outbox
@@ -117,6 +118,7 @@ class OutboxWakeup:
     def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]]) -> None:
         self._connect = connect
         self._conn: asyncpg.Connection | None = None
+        self._retry_at = 0.0
         self.notified = asyncio.Event()
 
     @property
@@ -124,14 +126,23 @@ class OutboxWakeup:
         return self._conn is not None and not self._conn.is_closed()
 
     async def ensure_listening(self) -> None:
+        """(Re)connect and LISTEN, at most every RECONNECT_S while the database is away."""
         if self.listening:
             return
         await self.close()
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            return
+        self._retry_at = loop.time() + RECONNECT_S
+        conn: asyncpg.Connection | None = None
         try:
             conn = await self._connect()
             await conn.add_listener(OUTBOX_CHANNEL, self._on_notify)
-        except Exception as error:  # the poll covers for it until the next turn
+        except Exception as error:  # the poll covers for it until the next attempt
             log.warning("relay_listen_failed", error=type(error).__name__)
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=1)
             return
         self._conn = conn  # rows committed before LISTEN: the claim that follows takes them
 

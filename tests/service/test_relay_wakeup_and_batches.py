@@ -9,6 +9,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from service.config import Settings
 from service.db import connect, create_pool
 from service.janitor import IdempotencyKeyJanitor
@@ -56,6 +58,32 @@ async def test_relay_wakes_on_notify_long_before_its_poll(
         stop.set()
         await pool.close()
     assert len(messages) == 2
+
+
+async def test_relay_without_its_listening_connection_still_publishes_by_polling(
+    queue_settings: Settings, database: Database
+) -> None:
+    async def unreachable() -> asyncpg.Connection:
+        raise OSError("connection refused")
+
+    pool = await create_pool(queue_settings)
+    stop = asyncio.Event()
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        relay = Relay(pool, pipe.sqs, pipe.queue_url, "relay-deaf", pipe.metrics,
+                      listen=unreachable, poll_s=0.2)
+        running = asyncio.create_task(relay.run(stop))
+        await place_orders(queue_settings, 2)
+        deadline = time.monotonic() + 5
+        while await unpublished(database):
+            assert time.monotonic() < deadline, "the fallback poll did not publish"
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(running, 5)
+    finally:
+        stop.set()
+        await pool.close()
+    assert relay.wakeup is not None and not relay.wakeup.listening
 
 
 async def test_placements_notify_only_an_idle_relay(
