@@ -74,6 +74,8 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("ORDERS_READ_RATE_LIMIT_BURST", "per-principal read burst (default 400)"),
     EnvVar("ORDERS_HEADER_READ_TIMEOUT_S", "request line and headers must arrive within this "
            "(default 5; else 408 + close)"),
+    EnvVar("ORDERS_HTTP_SERVER", "`uvloop-httptools` (default) or `asyncio-h11` (the pure-Python "
+           "event loop and HTTP parser, a fallback)"),
     EnvVar("ORDERS_BODY_READ_TIMEOUT_S", "the request body must arrive within this (default 10; "
            "else 408 problem + close)"),
     EnvVar("ORDERS_IDEMPOTENCY_TTL_HOURS", "idempotency key retention, >= 24 (default 24)"),

@@ -103,6 +103,8 @@ def service_processes(env: dict[str, str], port: int, logs: Path) -> list[Manage
                        logs / "relay.log", env=env, cwd=ROOT),
         ManagedProcess("worker", [sys.executable, "-m", "service", "worker"],
                        logs / "worker.log", env=env, cwd=ROOT),
+        ManagedProcess("janitor", [sys.executable, "-m", "service", "janitor"],
+                       logs / "janitor.log", env=env, cwd=ROOT),
         ManagedProcess("integrator", [sys.executable, "-m", "service", "integrator"],
                        logs / "integrator.log", env=env, cwd=ROOT),
     ]

@@ -1,4 +1,4 @@
-"""Command line: serve | relay | worker | integrator | migrate | token | audit."""
+"""Command line: serve | relay | worker | janitor | integrator | migrate | token | audit."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     drain = settings.shutdown_drain_s if args.drain_seconds is None else args.drain_seconds
-    serve(app, args.host, args.port, drain, settings.header_read_timeout_s)
+    serve(app, args.host, args.port, drain, settings.header_read_timeout_s,
+          settings.http_server)
     return 0
 
 
@@ -105,9 +106,13 @@ def cmd_relay(args: argparse.Namespace) -> int:
 
     async def build(settings: Settings, pool: Any, sqs: Any, queue_url: str, metrics: Any,
                     heartbeat: Any, stack: contextlib.AsyncExitStack) -> Relay:
+        from service.db import connect
+
         return Relay(
             pool, sqs, queue_url, _worker_identity("relay"), metrics,
             batch_size=args.batch_size, lease_s=args.lease_seconds, heartbeat=heartbeat,
+            listen=None if args.no_listen else (lambda: connect(settings)),
+            poll_s=args.poll_seconds, linger_s=args.linger_seconds,
         )
 
     return _run_queue_process(args, build)
@@ -126,6 +131,30 @@ def cmd_worker(args: argparse.Namespace) -> int:
         )
 
     return _run_queue_process(args, build)
+
+
+def cmd_janitor(args: argparse.Namespace) -> int:
+    from service.db import create_pool
+    from service.janitor import IdempotencyKeyJanitor
+    from service.observability import Metrics, configure_logging
+
+    settings = _settings()
+    configure_logging()
+    metrics = Metrics()
+    heartbeat = _start_health_server(args, metrics)
+
+    async def main(stop: asyncio.Event) -> None:
+        pool = await create_pool(settings)
+        try:
+            janitor = IdempotencyKeyJanitor(
+                pool, metrics, interval_s=args.interval_seconds, heartbeat=heartbeat
+            )
+            await (janitor.run_once() if args.once else janitor.run(stop))
+        finally:
+            await pool.close()
+
+    _run_until_signal(main)
+    return 0
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -250,6 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--once", action="store_true", help="publish one batch and exit")
     relay.add_argument("--batch-size", type=int, default=50)
     relay.add_argument("--lease-seconds", type=float, default=30.0)
+    relay.add_argument(
+        "--poll-seconds", type=float, default=0.2,
+        help="fallback poll when no notification arrives (0.1 with --no-listen)",
+    )
+    relay.add_argument(
+        "--linger-seconds", type=float, default=0.01,
+        help="after a notification, wait this long so concurrent rows share a batch",
+    )
+    relay.add_argument("--no-listen", action="store_true",
+                       help="poll only, no LISTEN/NOTIFY (e.g. behind a transaction pooler)")
     _add_health_arguments(relay)
     relay.set_defaults(func=cmd_relay)
 
@@ -257,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="handle one receive and exit")
     _add_health_arguments(worker)
     worker.set_defaults(func=cmd_worker)
+
+    janitor = commands.add_parser("janitor", help="purge expired idempotency keys, periodically")
+    janitor.add_argument("--once", action="store_true", help="purge once and exit")
+    janitor.add_argument("--interval-seconds", type=float, default=60.0)
+    _add_health_arguments(janitor)
+    janitor.set_defaults(func=cmd_janitor)
 
     integrator = commands.add_parser(
         "integrator", help="integrate audit events into the Merkle tree; sign checkpoints"

@@ -39,6 +39,17 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -
     return value
 
 
+HTTP_SERVERS = ("uvloop-httptools", "asyncio-h11")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, the first being the default."""
+    raw = env.get(name) or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     """`NAME`, or the contents of the file `NAME_FILE` names (a mounted Kubernetes Secret);
     setting both is an error, so a stale variable cannot shadow the mounted value."""
@@ -102,6 +113,7 @@ class Settings:
     dlq_max_receive_count: int = 5
     gauge_interval_s: float = 5.0
     otlp_endpoint: str | None = None
+    http_server: str = "uvloop-httptools"
 
     @property
     def queue_name(self) -> str | None:
@@ -176,4 +188,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dlq_max_receive_count=int(_number(env, "ORDERS_DLQ_MAX_RECEIVE_COUNT", 5, 1)),
         gauge_interval_s=_number(env, "ORDERS_GAUGE_INTERVAL_S", 5.0, 0.05),
         otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        http_server=_choice(env, "ORDERS_HTTP_SERVER", HTTP_SERVERS),
     )

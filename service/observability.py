@@ -102,6 +102,15 @@ class Metrics:
         self.outbox_published = Counter(
             "outbox_published", "Outbox events published to the queue", registry=r
         )
+        self.idempotency_keys_purged = Counter(
+            "idempotency_keys_purged", "Expired idempotency keys deleted by the janitor",
+            registry=r,
+        )
+        self.outbox_publish_failures = Counter(
+            "outbox_publish_failures",
+            "SendMessageBatch entries the queue refused (released, retried on a later turn)",
+            registry=r,
+        )
         self.worker_processed = Counter(
             "worker_events", "Queue events handled by the worker", ["outcome"], registry=r
         )

@@ -11,6 +11,7 @@ is refused and its connection closed (RFC 9112 section 6.3).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
@@ -63,12 +64,27 @@ def ambiguous_framing(scope: Scope) -> bool:
     return b"content-length" in names and b"transfer-encoding" in names
 
 
+def ambiguous_framing_body(request_id: str, path: str) -> bytes:
+    return json.dumps({
+        "type": f"{PROBLEM_BASE}ambiguous-framing", "title": "Ambiguous message framing",
+        "status": 400,
+        "detail": "a request must not carry both Content-Length and Transfer-Encoding",
+        "instance": path, "request_id": request_id,
+    }, separators=(",", ":")).encode()
+
+
+def ambiguous_framing_response(request_id: str, path: str) -> bytes:
+    """The whole HTTP/1.1 response, for a parser that refuses the request itself."""
+    body = ambiguous_framing_body(request_id, path)
+    return (
+        b"HTTP/1.1 400 Bad Request\r\ncontent-type: " + PROBLEM_MEDIA_TYPE.encode()
+        + b"\r\nconnection: close\r\nx-request-id: " + request_id.encode()
+        + b"\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
 async def refuse_ambiguous_framing(request_id: str, path: str, send: Send) -> int:
-    body = (
-        f'{{"type":"{PROBLEM_BASE}ambiguous-framing","title":"Ambiguous message framing",'
-        f'"status":400,"detail":"a request must not carry both Content-Length and '
-        f'Transfer-Encoding","instance":"{path}","request_id":"{request_id}"}}'
-    ).encode()
+    body = ambiguous_framing_body(request_id, path)
     start: Any = {
         "type": "http.response.start", "status": 400,
         "headers": [

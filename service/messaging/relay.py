@@ -1,5 +1,10 @@
 """Outbox relay: claim unpublished rows, publish them to SQS FIFO, mark them published.
 
+A relay sleeps until PostgreSQL notifies it that outbox rows were committed (a trigger on
+the outbox, channel `outbox_inserted`), then lingers a few milliseconds so the rows of
+concurrent placements share one claim and one SendMessageBatch. It still polls, slowly, in
+case a notification is lost (its listening connection is down, e.g. during a failover).
+
 Several relays may run at once. Claims are leases: a relay that dies mid-batch loses its
 rows to another relay when the lease expires. Per-account order holds because an account
 is claimed by one relay at a time and each SendMessageBatch carries at most one message
@@ -11,18 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from service.domain.orders import purge_expired_idempotency_keys
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 
 CLAIM_LOCK_KEY = 0x6F72646572730002
+OUTBOX_CHANNEL = "outbox_inserted"  # notified by the outbox_insert_notify trigger
+RECONNECT_S = 5.0
 CLAIM_SQL = """
 WITH blocked AS (
     SELECT DISTINCT account_id FROM outbox
@@ -105,6 +111,60 @@ def publish_rounds(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
     return rounds
 
 
+class OutboxWakeup:
+    """LISTEN on the outbox channel over a connection of its own (a pooled one would lose
+    its LISTEN when released). Reconnects on the next turn after losing it."""
+
+    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]]) -> None:
+        self._connect = connect
+        self._conn: asyncpg.Connection | None = None
+        self._retry_at = 0.0
+        self.notified = asyncio.Event()
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def ensure_listening(self) -> None:
+        """(Re)connect and LISTEN, at most every RECONNECT_S while the database is away."""
+        if self.listening:
+            return
+        await self.close()
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            return
+        self._retry_at = loop.time() + RECONNECT_S
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await self._connect()
+            await conn.add_listener(OUTBOX_CHANNEL, self._on_notify)
+        except Exception as error:  # the poll covers for it until the next attempt
+            log.warning("relay_listen_failed", error=type(error).__name__)
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=1)
+            return
+        self._conn = conn  # rows committed before LISTEN: the claim that follows takes them
+
+    def _on_notify(self, *_: object) -> None:
+        self.notified.set()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=1)
+
+
+async def wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout_s: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 class Relay:
     def __init__(
         self,
@@ -117,11 +177,18 @@ class Relay:
         batch_size: int = 50,
         lease_s: float = 30.0,
         heartbeat: Heartbeat | None = None,
+        listen: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
+        poll_s: float = 0.2,
+        linger_s: float = 0.01,
     ) -> None:
         self.pool, self.sqs, self.queue_url = pool, sqs, queue_url
         self.relay_id, self.metrics = relay_id, metrics
         self.batch_size, self.lease_s = batch_size, lease_s
         self.heartbeat = heartbeat or Heartbeat()
+        self.wakeup = OutboxWakeup(listen) if listen is not None else None
+        # Without LISTEN the relay polls as it always did.
+        self.poll_s = poll_s if listen is not None else min(poll_s, 0.1)
+        self.linger_s = linger_s
 
     def _send(self, batch: list[OutboxRow]) -> tuple[set[int], set[int]]:
         response = self.sqs.send_message_batch(
@@ -140,8 +207,12 @@ class Relay:
             ],
         )
         sent = {int(entry["Id"]) for entry in response.get("Successful", [])}
-        failed = {int(entry["Id"]) for entry in response.get("Failed", [])}
-        return sent, failed
+        failed = response.get("Failed", [])
+        for entry in failed:
+            log.warning("relay_entry_failed", outbox_id=entry["Id"], code=entry.get("Code"),
+                        sender_fault=entry.get("SenderFault"))
+        self.metrics.outbox_publish_failures.inc(len(failed))
+        return sent, {int(entry["Id"]) for entry in failed}
 
     async def run_once(self) -> int:
         """Publish one claimed batch; return how many events were published."""
@@ -159,6 +230,8 @@ class Relay:
                         continue
                     sent, failed = await asyncio.to_thread(self._send, batch)
                     published.extend(sent)
+                    # A failed entry holds back the rest of its account (FIFO order); it is
+                    # released below and retried on a later turn, never marked published.
                     for row in batch:
                         if row.id in failed or row.id not in sent:
                             stalled_accounts.add(row.account_id)
@@ -173,28 +246,38 @@ class Relay:
         self.metrics.outbox_published.inc(len(published))
         return len(published)
 
-    async def run(self, stop: asyncio.Event, purge_every_s: float = 60.0) -> None:
-        log.info("relay_started", relay_id=self.relay_id)
-        backoff = 0.0
-        last_purge = 0.0
-        while not stop.is_set():
-            self.heartbeat.beat()
-            try:
-                published = await self.run_once()
-                backoff = 0.0
-                if time.monotonic() - last_purge > purge_every_s:
-                    async with self.pool.acquire() as conn:
-                        purged = await purge_expired_idempotency_keys(conn)
-                    if purged:
-                        log.info("idempotency_keys_purged", count=purged)
-                    last_purge = time.monotonic()
-                if published:
-                    continue
-                delay = 0.1
-            except Exception as error:  # the queue or database is failing over: back off
-                backoff = min(max(backoff * 2, 0.2), 5.0)
-                delay = backoff
-                log.warning("relay_error", error=type(error).__name__, detail=str(error)[:200])
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until notified (then linger to batch what comes with it), polled, or stopped."""
+        if self.wakeup is None:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+                await asyncio.wait_for(stop.wait(), self.poll_s)
+            return
+        await wait_any(stop, self.wakeup.notified, self.poll_s)
+        if self.wakeup.notified.is_set() and self.linger_s > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.linger_s)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("relay_started", relay_id=self.relay_id, listening=self.wakeup is not None)
+        backoff = 0.0
+        try:
+            while not stop.is_set():
+                self.heartbeat.beat()
+                try:
+                    if self.wakeup is not None:
+                        await self.wakeup.ensure_listening()
+                        self.wakeup.notified.clear()  # what commits from now on wakes us
+                    published = await self.run_once()
+                    backoff = 0.0
+                except Exception as error:  # the queue or database is failing over: back off
+                    backoff = min(max(backoff * 2, 0.2), 5.0)
+                    log.warning("relay_error", error=type(error).__name__, detail=str(error)[:200])
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), backoff)
+                    continue
+                if not published:
+                    await self._idle(stop)
+        finally:
+            if self.wakeup is not None:
+                await self.wakeup.close()
         log.info("relay_stopped", relay_id=self.relay_id)

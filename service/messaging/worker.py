@@ -1,9 +1,12 @@
 """The downstream consumer: a simulated execution venue.
 
 It applies each queue event exactly once (processed_events in the same transaction as the
-state change) and deletes the message only after that commit. A message it cannot apply
-(unknown order or event type, unparseable body) is made visible again at once, so after
-maxReceiveCount receipts the queue's redrive policy moves it to the DLQ.
+state change) and deletes the message only after that commit. The events of one receive (up
+to 10) are applied in one transaction, one savepoint each, and deleted with one
+DeleteMessageBatch: one commit instead of ten. A message it cannot apply (unknown order or
+event type, unparseable body) rolls back only its own savepoint and is made visible again at
+once, so after maxReceiveCount receipts the queue's redrive policy moves it to the DLQ; the
+rest of its message group waits behind it (FIFO), the other groups' events commit.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from service.db import with_retries
+from service.db import DatabaseUnavailable, with_retries
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 from service.redis_gate import RedisGate
@@ -30,6 +33,21 @@ class QueueEvent:
     event_id: uuid.UUID
     order_id: uuid.UUID
     event_type: str
+
+
+# What applying one event came to: the venue's outcome, a poison or other failure, or None
+# when it was held back behind an earlier message of its group.
+Outcome = str | Exception | None
+
+
+@dataclass
+class Admitted:
+    """A received message cleared to be applied in this batch (its order's lock taken)."""
+
+    message: dict[str, Any]
+    group: str
+    event: QueueEvent
+    lock: str | None
 
 
 def parse_event(body: str) -> QueueEvent:
@@ -141,57 +159,142 @@ class Worker:
                 ],
             )
 
-    async def _apply(self, event: QueueEvent) -> str:
-        async def apply(conn: asyncpg.Connection) -> str:
-            return await apply_venue_event(
-                conn,
-                event_id=event.event_id,
-                order_id=event.order_id,
-                event_type=event.event_type,
-                consumer=self.consumer,
-            )
+    async def _lock_order(self, event: QueueEvent) -> tuple[bool, str | None]:
+        """(admitted, lock token): not admitted while a cancel holds the order."""
+        lock = await self.redis.acquire_lock(f"order:{event.order_id}")
+        held_elsewhere = lock is None and self.redis.configured and not self.redis.degraded
+        return not held_elsewhere, lock
 
-        return await with_retries(self.pool, apply, budget_s=5.0)
+    async def _admit(
+        self, messages: list[dict[str, Any]], held_groups: set[str],
+        releases: list[tuple[dict[str, Any], int]],
+    ) -> list[Admitted]:
+        """Parse and lock each message in delivery order; a message that cannot go ahead
+        holds back the rest of its group (FIFO order)."""
+        admitted: list[Admitted] = []
+        for message in messages:
+            group = message.get("Attributes", {}).get("MessageGroupId", "")
+            if group in held_groups:
+                releases.append((message, 0))
+                continue
+            try:
+                event = parse_event(message["Body"])
+            except UnknownOrderEvent as error:
+                self._poison(message, error, group, held_groups, releases)
+                continue
+            go, lock = await self._lock_order(event)
+            if not go:  # a cancel holds this order right now; let it finish first
+                held_groups.add(group)
+                releases.append((message, 1))
+                continue
+            admitted.append(Admitted(message, group, event, lock))
+        return admitted
+
+    def _poison(
+        self, message: dict[str, Any], error: Exception, group: str, held_groups: set[str],
+        releases: list[tuple[dict[str, Any], int]],
+    ) -> None:
+        self.metrics.worker_processed.labels("poison").inc()
+        log.error("poison_message", message_id=message.get("MessageId"), detail=str(error))
+        held_groups.add(group)
+        releases.append((message, 0))
+
+    async def _apply_in_one_transaction(
+        self, admitted: list[Admitted], held_groups: set[str]
+    ) -> list[Outcome]:
+        """Each admitted event's outcome, all committed together; None = held back."""
+
+        async def apply_batch(conn: asyncpg.Connection) -> list[Outcome]:
+            held = set(held_groups)  # a retry starts over: nothing of a failed try committed
+            outcomes: list[Outcome] = []
+            async with conn.transaction():
+                for item in admitted:
+                    outcomes.append(None if item.group in held else await self._apply_one(
+                        conn, item, held))
+            return outcomes
+
+        with span("worker.apply", events=len(admitted)):
+            return await with_retries(self.pool, apply_batch, budget_s=5.0)
+
+    async def _apply_one(
+        self, conn: asyncpg.Connection, item: Admitted, held: set[str]
+    ) -> Outcome:
+        try:
+            # apply_venue_event opens a nested transaction: a savepoint here, so an event
+            # it cannot apply rolls back alone.
+            return await apply_venue_event(
+                conn, event_id=item.event.event_id, order_id=item.event.order_id,
+                event_type=item.event.event_type, consumer=self.consumer,
+            )
+        except UnknownOrderEvent as error:
+            held.add(item.group)
+            return error
+
+    async def _apply_each_alone(
+        self, admitted: list[Admitted], held_groups: set[str]
+    ) -> list[Outcome]:
+        """After a batch failed for another reason: isolate the event that fails. A failed
+        event is left invisible until its visibility timeout, as a lone failure always was."""
+        outcomes: list[Outcome] = []
+        for item in admitted:
+            if item.group in held_groups:
+                outcomes.append(None)
+                continue
+            try:
+                [outcome] = await self._apply_in_one_transaction([item], held_groups)
+            except DatabaseUnavailable:
+                raise
+            except Exception as error:
+                log.warning("worker_apply_failed", error=type(error).__name__)
+                outcome = error
+            if isinstance(outcome, Exception):
+                held_groups.add(item.group)
+            outcomes.append(outcome)
+        return outcomes
 
     async def run_once(self) -> int:
         """Handle one receive; return the number of messages deleted."""
         messages = await asyncio.to_thread(self._receive)
-        done: list[dict[str, Any]] = []
-        # A message that could not be applied holds back the rest of its group (FIFO order).
+        if not messages:
+            return 0
         held_groups: set[str] = set()
-        for message in messages:
-            group = message.get("Attributes", {}).get("MessageGroupId", "")
-            if group in held_groups:
-                await asyncio.to_thread(self._release, message, 0)
-                continue
+        releases: list[tuple[dict[str, Any], int]] = []
+        admitted = await self._admit(messages, held_groups, releases)
+        try:
             try:
-                event = parse_event(message["Body"])
-                lock = await self.redis.acquire_lock(f"order:{event.order_id}")
-                if lock is None and self.redis.configured and not self.redis.degraded:
-                    # A cancel holds this order right now; let it finish first.
-                    held_groups.add(group)
-                    await asyncio.to_thread(self._release, message, 1)
-                    continue
-                try:
-                    with span("worker.apply", event_type=event.event_type):
-                        outcome = await self._apply(event)
-                finally:
-                    if lock is not None:
-                        await self.redis.release_lock(f"order:{event.order_id}", lock)
-            except UnknownOrderEvent as error:
-                self.metrics.worker_processed.labels("poison").inc()
-                log.error("poison_message", message_id=message.get("MessageId"), detail=str(error))
-                held_groups.add(group)
-                await asyncio.to_thread(self._release, message, 0)
-                continue
+                outcomes = await self._apply_in_one_transaction(admitted, held_groups)
+            except DatabaseUnavailable:
+                raise
             except Exception as error:
-                log.warning("worker_apply_failed", error=type(error).__name__)
-                held_groups.add(group)
-                continue
-            self.metrics.worker_processed.labels(outcome.split(" ")[0]).inc()
-            done.append(message)
+                log.warning("worker_batch_failed", error=type(error).__name__)
+                outcomes = await self._apply_each_alone(admitted, held_groups)
+        finally:
+            for item in admitted:
+                if item.lock is not None:
+                    await self.redis.release_lock(f"order:{item.event.order_id}", item.lock)
+        done = self._settle(admitted, outcomes, held_groups, releases)
+        for message, delay_s in releases:
+            await asyncio.to_thread(self._release, message, delay_s)
         await asyncio.to_thread(self._delete, done)
         return len(done)
+
+    def _settle(
+        self, admitted: list[Admitted], outcomes: list[Outcome],
+        held_groups: set[str], releases: list[tuple[dict[str, Any], int]],
+    ) -> list[dict[str, Any]]:
+        """Count what happened; return the messages to delete (their events committed)."""
+        done: list[dict[str, Any]] = []
+        for item, outcome in zip(admitted, outcomes, strict=True):
+            if isinstance(outcome, UnknownOrderEvent):
+                self._poison(item.message, outcome, item.group, held_groups, releases)
+            elif isinstance(outcome, Exception):
+                continue  # visible again at its timeout; its group is held meanwhile
+            elif outcome is None:
+                releases.append((item.message, 0))  # behind a message of its group
+            else:
+                self.metrics.worker_processed.labels(outcome.split(" ")[0]).inc()
+                done.append(item.message)
+        return done
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker_started", consumer=self.consumer)

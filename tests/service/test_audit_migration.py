@@ -61,6 +61,7 @@ async def _chain_era_database(pg: PostgresServer, tmp_path: Path) -> Database:
             prev = digest
         await conn.execute("UPDATE audit_chain_head SET last_seq = $1, last_hash = $2",
                            CHAIN_EVENTS, prev)
+        # The Merkle migration first, then whatever later migrations there are.
         assert (await apply_migrations(conn))[0] == "0004_merkle_audit_log"
     finally:
         await conn.close()

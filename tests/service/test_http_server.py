@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import socket
@@ -26,15 +27,19 @@ from tests.service.conftest import (
 TIMEOUT_S = 1.0
 
 
-@pytest.fixture(scope="module")
-def server(pg: PostgresServer, redis_server: RedisServer, work_dir: Path) -> Iterator[LiveServer]:
-    """One server for the module (each test reads metric deltas): start-up is the cost."""
+@pytest.fixture(scope="module", params=["uvloop-httptools", "asyncio-h11"])
+def server(
+    request: pytest.FixtureRequest, pg: PostgresServer, redis_server: RedisServer, work_dir: Path
+) -> Iterator[LiveServer]:
+    """One server per HTTP stack for the module (each test reads metric deltas): start-up is
+    the cost. Both stacks must time out slow heads, refuse CL+TE and count framing errors."""
     name = f"orders_http_{secrets.token_hex(3)}"
     pg.psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB} OWNER {OWNER_ROLE}",
             database="postgres")
     env = live_env(
         Database(pg, name), redis_server.url,
         ORDERS_HEADER_READ_TIMEOUT_S=str(TIMEOUT_S), ORDERS_BODY_READ_TIMEOUT_S=str(TIMEOUT_S),
+        ORDERS_HTTP_SERVER=request.param,
     )
     live = LiveServer(env, work_dir / f"api-http-{secrets.token_hex(3)}.log").start()
     yield live
@@ -127,6 +132,60 @@ def test_slow_request_head_times_out(server: LiveServer) -> None:
     elapsed = time.monotonic() - started
     assert closed and elapsed < TIMEOUT_S + 2, (elapsed, response)
     assert response.startswith(b"HTTP/1.1 408"), response
+
+
+def test_the_selected_http_stack_serves(server: LiveServer, request: pytest.FixtureRequest) -> None:
+    stack = request.node.callspec.params["server"]
+    assert f'"stack": "{stack}"' in server.process.log_path.read_text()
+
+
+def test_silent_connection_times_out(server: LiveServer) -> None:
+    started = time.monotonic()
+    response, closed = exchange(server.port, b"", wait_s=10)
+    assert closed and time.monotonic() - started < TIMEOUT_S + 2, response
+    assert response.startswith(b"HTTP/1.1 408"), response
+
+
+def test_trickled_head_times_out_although_bytes_keep_arriving(server: LiveServer) -> None:
+    """The deadline covers the whole head: a byte every 0.2 s does not extend it."""
+    started = time.monotonic()
+    trickle = [bytes([byte]) for byte in b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        with contextlib.suppress(OSError):
+            for byte in trickle:
+                sock.sendall(byte)
+                time.sleep(0.2)
+        received = sock.recv(65536)
+    elapsed = time.monotonic() - started
+    assert received.startswith(b"HTTP/1.1 408"), received
+    assert elapsed < TIMEOUT_S + 2, elapsed
+
+
+def read_until_closed(sock: socket.socket, wait_s: float) -> tuple[bytes, bool]:
+    received, deadline = b"", time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            break
+        if not data:
+            return received, True
+        received += data
+    return received, False
+
+
+def test_second_head_on_a_keep_alive_connection_has_a_deadline(server: LiveServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head("GET", "/health/live"))
+        time.sleep(0.3)  # answered; the connection idles in keep-alive
+        started = time.monotonic()
+        sock.sendall(b"GET /health/live HTTP/1.1\r\n")  # a second head that never ends
+        response, closed = read_until_closed(sock, wait_s=10)
+    elapsed = time.monotonic() - started
+    assert response.startswith(b"HTTP/1.1 200"), response
+    assert b"HTTP/1.1 408" in response and closed, response
+    assert elapsed < TIMEOUT_S + 2, elapsed
 
 
 def test_slow_body_times_out_and_is_counted_as_408(server: LiveServer) -> None:
