@@ -7,6 +7,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from chaos.aws.restore_cli import register as register_restore_drill
     from chaos.drill.cli import register as register_drill
     from chaos.stack.cli import register as register_stack
 
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     register_stack(commands)
     register_drill(commands)
+    register_restore_drill(commands)
     return parser
 
 
