@@ -23,7 +23,6 @@ from typing import Any, Protocol, TypeVar
 from botocore.exceptions import ClientError
 
 from chaos.aws.calls import CallLayer
-from chaos.aws.outputs import StackOutputs
 
 T = TypeVar("T")
 
@@ -61,6 +60,15 @@ class Verifier(Protocol):
     def __call__(self, endpoint: RestoredEndpoint, target_time: datetime) -> Verification: ...
 
 
+@dataclass(frozen=True)
+class RestoreSource:
+    """What the drill restores: from the stack outputs or given on the command line."""
+
+    region: str
+    cluster_id: str
+    master_secret_arn: str | None
+
+
 @dataclass
 class RestoreOptions:
     target_time: datetime | None = None  # None: the latest restorable time
@@ -90,14 +98,14 @@ class AuroraRestoreDrill:
     """One restore drill; `run()` returns its report (it never leaves resources behind
     unless a delete itself fails, and then the report names what is left)."""
 
-    def __init__(self, calls: CallLayer, outputs: StackOutputs, options: RestoreOptions,
+    def __init__(self, calls: CallLayer, source: RestoreSource, options: RestoreOptions,
                  verifier: Verifier) -> None:
         self.calls = calls
-        self.out = outputs
+        self.source = source
         self.options = options
         self.verifier = verifier
-        self.region = outputs.primary_region
-        self.identifier = temporary_identifier(outputs.primary_cluster_id, calls.clock.now())
+        self.region = source.region
+        self.identifier = temporary_identifier(source.cluster_id, calls.clock.now())
         self.instance_identifier = self.identifier + INSTANCE_SUFFIX
         self.group_id: str | None = None
         self.created: list[str] = []  # what cleanup must delete, in creation order
@@ -132,7 +140,7 @@ class AuroraRestoreDrill:
 
     def _describe_source(self) -> dict[str, Any]:
         reply = self.aws("rds", "describe_db_clusters",
-                         DBClusterIdentifier=self.out.primary_cluster_id)
+                         DBClusterIdentifier=self.source.cluster_id)
         cluster = (reply.get("DBClusters") or [{}])[0]
         writer = next((m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", [])
                        if m.get("IsClusterWriter")), None)
@@ -146,7 +154,7 @@ class AuroraRestoreDrill:
         vpc_id = (reply.get("DBSubnetGroups") or [{}])[0].get("VpcId", "<source VPC>")
         if not self.dry_run and not (cluster.get("KmsKeyId") and instance_class):
             raise RestoreFailed(f"cannot read the KMS key or the writer's instance class of "
-                                f"{self.out.primary_cluster_id}")
+                                f"{self.source.cluster_id}")
         source = {
             "kms_key_id": cluster.get("KmsKeyId", "<source KMS key>"),
             "subnet_group": subnet_group,
@@ -160,11 +168,11 @@ class AuroraRestoreDrill:
             "latest_restorable_time": cluster.get("LatestRestorableTime"),
         }
         self.facts["source"] = {k: v for k, v in source.items() if k != "user"} | {
-            "cluster": self.out.primary_cluster_id}
+            "cluster": self.source.cluster_id}
         return source
 
     def _tags(self) -> list[dict[str, str]]:
-        tags = TEMPORARY_TAGS | {"restore-drill-source": self.out.primary_cluster_id,
+        tags = TEMPORARY_TAGS | {"restore-drill-source": self.source.cluster_id,
                                  "Name": self.identifier}
         return [{"Key": k, "Value": v} for k, v in tags.items()]
 
@@ -173,7 +181,7 @@ class AuroraRestoreDrill:
         reply = self.aws(
             "ec2", "create_security_group",
             GroupName=f"{self.identifier}-sg",
-            Description=f"restore drill of {self.out.primary_cluster_id}: verifier only",
+            Description=f"restore drill of {self.source.cluster_id}: verifier only",
             VpcId=source["vpc_id"],
             TagSpecifications=[{"ResourceType": "security-group", "Tags": self._tags()}],
         )
@@ -199,7 +207,7 @@ class AuroraRestoreDrill:
         self.aws(
             "rds", "restore_db_cluster_to_point_in_time",
             DBClusterIdentifier=self.identifier,
-            SourceDBClusterIdentifier=self.out.primary_cluster_id,
+            SourceDBClusterIdentifier=self.source.cluster_id,
             RestoreType="full-copy",
             **when,
             KmsKeyId=source["kms_key_id"],
@@ -258,9 +266,9 @@ class AuroraRestoreDrill:
             raise RestoreFailed("the restored instance is publicly accessible")
 
     def _master_secret(self) -> dict[str, Any]:
-        arn = self.out.database_master_secret_arn
+        arn = self.source.master_secret_arn
         if not arn:
-            raise RestoreFailed("no databaseMasterSecretArn in the stack outputs")
+            raise RestoreFailed("no master secret ARN (stack output databaseMasterSecretArn)")
         reply = self.aws("secretsmanager", "get_secret_value", SecretId=arn)
         text = reply.get("SecretString")
         return json.loads(text) if text else {}
@@ -365,7 +373,7 @@ class AuroraRestoreDrill:
             "drill": "restore",
             "target": "aws",
             "started_at": started.isoformat(),
-            "source_cluster": self.out.primary_cluster_id,
+            "source_cluster": self.source.cluster_id,
             "restored_cluster": self.identifier,
             "target_time": (self.options.target_time.isoformat()
                             if self.options.target_time else "latest-restorable"),

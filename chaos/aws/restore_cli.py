@@ -24,7 +24,7 @@ from typing import Any
 
 from chaos.aws.calls import CallLayer, Clock, SystemClock
 from chaos.aws.outputs import StackOutputsError, load_stack_outputs
-from chaos.aws.restore import AuroraRestoreDrill, RestoreOptions, Verifier
+from chaos.aws.restore import AuroraRestoreDrill, RestoreOptions, RestoreSource, Verifier
 
 USAGE_ERROR = 2
 METRIC_VERIFIED = "RestoreVerified"
@@ -41,7 +41,13 @@ def _add(parser: Any, *flags: str, **kwargs: Any) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("AWS target (--target aws)")
     _add(group, "--stack-outputs", metavar="FILE",
-         help="JSON of `pulumi stack output --json` (keys: chaos/aws/README.md)")
+         help="JSON of `pulumi stack output --json` (keys: chaos/aws/README.md); or the "
+         "three options below")
+    _add(group, "--region", help="primary region (instead of --stack-outputs)")
+    _add(group, "--cluster-id", help="primary Aurora cluster identifier (instead of "
+         "--stack-outputs)")
+    _add(group, "--master-secret-arn", help="Aurora master secret ARN (instead of "
+         "--stack-outputs)")
     _add(group, "--dry-run", action="store_true",
          help="print every AWS call (service, operation, parameters as JSON) and make none")
     _add(group, "--target-time", metavar="ISO8601",
@@ -74,6 +80,19 @@ def parse_target_time(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         raise ValueError(f"--target-time {value!r} needs a timezone (e.g. a trailing Z)")
     return parsed.astimezone(UTC)
+
+
+def restore_source(args: argparse.Namespace) -> RestoreSource:
+    path = getattr(args, "stack_outputs", None)
+    if path:
+        outputs = load_stack_outputs(path)
+        return RestoreSource(outputs.primary_region, outputs.primary_cluster_id,
+                             outputs.database_master_secret_arn)
+    region, cluster = getattr(args, "region", None), getattr(args, "cluster_id", None)
+    if not (region and cluster):
+        raise ValueError("--target aws needs --stack-outputs FILE, or --region and "
+                         "--cluster-id (and --master-secret-arn)")
+    return RestoreSource(region, cluster, getattr(args, "master_secret_arn", None))
 
 
 def default_verifier(args: argparse.Namespace) -> Verifier:
@@ -110,12 +129,8 @@ def run(
     emit: Callable[[str], None] = print,
     verifier: Verifier | None = None,
 ) -> int:
-    path = getattr(args, "stack_outputs", None)
-    if not path:
-        print("error: --target aws needs --stack-outputs FILE", file=sys.stderr)
-        return USAGE_ERROR
     try:
-        outputs = load_stack_outputs(path)
+        source = restore_source(args)
         target_time = parse_target_time(getattr(args, "target_time", None))
     except (StackOutputsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -131,7 +146,7 @@ def run(
 
         session_factory = boto3.Session
     session = session_factory(profile_name=getattr(args, "aws_profile", None),
-                              region_name=outputs.primary_region)
+                              region_name=source.region)
     calls = CallLayer(session, dry_run=dry_run, emit=emit, clock=clock or SystemClock())
     options = RestoreOptions(
         target_time=target_time, instance_class=getattr(args, "instance_class", None),
@@ -140,11 +155,11 @@ def run(
     )
     if dry_run:
         emit("# dry run: every call below is printed, none is made")
-    drill = AuroraRestoreDrill(calls, outputs, options, verifier or default_verifier(args))
+    drill = AuroraRestoreDrill(calls, source, options, verifier or default_verifier(args))
     report = drill.run()
     namespace = getattr(args, "publish_metrics", None)
     if namespace:
-        publish_metrics(calls, outputs.primary_region, namespace, report)
+        publish_metrics(calls, source.region, namespace, report)
     emit(f"verdict: {report['verdict']}" + (f" ({report['verdict_reason']})"
                                              if report["verdict_reason"] else ""))
     if not dry_run:

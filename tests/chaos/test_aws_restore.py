@@ -14,12 +14,12 @@ import pytest
 from botocore.stub import Stubber
 
 from chaos.aws.calls import CallLayer
-from chaos.aws.outputs import StackOutputs
 from chaos.aws.restore import (
     IDENTIFIER_MAX,
     AuroraRestoreDrill,
     RestoredEndpoint,
     RestoreOptions,
+    RestoreSource,
     Verification,
     temporary_identifier,
 )
@@ -57,9 +57,9 @@ class Harness:
         self.lines: list[str] = []
         self.calls = CallLayer(boto3.Session(region_name=PRIMARY), dry_run=dry_run,
                                emit=self.lines.append, clock=self.clock)
-        outputs = StackOutputs.from_mapping(OUTPUTS | {"databaseMasterSecretArn": SECRET_ARN})
+        source = RestoreSource(PRIMARY, "orders-primary", SECRET_ARN)
         self.verifier = FakeVerifier(self.clock, **verifier)
-        self.drill = AuroraRestoreDrill(self.calls, outputs, options, self.verifier)
+        self.drill = AuroraRestoreDrill(self.calls, source, options, self.verifier)
         self.stubs: dict[str, Stubber] = {}
 
     def stub(self, service: str) -> Stubber:
@@ -319,3 +319,23 @@ def test_cli_requires_client_cidrs_and_a_zoned_target_time(tmp_path: Path) -> No
     assert restore["params"]["RestoreToTime"] == "2025-01-01T10:00:00+00:00"
     assert calls[-1]["operation"] == "put_metric_data"
     assert calls[-1]["params"]["Namespace"] == "Orders/RestoreDrill"
+
+
+def test_cli_takes_the_source_without_stack_outputs() -> None:
+    import argparse
+
+    from chaos.aws.restore_cli import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert run(parser.parse_args(["--region", PRIMARY, "--dry-run"])) == 2  # no cluster
+    lines: list[str] = []
+    args = parser.parse_args(["--region", "eu-central-1", "--cluster-id", "orders-standby",
+                              "--master-secret-arn", SECRET_ARN, "--dry-run"])
+    assert run(args, emit=lines.append, clock=FakeClock()) == 0
+    calls = [json.loads(line.removeprefix("DRY-RUN ")) for line in lines
+             if line.startswith("DRY-RUN ")]
+    assert {c["region"] for c in calls} == {"eu-central-1"}
+    assert calls[0]["params"] == {"DBClusterIdentifier": "orders-standby"}
+    secret = next(c for c in calls if c["operation"] == "get_secret_value")
+    assert secret["params"] == {"SecretId": SECRET_ARN}
