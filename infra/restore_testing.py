@@ -89,10 +89,10 @@ def restore_verification_policy(args: dict[str, str]) -> str:
         {"Sid": "DecryptMasterSecret", "Effect": "Allow", "Action": "kms:Decrypt",
          "Resource": args["key"], "Condition": {"StringEquals": {
              "kms:ViaService": f"secretsmanager.{args['region']}.amazonaws.com"}}},
-        {"Sid": "CreateGroupInTheVpc", "Effect": "Allow", "Action": "ec2:CreateSecurityGroup",
-         "Resource": f"{ec2}:vpc/{args['vpc']}"},
-        {"Sid": "CreateTaggedGroup", "Effect": "Allow", "Action": "ec2:CreateSecurityGroup",
-         "Resource": f"{ec2}:security-group/*",
+        # aws:RequestTag is the request's: it holds for the VPC resource as for the group
+        {"Sid": "CreateTaggedGroupInTheVpc", "Effect": "Allow",
+         "Action": "ec2:CreateSecurityGroup",
+         "Resource": [f"{ec2}:vpc/{args['vpc']}", f"{ec2}:security-group/*"],
          "Condition": {"StringEquals": {"aws:RequestTag/purpose": "restore-drill"}}},
         {"Sid": "TagOnCreate", "Effect": "Allow", "Action": "ec2:CreateTags",
          "Resource": f"{ec2}:security-group/*",

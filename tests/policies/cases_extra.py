@@ -494,7 +494,33 @@ EXTRA_CASES = [
 ]
 
 # policy -> (resource, path set to an unknown value, "note" or "accepted")
+EXTRA_CASES += [
+    # deleting the weekly restore drill leaves the primary cluster unverified
+    ExtraCase(
+        "aws-rds-restore-verification-scheduled",
+        "restore-verification",
+        (),
+        DELETE,
+        (("orders-primary", "Aurora cluster 'orders-primary' has no restore verification "
+          "scheduled at least weekly."),),
+    ),
+    # a monthly schedule is not a weekly one
+    ExtraCase(
+        "aws-rds-restore-verification-scheduled",
+        "restore-verification",
+        ("spec", "schedule"),
+        "0 3 1 * *",
+        (("orders-primary", "Aurora cluster 'orders-primary' has no restore verification "
+          "scheduled at least weekly."),),
+    ),
+]
+
 EXTRA_UNKNOWN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
+    "aws-rds-restore-verification-scheduled": (
+        "restore-verification",
+        ("spec", "jobTemplate", "spec", "template", "spec", "containers", 0, "command"),
+        "note",
+    ),
     "aws-rds-enable-iam-authentication": (
         "reporting-db",
         ("iamDatabaseAuthenticationEnabled",),
