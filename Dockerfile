@@ -4,8 +4,6 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY contract.py ./
 COPY service ./service
-# the restore verification CronJobs run `python -m chaos.aws.restore_cli` / `restore_freshness`
-COPY chaos ./chaos
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
  && /opt/venv/bin/pip install --no-cache-dir .

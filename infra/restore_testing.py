@@ -10,7 +10,9 @@
   age metric: an alarm cannot span 8 days of the drill's own metric, PutMetricAlarm caps
   period x evaluation periods at 7 days), and failing AWS Backup restore tests.
 
-Both jobs run the service image (it carries the `chaos` package) under one IRSA role whose
+Both jobs run the restore verifier image (Dockerfile.restore-verifier: the service plus the
+`chaos` package, in the service's repository as `<imageTag>-restore-verifier`, pinned by the
+stack config `orders:restoreVerifierImageDigest`) under one IRSA role whose
 policy allows the restore, the temporary resources (by name prefix or tag) and nothing on
 the source beyond reading and restoring from it.
 """
@@ -26,6 +28,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
+from infra.registry import regional_repository
 
 SERVICE_ACCOUNT = "orders-restore-verification"
 DRILL_JOB, VALIDATION_JOB = "restore-verification", "restore-test-validation"
@@ -35,7 +38,9 @@ DAILY_SCHEDULE = "30 6 * * *"
 RESTORE_TIMEOUT_S = 5400  # per wait (restore, then each deletion): within the Job deadline
 JOB_DEADLINE_S = 4 * 3600
 STALE_AFTER_HOURS = 8 * 24
-RDS_CA_BUNDLE = "/etc/ssl/rds/global-bundle.pem"  # baked into the service image
+RDS_CA_BUNDLE = "/etc/ssl/rds/global-bundle.pem"  # baked into the verifier image
+IMAGE_TAG_SUFFIX = "-restore-verifier"
+UNSET_DIGEST = "sha256:" + "0" * 64  # offline plans; a deployment sets the real digest
 PURPOSE_TAG = {"aws:ResourceTag/purpose": "restore-drill"}  # chaos.aws.restore's tags
 
 
@@ -247,6 +252,13 @@ class RestoreTesting(pulumi.ComponentResource):
             )
 
 
+def verifier_image(cfg: Any) -> str:
+    """`<service repository in the primary region>:<imageTag>-restore-verifier@<digest>`."""
+    digest = pulumi.Config("orders").get("restoreVerifierImageDigest") or UNSET_DIGEST
+    repository = regional_repository(cfg.workload.image_repository, cfg.primary.region)
+    return f"{repository}:{cfg.workload.image_tag}{IMAGE_TAG_SUFFIX}@{digest}"
+
+
 def create_restore_testing(cfg: Any, primary: Any, restore_testing_plan_arn: pulumi.Input[str],
                            account_id: pulumi.Input[str]) -> RestoreTesting | None:
     """The program's hook (infra/program.py, after `Backup`): `cfg` a StackConfig, `primary`
@@ -261,7 +273,7 @@ def create_restore_testing(cfg: Any, primary: Any, restore_testing_plan_arn: pul
             region=cfg.primary.region,
             account_id=account_id,
             namespace=cfg.workload.namespace,
-            image=primary.workload.image,
+            image=verifier_image(cfg),
             labels={"app.kubernetes.io/part-of": "investment-orders",
                     "orders/region-role": "primary"},
             oidc_provider_arn=primary.cluster.oidc_provider_arn,

@@ -46,6 +46,15 @@ def test_weekly_drill_restores_the_primary_cluster_and_publishes_its_outcome(
     assert sorted(option(argv, "--client-cidr")) == sorted(private) and private
 
 
+def test_jobs_run_the_verifier_image_pinned_by_digest(plan: Plan) -> None:
+    for name in ("primary-restore-testing-drill", "primary-restore-testing-validation"):
+        spec = plan.named(name)["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        image = spec["containers"][0]["image"]
+        repository, _, reference = image.partition(":")
+        assert repository.endswith("/orders-service") and ".eu-central-1." in repository
+        assert reference.startswith("0.1.0-restore-verifier@sha256:"), image
+
+
 def test_daily_job_validates_the_aurora_restore_tests(plan: Plan) -> None:
     assert plan.named("primary-restore-testing-validation")["inputs"]["spec"][
         "schedule"] == "30 6 * * *"
