@@ -220,7 +220,7 @@ class RestoreTesting(pulumi.ComponentResource):
 
     def _alarms(self, name: str) -> None:
         a = self.args
-        dimensions = {"DBClusterIdentifier": a.cluster_identifier}
+        dimensions = {"SourceDBClusterIdentifier": a.cluster_identifier}
         for suffix, metric, statistic, operator, threshold, missing, description in (
             ("restore-drill-failed", "RestoreVerified", "Minimum", "LessThanThreshold", 1.0,
              "notBreaching", "the weekly point-in-time restore drill failed: runbooks/"

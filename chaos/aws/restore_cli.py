@@ -7,7 +7,7 @@
 `add_arguments(parser)` adds the AWS options to the `restore-drill` parser and `run(args)`
 runs it. With `--publish-metrics NAMESPACE` (what the weekly CronJob passes) the outcome
 goes to CloudWatch: `RestoreVerified` (1 passed, 0 failed) and `RestoreTimeToVerified`
-(seconds), dimension `DBClusterIdentifier`; the alarms on them are in
+(seconds), dimension `SourceDBClusterIdentifier`; the alarms on them are in
 infra/restore_testing.py. Exit status: 0 passed (or dry run), 1 failed, 2 usage error.
 """
 
@@ -29,7 +29,8 @@ from chaos.aws.restore import AuroraRestoreDrill, RestoreOptions, RestoreSource,
 USAGE_ERROR = 2
 METRIC_VERIFIED = "RestoreVerified"
 METRIC_TIME_TO_VERIFIED = "RestoreTimeToVerified"
-METRIC_DIMENSION = "DBClusterIdentifier"
+# not `DBClusterIdentifier`: these metrics are about restores of the cluster, not the cluster
+METRIC_DIMENSION = "SourceDBClusterIdentifier"
 
 
 def _add(parser: Any, *flags: str, **kwargs: Any) -> None:

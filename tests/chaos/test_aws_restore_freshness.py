@@ -21,7 +21,7 @@ RESTORED = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:awsbackup-restore-test-1"
 ARGS = ["--region", PRIMARY, "--cluster", "orders-primary", "--namespace", "Orders/Restore",
         "--restore-testing-plan-arn", PLAN, "--kms-key-arn", KEY,
         "--db-subnet-group", "orders-db"]
-DIMENSIONS = [{"Name": "DBClusterIdentifier", "Value": "orders-primary"}]
+DIMENSIONS = [{"Name": "SourceDBClusterIdentifier", "Value": "orders-primary"}]
 
 
 class Job:

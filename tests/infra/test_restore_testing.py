@@ -85,6 +85,8 @@ def test_alarms_on_failure_staleness_and_failing_restore_tests(plan: Plan) -> No
     for alarm in found.values():
         assert alarm["period"] * alarm["evaluationPeriods"] <= ALARM_SPAN_MAX_S
         assert alarm["alarmActions"] and alarm["namespace"] == "Orders/RestoreVerification"
+        # not the cluster's own dimension: these alarms must not pass for database alarms
+        assert set(alarm["dimensions"]) == {"SourceDBClusterIdentifier"}
     stale = found["restore-not-verified-8d"]
     assert (stale["metricName"], stale["threshold"], stale["comparisonOperator"]) == (
         "HoursSinceVerifiedRestore", 8 * 24, "GreaterThanThreshold")
