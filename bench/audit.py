@@ -43,6 +43,7 @@ from service.audit.integrator import Integrator, integrate_batch, publish_pendin
 from service.audit.merkle import leaf_hash
 from service.domain import orders
 from service.observability import Metrics
+from service.orders import repository
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_VERIFY_S, TARGET_PROOF_P99_MS, TARGET_LAG_P99_S = 60.0, 10.0, 1.0
@@ -61,17 +62,19 @@ def new_order() -> orders.NewOrder:
     )
 
 
-async def _with_chain_head_lock(conn: asyncpg.Connection, **kwargs: Any) -> uuid.UUID:
-    """The hash chain's cost, reproduced: every append also updates one shared row."""
-    event_id = await ORIGINAL_APPEND(conn, **kwargs)
-    await conn.execute("UPDATE audit_chain_head SET last_seq = last_seq + 1")
-    return event_id
+async def _place(conn: asyncpg.Connection, placement: repository.Placement, locked: bool) -> None:
+    if not locked:
+        await repository.place_order(conn, placement)
+        return
+    # The hash chain's cost, reproduced: every placement also updates one shared row.
+    async with conn.transaction():
+        await repository.place_order(conn, placement)
+        await conn.execute("UPDATE audit_chain_head SET last_seq = last_seq + 1")
 
 
-ORIGINAL_APPEND = audit_log.append_event
-
-
-async def placements(pool: asyncpg.Pool, seconds: float, clients: int) -> int:
+async def placements(
+    pool: asyncpg.Pool, seconds: float, clients: int, *, locked: bool = False
+) -> int:
     done = 0
     deadline = time.monotonic() + seconds
 
@@ -79,11 +82,11 @@ async def placements(pool: asyncpg.Pool, seconds: float, clients: int) -> int:
         nonlocal done
         async with pool.acquire() as conn:
             while time.monotonic() < deadline:
-                await orders.place_order(
-                    conn, principal="bench", idempotency_key=secrets.token_hex(16),
+                await _place(conn, repository.Placement(
+                    principal="bench", idempotency_key=secrets.token_hex(16),
                     request_hash="0" * 64, request_id=secrets.token_hex(8), order=new_order(),
                     key_ttl=timedelta(hours=24),
-                )
+                ), locked)
                 done += 1
 
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -103,11 +106,7 @@ async def placement_rates(url: str, config: AuditConfig, seconds: float, clients
             " l.integrated_at - e.occurred_at)) AS p99, max(EXTRACT(EPOCH FROM"
             " l.integrated_at - e.occurred_at)) AS worst, count(*) AS n FROM audit_events e"
             " JOIN audit_leaves l USING (seq) WHERE e.occurred_at >= $1", started)
-        audit_log.append_event = _with_chain_head_lock
-        try:
-            locked = await placements(pool, seconds, clients)
-        finally:
-            audit_log.append_event = ORIGINAL_APPEND
+        locked = await placements(pool, seconds, clients, locked=True)
     finally:
         stop.set()
         await running

@@ -1,10 +1,12 @@
 """The PostgreSQL ceiling: pgbench making one placement's writes per transaction.
 
-One transaction = the INSERTs `service/domain/orders.py` makes when an order is placed, with
-the same columns and payload sizes: the order row (RETURNING its columns, as the service
-does), its outbox row with the ~500-byte JSON event, the idempotency record holding the
-response body, and the audit event. No Python, no HTTP, no reads: what the database alone
-commits on the same server, with the same durability, over the same number of clients.
+One transaction = the INSERTs the service's `place_order` SQL function (its newest migration
+in `service/migrations/`) makes when an order is placed, with the same columns and payload
+sizes: the order row (RETURNING its columns, as the service once did: a little more work
+than the function does), its outbox row with the ~500-byte JSON event, the idempotency
+record holding the response body, and the audit event. No Python, no HTTP, no reads: what
+the database alone commits on the same server, with the same durability, over the same
+number of clients.
 
 It runs in its own database (`bench_ceiling`) on the same server, migrated with the
 service's own migrations, so the relay and worker of the system under test never see its

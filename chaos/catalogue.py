@@ -248,6 +248,7 @@ _SCENARIOS: tuple[Scenario, ...] = (
         None,
         ExpectedAlerts((), "one replica unready, the others serve: no SLO burn, no target "
                            "down (the process still answers its scrape)"),
+        standard=True,
         no_aws=(
             "not implemented on AWS yet: it needs a network ACL or security-group change "
             "scoped to one zone's API pods, which is a production change rather than a fault."
@@ -270,6 +271,7 @@ _SCENARIOS: tuple[Scenario, ...] = (
         None,
         ExpectedAlerts(("DatabasePrimaryUnavailable",),
                        "the leader is cut off from the quorum and a replica is promoted"),
+        standard=True,
         no_aws=(
             "not implemented on AWS yet: FIS aws:network:disrupt-connectivity on one zone's "
             "subnets is the candidate primitive (it cuts the subnets off; whether it can "

@@ -177,8 +177,10 @@ class Database(pulumi.ComponentResource):
             ignore_changes=["replicationSourceIdentifier", "engineVersion", "masterPassword"],
         )
         if args.primary is None:
-            # Secrets Manager cannot manage the master password of a global-database
-            # member, so it is generated here and stored in Secrets Manager (CMK-encrypted).
+            # Aurora cannot manage the master password of a global-database member
+            # (manageMasterUserPassword: "isn't supported for DB clusters that are part of
+            # an Aurora global database"), so it is generated here, stored in Secrets
+            # Manager (CMK-encrypted) and rotated there.
             password = random.RandomPassword(
                 f"{name}-master-password",
                 length=40,
@@ -233,7 +235,10 @@ class Database(pulumi.ComponentResource):
                         }
                     )
                 ),
-                opts=child(self),
+                # The initial value only: the rotation function writes new versions, and
+                # the provider replaces a version whose secretString differs (a new
+                # version that takes AWSCURRENT), which would hand out the stale password.
+                opts=child(self, ignore_changes=["secretString"]),
             )
         else:
             self.master_secret = None

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from infra.config import _PRIMARY_DEFAULTS, ConfigError
+from infra.config import PRIMARY_DEFAULTS, ConfigError
 from infra.mocks import OutputMocks, Recording, install
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def _primary_region(config: dict[str, str]) -> str:
         region = json.loads(config.get("orders:primary", "{}")).get("region")
     except (json.JSONDecodeError, AttributeError):
         region = None
-    return str(region or config.get("aws:region") or _PRIMARY_DEFAULTS["region"])
+    return str(region or config.get("aws:region") or PRIMARY_DEFAULTS["region"])
 
 
 def run_program(settings: StackSettings) -> tuple[Recording, ConfigError | None]:

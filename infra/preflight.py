@@ -32,7 +32,7 @@ from infra.config import RegionConfig, StackConfig, load_config
 from infra.keys import AUTOSCALING_ROLE_NAME
 from infra.plan import DEFAULT_STACK_FILE, load_stack_settings
 from infra.registry import regional_repository
-from infra.workload import _service_policy, bootstrap_policy
+from infra.workload import bootstrap_policy, service_policy
 
 ENGINE = "aurora-postgresql"
 CHART_REPOSITORIES = {
@@ -249,7 +249,7 @@ def pod_role_simulations(
             "ContextKeyType": "string",
         }
     ]
-    service = _service_policy(
+    service = service_policy(
         region.region, cfg.database.app_username, queue, key, account, PLACEHOLDER_RESOURCE_ID
     )
     secret = f"arn:aws:secretsmanager:{region.region}:{account}:secret:{cfg.prefix}/aurora/master-x"

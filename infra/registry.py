@@ -3,7 +3,7 @@
 The primary region's repository replicates every push to the standby region's, so a
 regional failover never pulls images across regions. The standby's repository exists
 before replication does, so it gets the same settings (replication would otherwise
-create it with mutable tags). Pods pull by digest (infra/workload.py).
+create it with mutable tags). Pods pull by digest (infra/workload/pods.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from service.api.audit import AUDIT_HANDLERS
 from service.api.health import HEALTH_HANDLERS
 from service.api.middleware import RequestContext
 from service.api.openapi import COMPONENTS
-from service.api.orders import ORDER_HANDLERS
 from service.api.problems import (
     Problem,
     handle_database_unavailable,
@@ -31,6 +30,7 @@ from service.audit.proofs import CheckpointSource
 from service.config import Settings
 from service.db import DatabaseUnavailable, create_pool
 from service.observability import Metrics, configure_tracing, log
+from service.orders.controller import ORDER_HANDLERS
 from service.redis_gate import RedisGate
 
 
@@ -83,7 +83,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = await create_pool(settings)
+        # The API's handlers use transaction-scoped locks only: no reset query on release.
+        pool = await create_pool(settings, session_state_free=True)
         state = AppState(
             settings=settings, metrics=metrics, pool=pool,
             redis=RedisGate.from_settings(settings, metrics),

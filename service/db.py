@@ -97,8 +97,20 @@ def connect_kwargs(settings: Settings, url: str) -> dict[str, object]:
     return kwargs
 
 
-async def create_pool(settings: Settings) -> asyncpg.Pool:
+async def keep_session(_conn: asyncpg.Connection) -> None:
+    """A pool `reset` that sends nothing: asyncpg still rolls back an open transaction on
+    release, but skips its reset query (unlock all advisory locks, close cursors, unlisten,
+    RESET ALL), a round trip per release. Only for pools whose users leave no session
+    state behind: transaction-scoped locks only, no LISTEN, no SET, no cursors outside a
+    transaction."""
+
+
+async def create_pool(settings: Settings, *, session_state_free: bool = False) -> asyncpg.Pool:
+    """`session_state_free`: the callers leave no session state on a connection (see
+    `keep_session`), so releasing one costs no round trip."""
     kwargs = connect_kwargs(settings, settings.database_url)
+    if session_state_free:
+        kwargs["reset"] = keep_session
     pool = await asyncpg.create_pool(
         min_size=0,
         max_size=settings.db_pool_max,

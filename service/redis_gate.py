@@ -1,4 +1,6 @@
-"""Redis behind a circuit breaker: a fast path and a helper, never the source of truth.
+"""Redis behind a circuit breaker: the rate limiter and short advisory locks, never the
+source of truth (idempotency is decided by PostgreSQL alone, in the placement's one round
+trip).
 
 Every call has a short timeout; after a failure the breaker skips Redis for a second, so a
 Redis outage costs at most one timed-out call per second per process, and the service
@@ -14,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import msgspec
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
@@ -55,17 +56,6 @@ return 0
 """
 
 BREAKER_OPEN_S = 1.0
-
-
-def idempotency_cache_key(principal: str, key: str) -> str:
-    """Scoped with a length prefix: principals and keys may both contain ':'."""
-    return f"idem:{scoped_key(principal, key)}"
-
-
-class CachedResponse(msgspec.Struct, frozen=True):
-    request_hash: str
-    status: int
-    body: bytes
 
 
 def no_retry() -> Retry:
@@ -162,29 +152,6 @@ class RedisGate:
         # The readiness probe asks even while the breaker is open, so recovery is noticed.
         self._open_until = 0.0
         return await self._call(do, False)
-
-    async def cached_response(self, principal: str, key: str) -> CachedResponse | None:
-        async def do(client: redis.Redis) -> bytes | None:
-            value = await client.get(idempotency_cache_key(principal, key))
-            return value if isinstance(value, bytes) else None
-
-        raw = await self._call(do, None)
-        if raw is None:
-            return None
-        try:
-            return msgspec.msgpack.decode(raw, type=CachedResponse)
-        except msgspec.DecodeError:
-            return None
-
-    async def cache_response(
-        self, principal: str, key: str, response: CachedResponse, ttl_s: int
-    ) -> None:
-        payload = msgspec.msgpack.encode(response)
-
-        async def do(client: redis.Redis) -> None:
-            await client.set(idempotency_cache_key(principal, key), payload, ex=ttl_s)
-
-        await self._call(do, None)
 
     async def allow_request(
         self, principal: str, rate: float, burst: float, bucket: str = "write"

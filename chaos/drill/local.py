@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from chaos.drill.alerting import alertmanager_source
 from chaos.drill.loadgen import read_secret
 from chaos.drill.runner import DrillEnv
+from chaos.stack.state import MONITORING_KINDS
 
 if TYPE_CHECKING:
     from chaos.stack import Stack
@@ -59,6 +60,9 @@ class StackTarget:
 
     def zone_of(self, name: str) -> str | None:
         return self.stack.component(name).zone
+
+    def observers(self) -> list[str]:
+        return [c.name for c in self.stack.state.components if c.kind in MONITORING_KINDS]
 
     def kill(self, name: str, sig: int = signal.SIGKILL, *, part: str | None = None) -> None:
         stack_part = {None: "all", "postmaster": "postmaster", "patroni": "process"}[part]

@@ -25,6 +25,10 @@ class Target(Protocol):
 
     def zone_of(self, name: str) -> str | None: ...
 
+    def observers(self) -> list[str]:
+        """Components that watch the system (monitoring) rather than take part in it: a
+        partition never cuts them, so the alerts of the cut-off zone stay observable."""
+
     def kill(self, name: str, sig: int = signal.SIGKILL, *, part: str | None = None) -> None:
         """Signal a component; for a PostgreSQL node `part` is "patroni", "postmaster" or
         None (both)."""
@@ -186,5 +190,6 @@ def partition_zone(target: Target, state: FaultState) -> None:
         raise RuntimeError(f"cannot partition zone {zone!r} from {others or 'no other zone'}")
     for other in others:
         _partition(target, state, f"zone:{zone}", f"zone:{other}")
-    for shared in sorted(name for name, z in zones.items() if z is None):
+    observers = set(target.observers())
+    for shared in sorted(n for n, z in zones.items() if z is None and n not in observers):
         _partition(target, state, f"zone:{zone}", shared)

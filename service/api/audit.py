@@ -14,9 +14,8 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from service.api.guards import enforce_rate_limit
+from service.api.guards import AUTH, enforce_rate_limit
 from service.api.openapi import documented
-from service.api.orders import AUTH
 from service.api.problems import Problem
 from service.api.state import AppState, app_state
 from service.audit import proofs

@@ -19,10 +19,10 @@ from typing import Any
 import asyncpg
 
 from service.db import with_retries
-from service.domain.orders import UnknownOrderEvent, apply_venue_event
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 from service.redis_gate import RedisGate
+from service.venue import UnknownOrderEvent, apply_venue_event
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,19 @@ def insert_columns(text: str) -> dict[str, set[str]]:
     return found
 
 
+def placement_function_sql() -> str:
+    """The newest migration defining the one-round-trip placement function."""
+    defining = [
+        p for p in sorted((SERVICE / "migrations").glob("*.sql"))
+        if re.search(r"CREATE (OR REPLACE )?FUNCTION place_order\b", p.read_text())
+    ]
+    assert defining, "no migration defines place_order"
+    return defining[-1].read_text()
+
+
 def test_script_inserts_the_columns_the_service_inserts() -> None:
     service_sql = "\n".join(p.read_text() for p in SERVICE.rglob("*.py"))
+    service_sql += "\n" + placement_function_sql()
     service = insert_columns(service_sql)
     # The audit format the service writes today decides the ceiling's audit INSERT.
     audit = ceiling.audit_format(service["audit_events"])

@@ -13,11 +13,13 @@ import httpx
 import pytest
 from botocore.stub import Stubber
 
+import contract
 from chaos.aws.calls import CallLayer
 from chaos.aws.cli import make_scenario
 from chaos.aws.outputs import StackOutputs
 from chaos.aws.runner import execute
 from chaos.aws.scenarios import AwsContext, DrillOptions
+from tests.chaos.fis_reference import template_problems
 
 PRIMARY, STANDBY = "eu-west-1", "eu-central-1"
 ACCOUNT = "123456789012"
@@ -197,102 +199,54 @@ def expect_primary_cluster(d: Drill, zones: dict[str, str] = ZONES) -> Stubber:
     return rds
 
 
-def expected_template(zone: str) -> dict[str, Any]:
-    running = [
-        {"path": "State.Name", "values": ["running"]},
-        {"path": "Placement.AvailabilityZone", "values": [zone]},
-    ]
-    return {
-        "clientToken": "token-1",
-        "description": f"AZ Availability: Power Interruption of {zone} (chaos drill)",
-        "roleArn": OUTPUTS["fisRoleArn"],
-        "stopConditions": [{"source": "none"}],
-        "targets": {
-            "EC2-Instances": {
-                "resourceType": "aws:ec2:instance",
-                "resourceTags": {"AzImpairmentPower": "StopInstances"},
-                "filters": running,
-                "selectionMode": "ALL",
-            },
-            "ASG": {
-                "resourceType": "aws:ec2:autoscaling-group",
-                "resourceTags": {"AzImpairmentPower": "IceAsg"},
-                "selectionMode": "ALL",
-            },
-            "ASG-EC2-Instances": {
-                "resourceType": "aws:ec2:instance",
-                "resourceTags": {"AzImpairmentPower": "IceAsg"},
-                "filters": running,
-                "selectionMode": "ALL",
-            },
-            "Subnet": {
-                "resourceType": "aws:ec2:subnet",
-                "resourceTags": {"AzImpairmentPower": "DisruptSubnet"},
-                "filters": [{"path": "AvailabilityZone", "values": [zone]}],
-                "selectionMode": "ALL",
-                "parameters": {},
-            },
-            "RDS-Cluster": {
-                "resourceType": "aws:rds:cluster",
-                "resourceArns": [PRIMARY_ARN],
-                "selectionMode": "ALL",
-                "parameters": {"writerAvailabilityZoneIdentifiers": zone},
-            },
-            "ElastiCache-Cluster": {
-                "resourceType": "aws:elasticache:replicationgroup",
-                "resourceTags": {"AzImpairmentPower": "ElasticacheImpact"},
-                "selectionMode": "ALL",
-                "parameters": {"availabilityZoneIdentifier": zone},
-            },
-        },
-        "actions": {
-            "Stop-Instances": {
-                "actionId": "aws:ec2:stop-instances",
-                "parameters": {
-                    "startInstancesAfterDuration": "PT10M",
-                    "completeIfInstancesTerminated": "true",
-                },
-                "targets": {"Instances": "EC2-Instances"},
-            },
-            "Stop-ASG-Instances": {
-                "actionId": "aws:ec2:stop-instances",
-                "parameters": {
-                    "startInstancesAfterDuration": "PT10M",
-                    "completeIfInstancesTerminated": "true",
-                },
-                "targets": {"Instances": "ASG-EC2-Instances"},
-            },
-            "Pause-ASG-Scaling": {
-                "actionId": "aws:ec2:asg-insufficient-instance-capacity-error",
-                "parameters": {
-                    "availabilityZoneIdentifiers": zone,
-                    "duration": "PT10M",
-                    "percentage": "100",
-                },
-                "targets": {"AutoScalingGroups": "ASG"},
-            },
-            "Pause-Network-Connectivity": {
-                "actionId": "aws:network:disrupt-connectivity",
-                "parameters": {"duration": "PT2M", "scope": "all"},
-                "targets": {"Subnets": "Subnet"},
-            },
-            "Failover-RDS": {
-                "actionId": "aws:rds:failover-db-cluster",
-                "parameters": {},
-                "targets": {"Clusters": "RDS-Cluster"},
-            },
-            "Pause-ElastiCache": {
-                "actionId": "aws:elasticache:replicationgroup-interrupt-az-power",
-                "parameters": {"duration": "PT10M"},
-                "targets": {"ReplicationGroups": "ElastiCache-Cluster"},
-            },
-        },
-        "experimentOptions": {
-            "accountTargeting": "single-account",
-            "emptyTargetResolutionMode": "skip",
-        },
-        "tags": {"Name": f"az-power-interruption-{zone}", "chaos-drill": "zone-loss"},
-    }
+def created_template(d: Drill) -> dict[str, Any]:
+    """The parameters of the drill's one create_experiment_template call."""
+    (params,) = [c.params for c in d.calls.mutating_calls()
+                 if c.operation == "create_experiment_template"]
+    return params
+
+
+# The scenario library's tag values (AWS FIS "AZ Availability: Power Interruption").
+AZ_POWER_TAG_VALUES = {"StopInstances", "IceAsg", "DisruptSubnet", "ElasticacheImpact"}
+
+
+def _tag_problems(template: dict[str, Any]) -> list[str]:
+    problems = []
+    for target in template["targets"].values():
+        tags = target.get("resourceTags", {})
+        if tags and (set(tags) != {contract.FIS_AZ_POWER_TAG}
+                     or not set(tags.values()) <= AZ_POWER_TAG_VALUES):
+            problems.append(f"{target['resourceType']}: tags {tags}")
+    return problems
+
+
+def check_zone_template(template: dict[str, Any], zone: str) -> None:
+    """The template is a valid FIS request (botocore model, FIS actions reference) and
+    every target and zonal parameter points at `zone` only."""
+    problems = template_problems(template) + _tag_problems(template)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for target in template["targets"].values():
+        by_type.setdefault(target["resourceType"], []).append(target)
+    zone_filter = {"path": "Placement.AvailabilityZone", "values": [zone]}
+    if not all(zone_filter in t.get("filters", []) for t in by_type["aws:ec2:instance"]):
+        problems.append(f"an instance target is not limited to {zone}")
+    for subnet in by_type["aws:ec2:subnet"]:
+        if {"path": "AvailabilityZone", "values": [zone]} not in subnet.get("filters", []):
+            problems.append(f"a subnet target is not limited to {zone}")
+    (rds,) = by_type["aws:rds:cluster"]
+    if rds["resourceArns"] != [PRIMARY_ARN] or rds["parameters"] != {
+            "writerAvailabilityZoneIdentifiers": zone}:
+        problems.append(f"the RDS target is not the primary cluster's writer in {zone}: {rds}")
+    (cache,) = by_type["aws:elasticache:replicationgroup"]
+    if cache["parameters"] != {"availabilityZoneIdentifier": zone}:
+        problems.append(f"the ElastiCache target is not {zone}: {cache}")
+    for action in template["actions"].values():
+        if action["actionId"] == "aws:ec2:asg-insufficient-instance-capacity-error" and (
+                action["parameters"]["availabilityZoneIdentifiers"] != zone):
+            problems.append(f"insufficient capacity is not injected in {zone}")
+    if template["roleArn"] != OUTPUTS["fisRoleArn"]:
+        problems.append(f"roleArn {template['roleArn']} is not the stack's FIS role")
+    assert problems == [], "\n".join(problems)
 
 
 def experiment(status: str, reason: str = "") -> dict[str, Any]:

@@ -29,16 +29,16 @@ def test_every_scenario_is_complete() -> None:
 def test_sets_per_target() -> None:
     assert catalogue.standard("local") == (
         "db-primary-kill", "db-leader-node-loss", "redis-primary-kill", "redis-down",
-        "api-replica-kill", "queue-outage", "relay-kill", "zone-loss",
+        "api-replica-kill", "queue-outage", "relay-kill", "zone-loss", "api-db-partition",
+        "zone-partition",
     )
     assert catalogue.standard("aws") == (
         "db-primary-kill", "db-leader-node-loss", "redis-primary-kill", "api-replica-kill",
         "relay-kill", "zone-loss",
     )
     assert catalogue.ci_set() == ("db-primary-kill", "redis-primary-kill")
-    # The partition scenarios wait for the stack's partition primitive: by name only.
-    assert "api-db-partition" not in catalogue.standard("local")
-    assert "zone-partition" not in catalogue.standard("local")
+    # The partitions have no AWS implementation: standard locally, absent on AWS.
+    assert "zone-partition" not in catalogue.standard("aws")
 
 
 def test_resolve() -> None:

@@ -62,6 +62,9 @@ class FakeStack:
     def zone_of(self, name: str) -> str | None:
         return None if name == "sqs" else "abc"[(int(name[-1]) - 1) % 3]
 
+    def observers(self) -> list[str]:
+        return []
+
     def kill(self, name: str, sig: int = signal.SIGKILL, *, part: str | None = None) -> None:
         self.calls.append(("kill", f"{name}:{part}"))
         self.running.discard(name)

@@ -21,6 +21,25 @@ ROOT = Path(__file__).resolve().parents[2]
 PRIMARY, STANDBY = "eu-central-1", "eu-west-1"  # as in Pulumi.prod.yaml
 
 
+KMS_ARN = "arn:aws:kms:{region}:123456789012:key/"
+
+
+def strings(value: Any) -> list[str]:
+    """Every string inside a plan entry's inputs."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def is_cmk(value: Any, region: str) -> bool:
+    """An ARN the mocks gave one of the region's KMS keys (a key ARN names its region)."""
+    return isinstance(value, str) and value.startswith(KMS_ARN.format(region=region))
+
+
 @dataclass(frozen=True)
 class PlanRun:
     returncode: int

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import config as config_module
 from infra.config import ConfigError, StackConfig, load_config, subnet_plan
+from infra.config import reader as config_reader
 from infra.plan import load_stack_settings
 
 from .conftest import ROOT
@@ -57,13 +57,13 @@ def test_defaults_alone_are_valid_once_the_deployer_path_is_chosen() -> None:
 def _known_settings(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """Every setting path the loader reads, e.g. 'orders:primary.nodeGroup.minSize'."""
     seen: set[str] = set()
-    original = config_module._Section.reject_unknown
+    original = config_reader.Section.reject_unknown
 
     def record(section: Any) -> None:
         seen.update(f"{section.path}.{key}" for key in section.seen)
         original(section)
 
-    monkeypatch.setattr(config_module._Section, "reject_unknown", record)
+    monkeypatch.setattr(config_reader.Section, "reject_unknown", record)
     load_config(DEPLOYER_PATH.get)
     return seen
 

@@ -44,7 +44,7 @@ async def _place_as_two_colliding_principals(client: AsyncTestClient[Any]) -> li
     return [first, second, same_body]
 
 
-async def test_idempotency_keys_do_not_collide_across_principals_in_redis(
+async def test_idempotency_keys_do_not_collide_across_principals_with_redis_up(
     client: AsyncTestClient[Any], database: Database
 ) -> None:
     responses = await _place_as_two_colliding_principals(client)
@@ -302,7 +302,7 @@ async def test_audit_trail_hides_keys_request_ids_and_worker_identity(
     order_id = placed.json()["id"]
     conn = await database.connect()
     try:
-        from service.domain import orders as domain
+        from service import venue as domain
 
         await domain.apply_venue_event(
             conn, event_id=__import__("uuid").uuid4(), order_id=__import__("uuid").UUID(order_id),

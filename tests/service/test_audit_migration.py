@@ -61,7 +61,7 @@ async def _chain_era_database(pg: PostgresServer, tmp_path: Path) -> Database:
             prev = digest
         await conn.execute("UPDATE audit_chain_head SET last_seq = $1, last_hash = $2",
                            CHAIN_EVENTS, prev)
-        assert await apply_migrations(conn) == ["0004_merkle_audit_log"]
+        assert (await apply_migrations(conn))[0] == "0004_merkle_audit_log"
     finally:
         await conn.close()
     return database

@@ -10,10 +10,10 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service.api import orders as orders_api
 from service.api.schemas import CreateOrderRequest
 from service.app import create_app
 from service.observability import Metrics
+from service.orders import controller as orders_api
 from tests.service.conftest import Database, auth_headers, make_settings, new_key, order_body
 
 

@@ -16,8 +16,8 @@ from litestar.testing import AsyncTestClient
 from localenv.procs import free_port
 from localenv.redis import RedisServer
 from service.app import create_app
+from service.domain.idempotency import scoped_key
 from service.observability import Metrics
-from service.redis_gate import idempotency_cache_key
 from tests.service.conftest import Database, auth_headers, make_settings, new_key, order_body
 
 
@@ -76,7 +76,10 @@ async def test_orders_survive_redis_loss_and_service_recovers(
         after_key = new_key()
         assert (await place(client, after_key))[0] == 201
         assert gauge(metrics, "redis_degraded") == 0.0
-        assert redis_sync.Redis.from_url(own_redis.url).exists(idempotency_cache_key("alice", after_key)) == 1
+        # The rate limiter writes its bucket again: the service uses Redis once more.
+        assert redis_sync.Redis.from_url(own_redis.url).exists(
+            f"ratelimit:{scoped_key('alice', 'write')}"
+        ) == 1
 
     assert await database.fetchval("SELECT count(*) FROM orders") == 42
     outage.sort()

@@ -1,0 +1,1 @@
+"""The order context: controller (HTTP), service (use cases), repository (plain SQL)."""
