@@ -131,7 +131,9 @@ class Backup(pulumi.ComponentResource):
             protected_resource_type="Aurora",
             protected_resource_arns=[args.cluster_arn],
             iam_role_arn=role.arn,
-            validation_window_hours=4,
+            # the daily restore-test validation job (infra/restore_testing.py) must see
+            # every completed restore test before AWS Backup deletes it
+            validation_window_hours=30,
             # restore into the isolated data subnets, not the (absent) default VPC
             restore_metadata_overrides={
                 "dbsubnetgroupname": args.db_subnet_group_name,
@@ -142,6 +144,7 @@ class Backup(pulumi.ComponentResource):
             opts=child(self),
         )
         self.vault_arn = vault.arn
+        self.restore_testing_plan_arn = restore_plan.arn
         self.register_outputs({"vaultArn": vault.arn, "planId": plan.id})
 
     def _vault(

@@ -30,6 +30,7 @@ from infra.monitoring import Monitoring, MonitoringArgs
 from infra.network import Network, NetworkArgs
 from infra.queues import Queue, QueueArgs
 from infra.registry import ImageRepository, RepositoryArgs, repository_name
+from infra.restore_testing import create_restore_testing
 from infra.workload import Workload, WorkloadArgs
 
 
@@ -96,7 +97,7 @@ def deploy(cfg: StackConfig) -> None:
         else None
     )
 
-    Backup(
+    backup = Backup(
         "backup",
         BackupArgs(
             prefix=cfg.prefix,
@@ -110,6 +111,7 @@ def deploy(cfg: StackConfig) -> None:
         ),
         opts=pulumi.ResourceOptions(providers={"aws": primary.provider}),
     )
+    create_restore_testing(cfg, primary, backup.restore_testing_plan_arn, shared.account_id)
     dns = FailoverDns(
         "dns",
         FailoverDnsArgs(

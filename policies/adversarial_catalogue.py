@@ -132,6 +132,13 @@ DELETIONS = [
         drop("primary-workload-namespace"),
     ),
     M(
+        "del-restore-verification",
+        "delete",
+        "the weekly restore drill CronJob is removed",
+        ("PLATFORM restore-verification-scheduled", "SOC2 A1.3"),
+        drop("primary-restore-testing-drill"),
+    ),
+    M(
         "del-restore-test",
         "delete",
         "the restore-test selection is removed (advisory control)",

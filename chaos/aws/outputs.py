@@ -69,6 +69,12 @@ class StackOutputs:
         "CloudWatch alarm ARN used as the FIS stop condition of a template the drill creates",
         required=False,
     )
+    database_master_secret_arn: str | None = _key(
+        "databaseMasterSecretArn",
+        "Secrets Manager secret of the Aurora master credentials (the restore drill's "
+        "verifier reads them to connect to the restored cluster)",
+        required=False,
+    )
     api_pod_selector: str = _key(
         "apiPodSelector",
         "label selector of the API pods",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import os
 import sys
@@ -52,6 +51,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--rate", type=float, default=25.0, help="orders/s (default 25)")
     parser.add_argument("--stack-outputs", default=None, help="AWS: the stack outputs file")
     parser.add_argument("--dry-run", action="store_true", help="AWS: print every call only")
+    from chaos.aws.restore_cli import add_arguments
+
+    add_arguments(parser)  # the AWS target's own options (the shared ones are kept as above)
     parser.set_defaults(func=main)
     return parser
 
@@ -126,11 +128,8 @@ def run_local(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def main(args: argparse.Namespace) -> int:
     if args.target == "aws":
-        try:
-            aws = importlib.import_module("chaos.restore.aws")
-        except ImportError:
-            _say("restore-drill: the AWS target is not available in this checkout")
-            return 2
+        from chaos.restore import aws
+
         return int(aws.main(args))
     from chaos.stack import StackError
 

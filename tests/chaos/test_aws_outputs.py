@@ -85,6 +85,7 @@ def test_key_lists_for_the_infrastructure_program() -> None:
     assert StackOutputs.output_keys(required=False) == [
         "fisAzPowerInterruptionTemplateId",
         "fisStopConditionAlarmArn",
+        "databaseMasterSecretArn",
         "apiPodSelector",
         "relayPodSelector",
     ]

@@ -162,6 +162,10 @@ K8S_CASES = [
                 "migrate",
                 "Namespace 'orders' of workload 'migrate' does not enforce the restricted Pod Security Standard.",
             ),
+            (
+                "restore-verification",
+                "Namespace 'orders' of workload 'restore-verification' does not enforce the restricted Pod Security Standard.",
+            ),
         ),
     ),
     ExtraCase(

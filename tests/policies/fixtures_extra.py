@@ -425,6 +425,42 @@ def kubernetes() -> list[dict[str, Any]]:
     ]
 
 
+def restore_verification() -> list[dict[str, Any]]:
+    """The weekly restore drill of orders-primary (infra/restore_testing.py)."""
+    from .fixtures import IMAGE
+
+    pod = {
+        "spec": {
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "restartPolicy": "Never",
+            "serviceAccountName": "orders-restore-verification",
+            "automountServiceAccountToken": False,
+            "containers": [{
+                "name": "restore-verification",
+                "image": IMAGE,
+                "command": ["python", "-m", "chaos.aws.restore_cli", "--region", PRIMARY,
+                            "--cluster-id", "orders-primary", "--publish-metrics",
+                            "Orders/RestoreVerification"],
+                "securityContext": {"allowPrivilegeEscalation": False,
+                                    "readOnlyRootFilesystem": True,
+                                    "capabilities": {"drop": ["ALL"]}},
+                "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
+                              "limits": {"cpu": "500m", "memory": "512Mi"}},
+            }],
+        }
+    }
+    return [_e(
+        "kubernetes:batch/v1:CronJob",
+        "restore-verification",
+        {
+            "metadata": {"name": "restore-verification", "namespace": "orders"},
+            "spec": {"schedule": "0 3 * * 1", "concurrencyPolicy": "Forbid",
+                     "jobTemplate": {"spec": {"backoffLimit": 0, "template": pod}}},
+        },
+    )]
+
+
 def extra_resources() -> list[dict[str, Any]]:
     from .fixtures_coverage import coverage_resources
 
@@ -434,4 +470,5 @@ def extra_resources() -> list[dict[str, Any]]:
         *edge_and_identity(),
         *kubernetes(),
         *coverage_resources(),
+        *restore_verification(),
     ]

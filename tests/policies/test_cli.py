@@ -284,6 +284,13 @@ def test_stack_export_is_evaluated_on_outputs() -> None:
                 "eu-central-1",
                 "KMS key has no description (description).",
             ),
+            (
+                "aws-rds-restore-verification-scheduled",
+                "orders-primary",
+                "eu-central-1",
+                "Aurora cluster 'orders-primary' has no restore verification scheduled at least "
+                "weekly.",
+            ),
         ]
     )
     # the key reference resolved through the export's propertyDependencies: no key finding
