@@ -398,21 +398,26 @@ def _max_nat_gateways_per_az(call: Caller, region: str) -> int:
 
 def check_image(cfg: StackConfig, call: Caller) -> Iterable[Result]:
     """The Jobs and pods pull `imageRepository@imageDigest` from their region's repository:
-    the digest must be there (pushed to the primary's, replicated to the standby's)."""
+    the digest must be there (pushed to the primary's, replicated to the standby's); the
+    restore jobs (primary region only) pull `<imageTag>-restore-verifier@<its digest>`."""
     w = cfg.workload
-    for region in cfg.regions:
-        repository = regional_repository(w.image_repository, region.region)
-        name = f"image {w.image_tag}@{w.image_digest} in {repository}"
-        if w.image_digest == PLACEHOLDER_DIGEST and not call.dry_run:
+    images = [(region.region, w.image_tag, w.image_digest, "imageDigest")
+              for region in cfg.regions]
+    images.append((cfg.primary.region, f"{w.image_tag}-restore-verifier",
+                   w.restore_verifier_image_digest, "restoreVerifierImageDigest"))
+    for region, tag, digest, key in images:
+        repository = regional_repository(w.image_repository, region)
+        name = f"image {tag}@{digest} in {repository}"
+        if digest == PLACEHOLDER_DIGEST and not call.dry_run:
             yield Result(
                 name,
                 False,
-                "workload.imageDigest is the all-zero placeholder: set it to the digest "
-                f"`docker push` printed for {w.image_tag} (orders:workload.imageDigest in the "
-                "stack file, or --set workload.imageDigest=sha256:...)",
+                f"workload.{key} is the all-zero placeholder: set it to the digest "
+                f"`docker push` printed for {tag} (orders:workload.{key} in the "
+                f"stack file, or --set workload.{key}=sha256:...)",
             )
             continue
-        yield _image_result(call, region.region, repository, w.image_digest, name)
+        yield _image_result(call, region, repository, digest, name)
 
 
 def _image_result(call: Caller, region: str, repository: str, digest: str, name: str) -> Result:

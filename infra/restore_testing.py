@@ -12,7 +12,7 @@
 
 Both jobs run the restore verifier image (Dockerfile.restore-verifier: the service plus the
 `chaos` package, in the service's repository as `<imageTag>-restore-verifier`, pinned by the
-stack config `orders:restoreVerifierImageDigest`) under one IRSA role whose
+stack config `orders:workload.restoreVerifierImageDigest`) under one IRSA role whose
 policy allows the restore, the temporary resources (by name prefix or tag) and nothing on
 the source beyond reading and restoring from it.
 """
@@ -40,7 +40,6 @@ JOB_DEADLINE_S = 4 * 3600
 STALE_AFTER_HOURS = 8 * 24
 RDS_CA_BUNDLE = "/etc/ssl/rds/global-bundle.pem"  # baked into the verifier image
 IMAGE_TAG_SUFFIX = "-restore-verifier"
-UNSET_DIGEST = "sha256:" + "0" * 64  # offline plans; a deployment sets the real digest
 PURPOSE_TAG = {"aws:ResourceTag/purpose": "restore-drill"}  # chaos.aws.restore's tags
 
 
@@ -254,7 +253,7 @@ class RestoreTesting(pulumi.ComponentResource):
 
 def verifier_image(cfg: Any) -> str:
     """`<service repository in the primary region>:<imageTag>-restore-verifier@<digest>`."""
-    digest = pulumi.Config("orders").get("restoreVerifierImageDigest") or UNSET_DIGEST
+    digest = cfg.workload.restore_verifier_image_digest
     repository = regional_repository(cfg.workload.image_repository, cfg.primary.region)
     return f"{repository}:{cfg.workload.image_tag}{IMAGE_TAG_SUFFIX}@{digest}"
 

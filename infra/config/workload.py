@@ -19,6 +19,9 @@ class WorkloadConfig:
     image_tag: str
     # sha256 digest of image_tag: pods run exactly the image that was scanned and tested
     image_digest: str
+    # digest of `<imageTag>-restore-verifier` (Dockerfile.restore-verifier): the scheduled
+    # restore drill and restore-test validation jobs
+    restore_verifier_image_digest: str
     cpu_request: str
     memory_request: str
     cpu_limit: str
@@ -49,6 +52,7 @@ def read_workload(s: Section) -> WorkloadConfig:
         ),
         image_tag=s.text("imageTag", "0.1.0"),
         image_digest=s.text("imageDigest", "sha256:" + "0" * 64),
+        restore_verifier_image_digest=s.text("restoreVerifierImageDigest", "sha256:" + "0" * 64),
         cpu_request=s.text("cpuRequest", "500m"),
         memory_request=s.text("memoryRequest", "512Mi"),
         cpu_limit=s.text("cpuLimit", "2"),
@@ -69,8 +73,10 @@ def read_workload(s: Section) -> WorkloadConfig:
         s.problems.append(f"{s.path}.imageTag must be an immutable tag, not {config.image_tag!r}")
     if not ECR_REPOSITORY_RE.fullmatch(config.image_repository):
         s.problems.append(f"{s.path}.imageRepository must be an ECR repository URL")
-    if not DIGEST_RE.fullmatch(config.image_digest):
-        s.problems.append(f"{s.path}.imageDigest must be sha256:<64 hex digits>")
+    for key, digest in (("imageDigest", config.image_digest),
+                        ("restoreVerifierImageDigest", config.restore_verifier_image_digest)):
+        if not DIGEST_RE.fullmatch(digest):
+            s.problems.append(f"{s.path}.{key} must be sha256:<64 hex digits>")
     if config.otel_endpoint and not config.otel_endpoint.startswith(("http://", "https://")):
         s.problems.append(f"{s.path}.otelEndpoint must be an http(s) URL or empty")
     for key in ("cpu_request", "memory_request", "cpu_limit", "memory_limit"):

@@ -19,6 +19,7 @@ HEALTH_PORT = 9100
 API, RELAY, WORKER, MIGRATE = (
     contract.API_APP, contract.RELAY_APP, contract.WORKER_APP, contract.MIGRATE_APP)
 INTEGRATOR = "orders-integrator"
+JANITOR = "orders-janitor"  # purges expired idempotency keys
 BOOTSTRAP = "orders-bootstrap-role"
 BOOTSTRAP_SCRIPT = Path(__file__).resolve().parent.parent / "bootstrap_role.py"
 BOOTSTRAP_SERVICE_ACCOUNT = "orders-bootstrap"  # may read the master secret, nothing else

@@ -1,4 +1,4 @@
-"""Processes without an API: relay, worker (KEDA-scaled on queue depth), integrator."""
+"""Processes without an API: relay, worker (KEDA-scaled on queue depth), janitor, integrator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import pulumi_kubernetes as k8s
 
 import contract
 from infra.audit_log import INTEGRATOR_SERVICE_ACCOUNT, IntegratorTarget
-from infra.workload.args import DEPLOYMENT_HASH_LABEL, INTEGRATOR, RELAY, WORKER, manifest
+from infra.workload.args import (
+    DEPLOYMENT_HASH_LABEL,
+    INTEGRATOR,
+    JANITOR,
+    RELAY,
+    WORKER,
+    manifest,
+)
 from infra.workload.pods import PodTemplates
 
 
@@ -20,6 +27,10 @@ def background_processes(pods: PodTemplates, name: str, opts: pulumi.ResourceOpt
     for app, command, replicas in (
         (RELAY, ["relay"], region.relay_replicas),
         (WORKER, ["worker"], region.worker_min_replicas),
+        # Purges expired idempotency keys in batches. Two, so purging survives a node
+        # loss; concurrent purges are safe (a row one deletes, the other skips). It
+        # retries while the database is read-only or failing over.
+        (JANITOR, ["janitor"], 2),
     ):
         selector = {"matchLabels": {contract.APP_LABEL: app}}
         k8s.apps.v1.Deployment(

@@ -13,6 +13,7 @@ from infra.workload.args import (
     HEALTH_PORT,
     HTTP_PORT,
     INTEGRATOR,
+    JANITOR,
     MONITORING_NAMESPACE,
     RELAY,
     WORKER,
@@ -60,7 +61,7 @@ def network_policies(pods: PodTemplates, name: str, opts: pulumi.ResourceOptions
                         {
                             "key": contract.APP_LABEL,
                             "operator": "In",
-                            "values": [RELAY, WORKER, INTEGRATOR],
+                            "values": [RELAY, WORKER, INTEGRATOR, JANITOR],
                         }
                     ]
                 },

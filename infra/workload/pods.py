@@ -18,6 +18,7 @@ from infra.workload.args import (
     HEALTH_PORT,
     HTTP_PORT,
     INTEGRATOR,
+    JANITOR,
     MIGRATE,
     RDS_CA_BUNDLE,
     RELAY,
@@ -142,7 +143,7 @@ class PodTemplates:
                     "lifecycle": {"preStop": {"sleep": {"seconds": s.pre_stop_sleep_seconds}}},
                 }
             )
-        elif app in (RELAY, WORKER, INTEGRATOR):
+        elif app in (RELAY, WORKER, INTEGRATOR, JANITOR):
             bind_all = "0.0.0.0"  # noqa: S104 - the pod's own network namespace
             container["command"] += [
                 "--health-host",

@@ -107,7 +107,7 @@ def test_disruption_budget_autoscaling_and_network_policy(
         for p in plan.of_type("kubernetes:policy/v1:PodDisruptionBudget", region)
     }
     integrator = {"orders-integrator"} if role == "primary" else set()
-    assert pdbs == {"orders-api", "orders-relay", "orders-worker"} | integrator
+    assert pdbs == {"orders-api", "orders-relay", "orders-worker", "orders-janitor"} | integrator
     # one autoscaler per target: the API's is a KEDA ScaledObject, not a plain HPA
     assert plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", region) == []
     scalers = {
@@ -131,7 +131,7 @@ def test_disruption_budget_autoscaling_and_network_policy(
         d["inputs"]["metadata"]["name"]
         for d in plan.of_type("kubernetes:apps/v1:Deployment", region)
     }
-    assert deployments == {"orders-relay", "orders-worker"} | integrator
+    assert deployments == {"orders-relay", "orders-worker", "orders-janitor"} | integrator
 
 
 def test_migrations_run_once_in_the_primary_only_after_the_role_bootstrap(plan: Plan) -> None:
@@ -197,7 +197,8 @@ def test_alb_ingress_terminates_tls_and_hides_metrics(plan: Plan) -> None:
 
 
 def test_relay_and_worker_have_heartbeat_probes_and_are_scraped(plan: Plan) -> None:
-    for name in ("primary-workload-relay", "primary-workload-worker", "standby-workload-worker"):
+    for name in ("primary-workload-relay", "primary-workload-worker", "standby-workload-worker",
+                 "primary-workload-janitor"):
         template = plan.named(name)["inputs"]["spec"]["template"]
         (container,) = template["spec"]["containers"]
         assert container["command"][-4:] == ["--health-host", "0.0.0.0", "--health-port", "9100"]

@@ -325,14 +325,19 @@ def test_dry_run_prints_every_call_and_makes_none(cfg: StackConfig) -> None:
     assert sum("iam.simulate_custom_policy" in line for line in lines) == 8
     assert sum(line.startswith("would fetch https://") for line in lines) == 7
     assert any("service-quotas.get_service_quota in eu-west-1" in line for line in lines)
-    assert sum("ecr.describe_images" in line for line in lines) == 2
+    # the service image in both regions, the restore verifier image in the primary
+    assert sum("ecr.describe_images" in line for line in lines) == 3
 
 
 DIGEST = "sha256:" + "ab" * 32
 
 
+VERIFIER_DIGEST = "sha256:" + "cd" * 32
+
+
 def _with_digest(cfg: StackConfig, digest: str) -> StackConfig:
-    return dataclasses.replace(cfg, workload=dataclasses.replace(cfg.workload, image_digest=digest))
+    return dataclasses.replace(cfg, workload=dataclasses.replace(
+        cfg.workload, image_digest=digest, restore_verifier_image_digest=VERIFIER_DIGEST))
 
 
 def test_the_image_digest_must_exist_in_each_regions_repository(
@@ -355,8 +360,15 @@ def test_the_image_digest_must_exist_in_each_regions_repository(
                 "describe_images", "ImageNotFoundException", http_status_code=400,
                 expected_params=params,
             )
+    # the restore jobs' image: the primary region only, under its own tag and digest
+    verifier = {"imageDigest": VERIFIER_DIGEST, "imageTags": ["0.1.0-restore-verifier"],
+                "registryId": "123456789012", "repositoryName": "orders-service"}
+    stubs.expect("ecr", "eu-central-1", "describe_images", {"imageDetails": [verifier]},
+                 {"registryId": "123456789012", "repositoryName": "orders-service",
+                  "imageIds": [{"imageDigest": VERIFIER_DIGEST}]})
     results = list(preflight.check_image(pinned, caller(stubs)))
-    assert [r.ok for r in results] == [True, False]
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[2].name.startswith(f"image 0.1.0-restore-verifier@{VERIFIER_DIGEST}")
     assert results[0].name.endswith(
         "in 123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-service"
     )
@@ -370,6 +382,7 @@ def test_the_all_zero_placeholder_digest_fails_and_says_what_to_set(
 ) -> None:
     assert cfg.workload.image_digest == preflight.PLACEHOLDER_DIGEST  # as in Pulumi.prod.yaml
     results = list(preflight.check_image(cfg, caller(stubs)))  # no call: nothing stubbed
-    assert len(results) == 2 and not any(r.ok for r in results)
+    assert len(results) == 3 and not any(r.ok for r in results)
     assert all("set it to the digest" in r.evidence for r in results)
-    assert all("workload.imageDigest" in r.evidence for r in results)
+    assert all("workload.imageDigest" in r.evidence for r in results[:2])
+    assert "workload.restoreVerifierImageDigest" in results[2].evidence

@@ -454,7 +454,9 @@ def restore_verification() -> list[dict[str, Any]]:
         "kubernetes:batch/v1:CronJob",
         "restore-verification",
         {
-            "metadata": {"name": "restore-verification", "namespace": "orders"},
+            "metadata": {"name": "restore-verification", "namespace": "orders",
+                         "labels": {"app.kubernetes.io/name": "orders-restore-verification",
+                                    "app.kubernetes.io/part-of": "investment-orders"}},
             "spec": {"schedule": "0 3 * * 1", "concurrencyPolicy": "Forbid",
                      "jobTemplate": {"spec": {"backoffLimit": 0, "template": pod}}},
         },
