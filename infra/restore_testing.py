@@ -29,6 +29,7 @@ import pulumi_kubernetes as k8s
 
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
 from infra.registry import regional_repository
+from infra.workload.args import manifest
 
 SERVICE_ACCOUNT = "orders-restore-verification"
 DRILL_JOB, VALIDATION_JOB = "restore-verification", "restore-test-validation"
@@ -199,10 +200,13 @@ class RestoreTesting(pulumi.ComponentResource):
                 "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
             },
         }
+        # Passed through `manifest` (typed Any), as every Kubernetes object here: the SDK's
+        # TypedDict unions make mypy's inference of a literal this nested explode (GBs).
         return k8s.batch.v1.CronJob(
             resource,
-            metadata={"name": job, "namespace": self.args.namespace, "labels": labels},
-            spec={
+            **manifest(metadata={"name": job, "namespace": self.args.namespace,
+                                 "labels": labels},
+                       spec={
                 "schedule": schedule,
                 "timeZone": "Etc/UTC",
                 # never two restores at once, and no retry that would start a second one
@@ -213,7 +217,7 @@ class RestoreTesting(pulumi.ComponentResource):
                 "jobTemplate": {"metadata": {"labels": labels}, "spec": {
                     "backoffLimit": 0, "activeDeadlineSeconds": JOB_DEADLINE_S,
                     "ttlSecondsAfterFinished": 7 * 86400, "template": pod}},
-            },
+            }),
             opts=opts,
         )
 
