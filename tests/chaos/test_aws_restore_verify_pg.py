@@ -4,10 +4,7 @@ session is read-only, the checks run through it, and their violations become ano
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,22 +20,8 @@ if str(REPO) not in sys.path:  # localenv/ is a repo directory, not an installed
     sys.path.insert(0, str(REPO))
 
 from localenv.postgres import PostgresServer  # noqa: E402
-from localenv.procs import free_port  # noqa: E402
 
 TARGET = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    base = Path(tempfile.mkdtemp(prefix="restore-verify-pg-", dir="/tmp"))
-    base.chmod(0o755)  # the postgres OS user must traverse it
-    server = PostgresServer(base / "pg", free_port(), durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 class Result:

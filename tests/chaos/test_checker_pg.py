@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,24 +25,10 @@ if str(REPO) not in sys.path:  # localenv/ is a repo directory, not an installed
     sys.path.insert(0, str(REPO))
 
 from localenv.postgres import PostgresServer  # noqa: E402
-from localenv.procs import free_port  # noqa: E402
 
 MIGRATIONS = sorted((REPO / "service" / "migrations").glob("*.sql"))
 PRINCIPAL = "drill-test-0"
 ACCOUNT = "DRILL-test-0"
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    base = Path(tempfile.mkdtemp(prefix="drill-checker-pg-", dir="/tmp"))
-    base.chmod(0o755)  # the postgres OS user must traverse it
-    server = PostgresServer(base / "pg", free_port(), durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
