@@ -13,12 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,9 +23,8 @@ from pathlib import Path
 import httpx
 
 import contract
-from localenv.postgres import PostgresServer
+from bench.datastores import data_stores
 from localenv.procs import ManagedProcess, free_port, http_ok
-from localenv.redis import RedisServer
 from service.auth import issue_token
 
 SLO_P99_MS = 500.0
@@ -96,24 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds")
     args = parser.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    work.chmod(0o755)
-    secret = secrets.token_urlsafe(48)
-    started: list[object] = []
-    try:
-        pg = PostgresServer(work / "pg", free_port(), durable=True).start()
-        started.append(pg)
-        redis = RedisServer(work / "redis", free_port()).start()
-        started.append(redis)
-        env = {
-            **os.environ,
-            "ORDERS_DATABASE_URL": pg.urls.app,
-            "ORDERS_MIGRATION_DATABASE_URL": pg.urls.owner,
-            "ORDERS_REDIS_URL": redis.url,
-            "ORDERS_JWT_SECRET": secret,
-            "ORDERS_RATE_LIMIT_PER_SECOND": "100000",
-            "ORDERS_RATE_LIMIT_BURST": "100000",
-        }
+    with data_stores("bench-api-") as stores:
+        env = stores.env
         subprocess.run(
             [sys.executable, "-m", "service", "migrate"],
             env=env,
@@ -125,30 +105,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         api = ManagedProcess(
             "api",
             [sys.executable, "-m", "service", "serve", "--port", str(port)],
-            work / "api.log",
+            stores.work / "api.log",
             env=env,
             cwd=ROOT,
         )
-        api.start()
-        started.append(api)
-        url = f"http://127.0.0.1:{port}"
-
-        api.wait_healthy(lambda: http_ok(f"{url}/health/ready"), 30)
-        token = issue_token(
-            secret=secret,
-            issuer=contract.JWT_ISSUER_DEFAULT,
-            audience=contract.JWT_AUDIENCE_DEFAULT,
-            subject="bench",
-            accounts=[f"BENCH-{i}" for i in range(8)],
-        )
-        asyncio.run(run_load(url, token, 4, 200, 30))  # warm-up
-        t0 = time.perf_counter()
-        latencies = asyncio.run(run_load(url, token, args.clients, args.requests, args.time_limit))
-        elapsed = time.perf_counter() - t0
-    finally:
-        for item in reversed(started):
-            item.stop()  # type: ignore[attr-defined]
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            api.start()
+            url = f"http://127.0.0.1:{port}"
+            api.wait_healthy(lambda: http_ok(f"{url}/health/ready"), 30)
+            token = issue_token(
+                secret=stores.jwt_secret,
+                issuer=contract.JWT_ISSUER_DEFAULT,
+                audience=contract.JWT_AUDIENCE_DEFAULT,
+                subject="bench",
+                accounts=[f"BENCH-{i}" for i in range(8)],
+            )
+            asyncio.run(run_load(url, token, 4, 200, 30))  # warm-up
+            t0 = time.perf_counter()
+            latencies = asyncio.run(
+                run_load(url, token, args.clients, args.requests, args.time_limit)
+            )
+            elapsed = time.perf_counter() - t0
+        finally:
+            api.stop()
 
     placed = latencies["place"]
     result = {

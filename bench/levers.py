@@ -17,22 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import contract
 from bench import cpu
+from bench.datastores import data_stores
 from bench.wrk import account_names, lua_script, run_wrk
 from localenv.postgres import PostgresServer
 from localenv.procs import ManagedProcess, free_port, http_ok
-from localenv.redis import RedisServer
 from service.auth import issue_token
 
 ACCOUNTS = 16
@@ -102,46 +98,34 @@ def _phase(side: str, api: ManagedProcess, pg: PostgresServer, url: str, token: 
 
 
 def run(base: Path, candidate: Path, rounds: int, phase_s: float) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="bench-levers-"))
-    work.chmod(0o755)
-    secret = secrets.token_urlsafe(48)
-    started: list[Any] = []
-    try:
-        pg = PostgresServer(work / "pg", free_port(), durable=True).start()
-        started.append(pg)
-        redis = RedisServer(work / "redis", free_port()).start()
-        started.append(redis)
-        env = {
-            **os.environ, "ORDERS_DATABASE_URL": pg.urls.app,
-            "ORDERS_MIGRATION_DATABASE_URL": pg.urls.owner, "ORDERS_REDIS_URL": redis.url,
-            "ORDERS_JWT_SECRET": secret, "ORDERS_RATE_LIMIT_PER_SECOND": "100000",
-            "ORDERS_RATE_LIMIT_BURST": "100000",
-        }
+    with data_stores("bench-levers-") as stores:
+        pg, work = stores.pg, stores.work
         subprocess.run([sys.executable, "-m", "service", "migrate"], check=True,
-                       env={**env, "PYTHONPATH": str(candidate)}, cwd=candidate,
+                       env={**stores.env, "PYTHONPATH": str(candidate)}, cwd=candidate,
                        capture_output=True)
-        apis = {}
-        for side, tree in (("base", base), ("candidate", candidate)):
-            process, url = _api(tree, env, work, side)
-            started.append(process)
-            apis[side] = (process, url)
-        token = issue_token(
-            secret=secret, issuer=contract.JWT_ISSUER_DEFAULT,
-            audience=contract.JWT_AUDIENCE_DEFAULT, subject="bench",
-            accounts=account_names(ACCOUNTS),
-        )
-        for side, (process, url) in apis.items():  # warm-up: connections, prepared statements
-            _phase(side, process, pg, url, token, work, 3, 0)
-        phases = [
-            _phase(side, apis[side][0], pg, apis[side][1], token, work, phase_s, index)
-            for index, side in enumerate(phase_order(rounds), start=1)
-        ]
+        started: list[ManagedProcess] = []
+        try:
+            apis = {}
+            for side, tree in (("base", base), ("candidate", candidate)):
+                process, url = _api(tree, stores.env, work, side)
+                started.append(process)
+                apis[side] = (process, url)
+            token = issue_token(
+                secret=stores.jwt_secret, issuer=contract.JWT_ISSUER_DEFAULT,
+                audience=contract.JWT_AUDIENCE_DEFAULT, subject="bench",
+                accounts=account_names(ACCOUNTS),
+            )
+            for side, (process, url) in apis.items():  # warm-up: connections, statements
+                _phase(side, process, pg, url, token, work, 3, 0)
+            phases = [
+                _phase(side, apis[side][0], pg, apis[side][1], token, work, phase_s, index)
+                for index, side in enumerate(phase_order(rounds), start=1)
+            ]
+        finally:
+            for process in reversed(started):
+                process.stop()
         return {"phases": phases, "summary": summarise(phases),
                 "options": {"rounds": rounds, "phase_s": phase_s, "connections": 16}}
-    finally:
-        for item in reversed(started):
-            item.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
