@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,9 +218,13 @@ def test_evidence_lists_urns_and_what_no_control_looked_at() -> None:
     assert "aws:rds/cluster:Cluster" not in unexamined
 
 
-def test_a_stack_check_that_cannot_run_is_not_a_pass() -> None:
+@contextlib.contextmanager
+def broken_stack_control(name: str, error: Exception) -> Iterator[Any]:
+    """A mandatory stack control whose check raises `error`, registered while in use."""
+    from policies.framework import REGISTRY
+
     @stack_control(
-        name="test-broken-stack-check",
+        name=name,
         description="A stack control whose check raises.",
         category="Test",
         severity=HIGH,
@@ -227,14 +233,18 @@ def test_a_stack_check_that_cannot_run_is_not_a_pass() -> None:
         remediation="-",
     )
     def broken(stack: Stack, rep: Reporter, _cfg: Any) -> None:
-        raise RuntimeError("inventory service unreachable")
-
-    from policies.framework import REGISTRY
+        raise error
 
     try:
-        evaluation = run(baseline_plan(), broken)
+        yield broken
     finally:
         REGISTRY.remove(broken)
+
+
+def test_a_stack_check_that_cannot_run_is_not_a_pass() -> None:
+    error = RuntimeError("inventory service unreachable")
+    with broken_stack_control("test-broken-stack-check", error) as broken:
+        evaluation = run(baseline_plan(), broken)
     [result] = evaluation.results
     assert result.status == "not-evaluated" and result.violations == 0
     assert "could not run (RuntimeError: inventory service unreachable)" in result.error
@@ -252,26 +262,12 @@ def test_under_the_engine_a_broken_stack_check_becomes_the_cant_run_diagnostic()
     from pulumi_policy import StackValidationArgs
     from pulumi_policy.proxy import UnknownValueError
 
-    from policies.framework import REGISTRY
-
-    @stack_control(
-        name="test-broken-under-engine",
-        description="A stack control whose check raises.",
-        category="Test",
-        severity=HIGH,
-        enforcement=MANDATORY,
-        frameworks=(),
-        remediation="-",
-    )
-    def broken(stack: Stack, rep: Reporter, _cfg: Any) -> None:
-        raise KeyError("missing")
-
     reported: list[str] = []
-    try:
-        with pytest.raises(UnknownValueError) as caught:
-            broken.validate(StackValidationArgs([], {}), lambda m, u=None: reported.append(m))
-    finally:
-        REGISTRY.remove(broken)
+    with (
+        broken_stack_control("test-broken-under-engine", KeyError("missing")) as broken,
+        pytest.raises(UnknownValueError) as caught,
+    ):
+        broken.validate(StackValidationArgs([], {}), lambda m, u=None: reported.append(m))
     assert reported == []  # no violation, and no silent pass either
     assert "could not run (KeyError" in caught.value.message
 
