@@ -2,8 +2,9 @@
 infra program, run against a real Prometheus scraping real API processes.
 
 Three API processes play three pods: `healthy`; `slow`, whose database connection goes
-through a proxy that delays every reply by 0.15 s once armed (an order takes several
-round trips: over a second); `failing`, whose database
+through a proxy that delays every reply by 0.6 s once armed (an order is one round trip,
+so its latency lands past the SLO's 0.5 s and its histogram bucket, whatever the
+machine's load); `failing`, whose database
 does not exist (every order is a 503). Each is scraped with the labels the in-cluster
 Prometheus gives a pod (namespace, app_kubernetes_io_name, rollouts_pod_template_hash),
 its own namespace per pod so a query sees one pod at a time. The only change to a query
@@ -38,6 +39,7 @@ from tests.service.conftest import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+SLOW_REPLY_S = 0.6  # past the 0.5 s P99 objective with one database round trip
 FAST_ENV = {
     "ORDERS_GAUGE_INTERVAL_S": "0.2",
     "ORDERS_RATE_LIMIT_PER_SECOND": "1000",
@@ -145,7 +147,10 @@ def pods(database: Database, redis_url: str, work_dir: Path) -> Iterator[dict[st
         try:
             for name, db_url in (("healthy", database.app_url), ("slow", slow_db),
                                  ("failing", dead)):
-                env = live_env(database, redis_url, ORDERS_DATABASE_URL=db_url)
+                # A connection handshake is several delayed round trips: the slow pod
+                # must wait for it, or its orders would be 503s instead of slow.
+                env = live_env(database, redis_url, ORDERS_DATABASE_URL=db_url,
+                               ORDERS_DB_CONNECT_TIMEOUT_S="15")
                 started.append((name, *api_process(env, logs / f"{name}.log")))
             urls = {name: url for name, _, url in started}
             targets = [
@@ -160,7 +165,7 @@ def pods(database: Database, redis_url: str, work_dir: Path) -> Iterator[dict[st
                 logs / "prometheus", free_port(), targets, rule_files=drill_rules
             ) as prometheus:
                 prometheus.wait_targets_up()
-                proxy.delay_s = 0.15
+                proxy.delay_s = SLOW_REPLY_S
                 yield {**urls, "prometheus": prometheus}
         finally:
             for _, process, _ in started:
