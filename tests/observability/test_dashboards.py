@@ -137,8 +137,11 @@ def test_metric_names_are_found_and_unknown_ones_rejected() -> None:
     ) == {"http_request_duration_seconds_bucket", "slo:error_budget:ratio", "up"}
 
 
-def test_every_panel_query_parses_and_names_exported_metrics(tmp_path: Path) -> None:
-    known = service_metrics() | PATRONI | INTEGRATOR | PROMETHEUS | recorded_metrics()
+def test_every_panel_query_parses_and_names_exported_metrics(
+    tmp_path: Path, haproxy_metrics: set[str]
+) -> None:
+    known = (service_metrics() | PATRONI | INTEGRATOR | PROMETHEUS | recorded_metrics()
+             | haproxy_metrics | ALB_CLOUDWATCH)
     queries = panel_queries()
     assert len(queries) >= 20
     unknown = {
