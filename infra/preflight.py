@@ -46,6 +46,10 @@ CHART_REPOSITORIES = {
     "clusterAutoscalerChart": ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler"),
     "metricsServerChart": ("https://kubernetes-sigs.github.io/metrics-server/", "metrics-server"),
     "alertmanagerChart": ("https://prometheus-community.github.io/helm-charts", "alertmanager"),
+    "cloudwatchExporterChart": (
+        "https://prometheus-community.github.io/helm-charts",
+        "prometheus-yet-another-cloudwatch-exporter",
+    ),
 }
 # Service-linked roles the stack relies on, and who creates each one if it is missing.
 SERVICE_LINKED_ROLES = {
@@ -207,6 +211,7 @@ def check_charts(
         "clusterAutoscalerChart": cfg.addons.cluster_autoscaler_chart,
         "metricsServerChart": cfg.addons.metrics_server_chart,
         "alertmanagerChart": cfg.addons.alertmanager_chart,
+        "cloudwatchExporterChart": cfg.addons.cloudwatch_exporter_chart,
     }
     for key, version in pins.items():
         repo, chart = CHART_REPOSITORIES[key]

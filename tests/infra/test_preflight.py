@@ -204,6 +204,7 @@ def test_every_pinned_chart_version_must_be_in_its_repository_index(cfg: StackCo
             cfg.addons.cluster_autoscaler_chart,
             cfg.addons.metrics_server_chart,
             cfg.addons.alertmanager_chart,
+            cfg.addons.cloudwatch_exporter_chart,
         ]
         entries = {c: [{"version": v} for v in (["0.0.1"] if c == "keda" else pinned)]
                    for c in charts}
@@ -218,6 +219,7 @@ def test_every_pinned_chart_version_must_be_in_its_repository_index(cfg: StackCo
         "cluster-autoscaler": True,
         "metrics-server": True,
         "alertmanager": True,
+        "prometheus-yet-another-cloudwatch-exporter": True,
     }
     assert all(u.startswith("https://") and u.endswith("/index.yaml") for u in fetched)
 
