@@ -28,6 +28,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from infra.common import COMPONENT_PREFIX, child, irsa_role, policy_document
+from infra.workload.args import manifest
 
 CHART = "prometheus-yet-another-cloudwatch-exporter"
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
@@ -245,8 +246,10 @@ class CloudWatchExporter(pulumi.ComponentResource):
         )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-network-policy",
-            metadata={"name": RELEASE, "namespace": MONITORING_NAMESPACE},
-            spec=network_policy_spec(),
+            **manifest(
+                metadata={"name": RELEASE, "namespace": MONITORING_NAMESPACE},
+                spec=network_policy_spec(),
+            ),
             opts=child(self, depends_on=[self.release]),
         )
         self.register_outputs({"role_arn": role.arn})

@@ -28,6 +28,8 @@ from infra.addons import (
     _queue_metrics_policy,
     load_balancer_controller_policy,
 )
+from infra.cloudwatch_exporter import ACTIONS as EXPORTER_ACTIONS
+from infra.cloudwatch_exporter import exporter_policy
 from infra.config import RegionConfig, StackConfig, load_config
 from infra.keys import AUTOSCALING_ROLE_NAME
 from infra.plan import DEFAULT_STACK_FILE, load_stack_settings
@@ -287,6 +289,13 @@ def pod_role_simulations(
             ],
             "resources": ["*"],
             "context": owned,
+        },
+        {
+            "role": "cloudwatch-exporter",
+            "policy": exporter_policy(),
+            "actions": list(EXPORTER_ACTIONS),
+            "resources": ["*"],
+            "context": [],
         },
         {
             "role": "keda-operator",

@@ -324,8 +324,8 @@ def test_dry_run_prints_every_call_and_makes_none(cfg: StackConfig) -> None:
     preflight.run_checks(cfg, call, no_fetch, TODAY)
     lines = out.getvalue().splitlines()
     assert sum("rds.describe_db_engine_versions" in line for line in lines) == 2
-    assert sum("iam.simulate_custom_policy" in line for line in lines) == 8
-    assert sum(line.startswith("would fetch https://") for line in lines) == 7
+    assert sum("iam.simulate_custom_policy" in line for line in lines) == 9
+    assert sum(line.startswith("would fetch https://") for line in lines) == 8
     assert any("service-quotas.get_service_quota in eu-west-1" in line for line in lines)
     # the service image in both regions, the restore verifier image in the primary
     assert sum("ecr.describe_images" in line for line in lines) == 3
