@@ -86,6 +86,19 @@ def exported_metric_name(namespace: str, metric: str, statistic: str) -> str:
 
 
 ELB_5XX_SERIES = exported_metric_name(NAMESPACE, ELB_5XX, "Sum")
+# The exporter's scrapes (labels of the Prometheus chart's kubernetes-pods job).
+EXPORTER_UP = f'up{{namespace="{MONITORING_NAMESPACE}",app_kubernetes_io_instance="{RELEASE}"}}'
+# The edge's own 5xx per second over `{{window}}`, for the SLIs: the per-minute Sums
+# summed over every scrape, divided by the number of scrapes and by 60. Robust where
+# `sum(avg_over_time(...))` is not: a replaced exporter pod starts a new series (its `pod`
+# label), and a sum of per-series averages then doubles; the series is also absent until
+# the ALB has had a 5xx within two weeks (CloudWatch ListMetrics lists no older metric),
+# so absence reads 0 and does not shrink the window.
+EDGE_5XX_PER_SECOND = (
+    f"(sum(sum_over_time({ELB_5XX_SERIES}[{{{{window}}}}]))"
+    f" / sum(count_over_time({EXPORTER_UP}[{{{{window}}}}])) / {PERIOD_SECONDS})"
+    " or vector(0)"
+)
 
 
 @dataclass(frozen=True)

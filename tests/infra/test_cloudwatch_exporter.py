@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import yaml
 from infra import validate
 from infra.cloudwatch_exporter import (
     ACTIONS,
+    EDGE_5XX_PER_SECOND,
     ELB_5XX,
     ELB_5XX_SERIES,
     METRICS_PORT,
@@ -290,3 +293,72 @@ def test_the_sli_reads_the_series_yace_exports_for_the_elb_5xx_sum() -> None:
     assert ELB_5XX_SERIES == SLI_SERIES
     readme = Path(ROOT / "infra" / "README.md").read_text()
     assert SLI_SERIES in readme
+
+
+# `promtool test rules` scenarios, 1-minute scrapes of the exporter over one hour; `up`
+# carries the labels the chart's kubernetes-pods job gives the exporter's pod.
+UP = 'up{namespace="monitoring",app_kubernetes_io_instance="cloudwatch-exporter",pod="%s"}'
+M = ELB_5XX_SERIES + '{pod="%s"}'
+SCENARIOS: list[tuple[str, dict[str, str], float]] = [
+    # 6 load-balancer 5xx every minute: 0.1 per second
+    ("steady", {M % "a": "6x60", UP % "a": "1x60"}, 0.1),
+    # the same, but the exporter pod was replaced at minute 30 (a new `pod` series)
+    (
+        "pod replaced",
+        {M % "a": "6x29 stale", M % "b": "_x30 6x30",
+         UP % "a": "1x29 stale", UP % "b": "_x30 1x30"},
+        0.1,
+    ),
+    # no 5xx for two weeks: the series appears with the first ones, 10 minutes of 6
+    ("series appears", {M % "a": "_x51 6x9", UP % "a": "_ 1x59"}, 60 / 3600),
+    # never any 5xx: no series at all
+    ("absent", {UP % "a": "1x60"}, 0.0),
+]
+
+
+def promtool_failures(tmp_path: Path, expr: str) -> str:
+    """promtool's output for the scenarios when the edge term is `expr` ("" on success)."""
+    rules = {"groups": [{"name": "edge", "rules": [
+        {"record": "edge_5xx_per_second", "expr": expr.replace("{{window}}", "1h")}
+    ]}]}
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
+    tests = [
+        {
+            "interval": "1m",
+            "name": name,
+            "input_series": [{"series": s, "values": v} for s, v in series.items()],
+            "promql_expr_test": [{
+                "expr": "edge_5xx_per_second",
+                "eval_time": "60m",
+                "exp_samples": [{"labels": "edge_5xx_per_second", "value": value}],
+            }],
+        }
+        for name, series, value in SCENARIOS
+    ]
+    (tmp_path / "test.yml").write_text(
+        yaml.safe_dump({"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests})
+    )
+    assert shutil.which("promtool"), "run: sudo apt-get install -y prometheus"
+    done = subprocess.run(
+        ["promtool", "test", "rules", "test.yml"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )
+    return "" if done.returncode == 0 else done.stdout + done.stderr
+
+
+def test_the_edge_term_reads_5xx_per_second_through_pod_changes_and_absence(
+    tmp_path: Path,
+) -> None:
+    assert promtool_failures(tmp_path, EDGE_5XX_PER_SECOND) == ""
+    # The first form proposed for the SLI: 0.2 once the exporter's pod is replaced, 0.1
+    # (not 0.0167) when the series appears late in the window, nothing when it is absent.
+    naive = f"sum(avg_over_time({ELB_5XX_SERIES}[{{{{window}}}}])) / 60"
+    got = re.findall(r"got: (.*)", promtool_failures(tmp_path, naive))
+    assert got == ['{__name__="edge_5xx_per_second"} 2E-01',
+                   '{__name__="edge_5xx_per_second"} 1E-01', "nil"]
+
+
+def test_the_edge_terms_up_selector_names_the_exporter_release(plan: Plan) -> None:
+    inputs = release(plan, "primary", PRIMARY)
+    selector = f'namespace="{inputs["namespace"]}",app_kubernetes_io_instance="{inputs["name"]}"'
+    assert f"up{{{selector}}}" in EDGE_5XX_PER_SECOND
