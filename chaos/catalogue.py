@@ -112,8 +112,10 @@ _SCENARIOS: tuple[Scenario, ...] = (
         aws.DbLeaderNodeLoss,
         ExpectedAlerts(("DatabasePrimaryUnavailable", "OrdersAvailabilityBudgetBurn",
                         "ScrapeTargetDown"),
-                       "about 10 s without a primary: writes fail for the whole window; the "
-                       "node's Patroni target is down until the rollback (`for: 2s`)"),
+                       "about 10 s without a primary: writes fail for the whole window (every "
+                       "replica goes unready, so the 503s are the edge's own: the "
+                       "availability SLI counts them); the node's Patroni target is down "
+                       "until the rollback (`for: 2s`)"),
         standard=True, also_in_runbooks=("database-failover",),
     ),
     Scenario(

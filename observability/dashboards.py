@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from observability import generate
+
 DIRECTORY = Path(__file__).resolve().parent / "dashboards"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 SLOS = ("availability", "latency", "errors")
@@ -55,6 +57,14 @@ def slo_panels() -> list[dict[str, Any]]:
         {"p99": 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket'
                 '{method="POST",route="/v1/orders",status=~"2.."}[$__rate_interval])))'},
         unit="s"))
+    # A burn with no 5xx of the API's own is the load balancer refusing (replicas unready).
+    panels.append(panel(
+        "5xx per second: the API's own and the load balancer's own",
+        {"API": 'sum(rate(http_request_duration_seconds_count{route=~"/v1/.+",status=~"5.."}'
+                "[$__rate_interval]))",
+         "load balancer": generate.sli_query(
+             generate.load(generate.SLO_SOURCE), "{{edge_errors}}", "$__rate_interval")},
+        unit="reqps", width=12))
     panels.append(panel(
         "Firing SLO and concern alerts",
         {"{{alertname}} {{severity}}":

@@ -62,15 +62,28 @@ def slo_windows(source: dict[str, Any]) -> list[str]:
     return sorted(names, key=parse_duration)
 
 
+def edge_errors(source: dict[str, Any]) -> str:
+    """Every edge's own 5xx per second, summed; an edge without series adds 0."""
+    return "(" + "\n  + ".join(
+        f"(({expr.strip()}) or vector(0))" for expr in source["edge_errors"].values()
+    ) + ")"
+
+
+def sli_query(source: dict[str, Any], query: str, window: str) -> str:
+    return query.replace("{{edge_errors}}", edge_errors(source)).replace("{{window}}", window)
+
+
 def sli_rules(source: dict[str, Any], slo: dict[str, Any], scale: Scale) -> list[dict[str, Any]]:
     ids = {"slo_service": source["service"], "slo": slo["name"]}
     rules = []
     for window in slo_windows(source):
-        errors = slo["errors"].replace("{{window}}", window)
-        total = slo["total"].replace("{{window}}", window)
+        errors = sli_query(source, slo["errors"], window)
+        total = sli_query(source, slo["total"], window)
         rules.append({
             "record": SLI_METRIC.format(window=window),
-            "expr": scale.expr(f"({errors})\n/\n({total})\n"),
+            # No traffic records no sample, never 0/0: one NaN would poison the 30-day
+            # sum_over_time below for the whole period.
+            "expr": scale.expr(f"({errors})\n/\n(({total}) > 0)\n"),
             "labels": {**ids, "slo_window": window},
         })
     # The whole period from the shortest window, as Sloth does: a ratio of sums, not an

@@ -39,6 +39,7 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("P99 during the fault (`p99_ms_during_fault`)", "p99_ms_during_fault"),
     ("outbox backlog: warm-up baseline / peak", "backlog"),
     ("outbox backlog back to baseline after the fault ends (s)", "backlog_recovery_s"),
+    ("expected alerts: fault to firing (`time_to_detect_s`, s)", "detection"),
     ("lost / duplicated / orphaned / undelivered / double-processed", "anomalies"),
     ("audit chain intact", "audit_chain_ok"),
 )
@@ -60,6 +61,17 @@ def _backlog_recovery(report: Mapping[str, Any]) -> str:
     return "—" if seconds is None else f"{max(seconds, 0.0):.1f}"
 
 
+def _detection(report: Mapping[str, Any]) -> str:
+    """Each expected alert and the seconds it took to fire: what on-call sees first."""
+    expected = report.get("expected_alerts") or []
+    if not expected:
+        return "none expected"
+    seen = report.get("time_to_detect_s") or {}
+    return ", ".join(
+        f"{name} {seen[name]}" if name in seen else f"{name} did not fire" for name in expected
+    )
+
+
 def _time_to_recover(report: Mapping[str, Any]) -> str:
     value = report.get("time_to_recover_s")
     return "no errors to recover from" if value is None else str(value)
@@ -73,6 +85,7 @@ FIGURES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "anomalies": _anomalies,
     "audit_chain_ok": lambda r: "yes" if r["audit_chain_ok"] else "NO",
     "time_to_recover_s": _time_to_recover,
+    "detection": _detection,
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos import catalogue
+from chaos.drill import runbook_timings
 from chaos.drill.runbook_timings import BEGIN, END, RUNBOOK_SCENARIOS, update_runbooks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +113,12 @@ def test_readme_figures_list_the_standard_set_and_are_regenerated(tmp_path: Path
     text = readme.read_text()
     assert rows(text) == list(standard)
     assert "| redis-down (30 s) | 7 | 2.8 | 0.979 | 2002 |" in text
+
+
+def test_detection_row_names_an_expected_alert_that_never_fired() -> None:
+    report = {"expected_alerts": ["DatabasePrimaryUnavailable", "OrdersAvailabilityBudgetBurn"],
+              "time_to_detect_s": {"DatabasePrimaryUnavailable": 2.4, "ScrapeTargetDown": 3.1}}
+    assert runbook_timings.figure(report, "detection") == (
+        "DatabasePrimaryUnavailable 2.4, OrdersAvailabilityBudgetBurn did not fire"
+    )
+    assert runbook_timings.figure({"expected_alerts": []}, "detection") == "none expected"

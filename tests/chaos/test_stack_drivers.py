@@ -115,8 +115,10 @@ def test_monitoring_configs_pass_promtool_and_amtool(tmp_path: Path) -> None:
     text = config.read_text()
     api = stack.component("api-b")
     assert f'"{api.host}:{api.ports["http"]}"' in text
-    for job in ("orders-api", "orders-relay", "orders-worker", "patroni"):
+    for job in ("orders-api", "orders-relay", "orders-worker", "patroni", "haproxy"):
         assert f'"job_name": "{job}"' in text
+    edge = stack.component("haproxy")  # the edge's own 5xx feed the availability SLI
+    assert f'"{edge.host}:{edge.ports["metrics"]}"' in text
     assert f"127.0.0.1:{manager.ports['http']}" in text
 
 

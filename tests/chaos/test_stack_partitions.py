@@ -128,7 +128,11 @@ def test_prometheus_scrapes_the_stack_and_a_rule_reaches_alertmanager(
     took = _wait("every API scraped with up == 1",
                  lambda: len(stack.prometheus_query('up{job="orders-api"} == 1')) == 3, 30)
     jobs = {r["metric"]["job"] for r in stack.prometheus_query("up == 1")}
-    assert {"orders-api", "orders-relay", "orders-worker", "patroni"} <= jobs
+    assert {"orders-api", "orders-relay", "orders-worker", "patroni", "haproxy"} <= jobs
+    # The series the availability SLI reads for the edge's own 5xx, as HAProxy names them.
+    for level in ("backend", "server"):
+        query = f'haproxy_{level}_http_responses_total{{proxy="api_replicas",code="5xx"}}'
+        assert stack.prometheus_query(query), query
     rule = Path(stack.component("prometheus").paths["rules"]) / "stack-test.yml"
     rule.write_text(TEST_RULE)
     try:

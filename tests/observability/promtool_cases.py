@@ -47,6 +47,11 @@ class Case:
     expected: list[dict[str, str]] = field(default_factory=lambda: [{}])
     interval: str = "1m"
     evaluation_interval: str = ""  # defaults to `interval`
+    variant: str = ""  # tells apart two cases of one alert
+
+    @property
+    def name(self) -> str:
+        return f"{self.alert}-{self.variant}" if self.variant else self.alert
 
 
 POST = 'method="POST",route="/v1/orders"'
@@ -54,13 +59,43 @@ HTTP = "http_request_duration_seconds"
 READ = 'method="GET",route="/v1/orders/{order_id}"'
 
 
-def _burn(alert: str, good: list[Series], bad: list[Series]) -> Case:
+def _burn(alert: str, good: list[Series], bad: list[Series], variant: str = "") -> Case:
     # Three hours of the bad ratio burn every window pair, so page and ticket both fire;
     # the expected labels are filled in from the SLO source by the test.
-    return Case(alert, "3h", fires=bad, quiet=[good], expected=[])
+    return Case(alert, "3h", fires=bad, quiet=[good], expected=[], variant=variant)
+
+
+HAPROXY = 'proxy="api_replicas",code="5xx"'
+ALB_5XX = 'aws_applicationelb_httpcode_elb_5_xx_count_sum{dimension_LoadBalancer="app/orders/1"}'
+
+
+def _haproxy(backend_5xx: str, server_5xx: str) -> list[Series]:
+    """HAProxy's counters: the backend's 5xx include those its servers answered."""
+    return [
+        Series(f"haproxy_backend_http_responses_total{{{HAPROXY}}}", backend_5xx),
+        Series(f'haproxy_server_http_responses_total{{{HAPROXY},server="api-a"}}', server_5xx),
+    ]
+
+
+def _edge_burns(alert: str, route: str) -> list[Case]:
+    """Every replica unready: the edge answers 503 itself and the service sees nothing."""
+    good = [Series(f'{HTTP}_count{{{route},status="200"}}', "0+10000x200"),
+            Series(f'{HTTP}_count{{{route},status="503"}}', "0+1x200")]
+    return [
+        # HAProxy: its own 503s burn; the service's 503 it relays is not counted twice.
+        _burn(alert, variant="haproxy", bad=_haproxy("0+20x200", "0+0x200"),
+              good=[*good, *_haproxy("0+1x200", "0+1x200")]),
+        # ALB: 30 of its own 5xx per 60-second period, a little service traffic beside.
+        _burn(alert, variant="alb",
+              bad=[Series(ALB_5XX, "30x200"),
+                   Series(f'{HTTP}_count{{{route},status="200"}}', "0+10x200")],
+              good=[*good, Series(ALB_5XX, "0x200")]),
+    ]
 
 
 CASES = [
+    *_edge_burns("OrdersAvailabilityBudgetBurn", POST),
+    *_edge_burns("OrdersErrorBudgetBurn", READ),
     _burn(
         "OrdersAvailabilityBudgetBurn",
         good=[  # 0.01 % server errors, and many 4xx that do not count

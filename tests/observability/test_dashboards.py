@@ -1,6 +1,7 @@
 """Every dashboard panel query parses (promtool, as a recording rule) and names only metrics
-that something we run exports: the service, Patroni 3.0.2, the audit-log integrator, or
-our own recording rules."""
+that something we run exports: the service, Patroni 3.0.2, the audit-log integrator, the
+edge (HAProxy's exporter, scraped from the real binary; the ALB through the CloudWatch
+exporter), or our own recording rules."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import json
 import re
 import shutil
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
+from localenv.procs import free_port
 from observability import dashboards, generate
 from service.observability import Metrics
 
@@ -32,6 +37,9 @@ INTEGRATOR = {
     "audit_integrator_active",
 }
 PROMETHEUS = {"up", "ALERTS"}
+# yet-another-cloudwatch-exporter's name for AWS/ApplicationELB HTTPCode_ELB_5XX_Count, Sum
+# (aws_<namespace>_<metric in snake case>_<statistic>), the one CloudWatch metric an SLI reads
+ALB_CLOUDWATCH = {"aws_applicationelb_httpcode_elb_5_xx_count_sum"}
 KEYWORDS = {
     "by", "without", "on", "ignoring", "group_left", "group_right", "offset", "and", "or",
     "unless", "bool", "inf", "nan",
@@ -48,6 +56,38 @@ def service_metrics() -> set[str]:
         if family.type == "histogram":
             names.update(f"{family.name}_{s}" for s in ("bucket", "count", "sum"))
     return names
+
+
+@pytest.fixture(scope="module")
+def haproxy_metrics(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The metric names the Debian HAProxy's built-in exporter serves, with the API backend
+    and a server named as the local stack names them."""
+    port = free_port()
+    config = tmp_path_factory.mktemp("haproxy") / "haproxy.cfg"
+    config.write_text("\n".join([
+        "defaults", "    mode http", "    timeout connect 1s", "    timeout client 5s",
+        "    timeout server 5s", "frontend metrics", f"    bind 127.0.0.1:{port}",
+        "    http-request use-service prometheus-exporter if { path /metrics }",
+        "backend api_replicas", "    server api-a 127.0.0.1:1", "",
+    ]))
+    haproxy = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", str(config)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    text = r.read().decode()
+                break
+            except OSError:
+                assert haproxy.poll() is None, haproxy.stderr.read() if haproxy.stderr else ""
+                assert time.monotonic() < deadline, "HAProxy's exporter did not answer"
+                time.sleep(0.1)
+    finally:
+        haproxy.terminate()
+        haproxy.wait(10)
+    return {line.split("{")[0].split()[0] for line in text.splitlines()
+            if line and not line.startswith("#")}
 
 
 def recorded_metrics() -> set[str]:
@@ -97,8 +137,11 @@ def test_metric_names_are_found_and_unknown_ones_rejected() -> None:
     ) == {"http_request_duration_seconds_bucket", "slo:error_budget:ratio", "up"}
 
 
-def test_every_panel_query_parses_and_names_exported_metrics(tmp_path: Path) -> None:
-    known = service_metrics() | PATRONI | INTEGRATOR | PROMETHEUS | recorded_metrics()
+def test_every_panel_query_parses_and_names_exported_metrics(
+    tmp_path: Path, haproxy_metrics: set[str]
+) -> None:
+    known = (service_metrics() | PATRONI | INTEGRATOR | PROMETHEUS | recorded_metrics()
+             | haproxy_metrics | ALB_CLOUDWATCH)
     queries = panel_queries()
     assert len(queries) >= 20
     unknown = {
@@ -120,8 +163,10 @@ def test_every_panel_query_parses_and_names_exported_metrics(tmp_path: Path) -> 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_alert_rules_name_exported_metrics_too() -> None:
-    known = service_metrics() | PATRONI | INTEGRATOR | PROMETHEUS | recorded_metrics()
+def test_alert_rules_name_exported_metrics_too(haproxy_metrics: set[str]) -> None:
+    assert "haproxy_server_http_responses_total" in haproxy_metrics  # the exporter answered
+    known = (service_metrics() | PATRONI | INTEGRATOR | PROMETHEUS | recorded_metrics()
+             | haproxy_metrics | ALB_CLOUDWATCH)
     for path in (generate.HERE / "rules").glob("*.yml"):
         for group in yaml.safe_load(path.read_text())["groups"]:
             for rule in group["rules"]:

@@ -146,7 +146,7 @@ def unit_test_file(case: Case, rule_set: str, scale: Scale, tmp_path: Path) -> P
         "tests": [test(case.fires, expected_alerts(case, rules))]
         + [test(quiet, []) for quiet in case.quiet],
     }
-    path = tmp_path / f"{case.alert}-{rule_set}.test.yml"
+    path = tmp_path / f"{case.name}-{rule_set}.test.yml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
 
@@ -156,10 +156,45 @@ def test_every_alert_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("rule_set", list(generate.RULE_SETS))
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.alert)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_alert_fires_on_its_fault_and_stays_silent_on_normal_traffic(
     case: Case, rule_set: str, tmp_path: Path
 ) -> None:
     test_file = unit_test_file(case, rule_set, generate.RULE_SETS[rule_set], tmp_path)
+    result = promtool("test", "rules", str(test_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("rule_set", list(generate.RULE_SETS))
+def test_an_idle_hour_leaves_the_period_budget_a_number(rule_set: str, tmp_path: Path) -> None:
+    """Traffic, then none: 0/0 must record nothing, or one NaN sample would poison the
+    period's sum_over_time (budget remaining NaN for 30 days)."""
+    scale = generate.RULE_SETS[rule_set]
+    rule_file = RULES_DIR / rule_set / "slos.yml"
+    groups = [g["name"] for g in yaml.safe_load(rule_file.read_text())["groups"]]
+    post = 'http_request_duration_seconds_count{method="POST",route="/v1/orders"'
+    document = {
+        "rule_files": [str(rule_file)],
+        "evaluation_interval": scale.offset("1m"),
+        "group_eval_order": groups,
+        "tests": [{
+            "interval": scale.offset("1m"),
+            "input_series": [  # an hour of traffic, 1 % failing; then two idle hours
+                {"series": post + ',status="201"}', "values": "0+99x60 5940x120"},
+                {"series": post + ',status="503"}', "values": "0+1x60 60x120"},
+            ],
+            "promql_expr_test": [{
+                "expr": 'round(slo:period_error_budget_remaining:ratio{slo="availability"}, 0.001)',
+                "eval_time": scale.offset("3h"),
+                # 1 % errors against a 0.05 % budget: 20 budgets spent, 1 - 20 = -19
+                "exp_samples": [{
+                    "labels": '{slo="availability",slo_service="orders",slo_window="30d"}',
+                    "value": -19,
+                }],
+            }],
+        }],
+    }
+    test_file = tmp_path / f"idle-{rule_set}.test.yml"
+    test_file.write_text(yaml.safe_dump(document, sort_keys=False))
     result = promtool("test", "rules", str(test_file))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,5 +1,7 @@
-"""HAProxy (shared): the PostgreSQL primary and replica endpoints, the API frontend, and with
-network isolation the relay from the zones to the SQS endpoint on the host's loopback."""
+"""HAProxy (shared): the PostgreSQL primary and replica endpoints, the API frontend, its
+built-in Prometheus exporter (the edge's own 5xx count in the availability SLI, as the ALB's
+do on AWS), and with network isolation the relay from the zones to the SQS endpoint on the
+host's loopback."""
 
 from __future__ import annotations
 
@@ -67,6 +69,16 @@ def _api_section(bind: str, nodes: list[HaproxyBackend], source: str | None) -> 
     return lines
 
 
+def _exporter_section(bind: str) -> list[str]:
+    """HAProxy's own Prometheus exporter (built in since 2.4: `haproxy -vv` lists the
+    prometheus-exporter service)."""
+    return [
+        "", "frontend metrics", "    mode http", "    timeout client 10s", f"    bind {bind}",
+        "    http-request use-service prometheus-exporter if { path /metrics }",
+        "    http-request return status 404",
+    ]
+
+
 def haproxy_config(
     *,
     stats_socket: Path,
@@ -78,6 +90,7 @@ def haproxy_config(
     bind_host: str = "127.0.0.1",
     source: str | None = None,
     sqs_relay: tuple[str, int, int] | None = None,
+    metrics_port: int | None = None,
 ) -> str:
     """`source`: the address HAProxy connects to the zones from (its own, so a partition
     can tell it from the observer). `sqs_relay`: (bind host, port, loopback target port)."""
@@ -96,6 +109,8 @@ def haproxy_config(
                          pg_nodes, source, balance=True)
     if api_port is not None:
         lines += _api_section(f"{bind_host}:{api_port}", api_nodes, source)
+    if metrics_port is not None:
+        lines += _exporter_section(f"{bind_host}:{metrics_port}")
     if sqs_relay is not None:
         host, port, target = sqs_relay
         lines += ["", "listen sqs", f"    bind {host}:{port}",
@@ -108,7 +123,8 @@ class HaproxyDriver(Driver):
     stop_tier = 1
 
     def plan(self, ctx: PlanContext) -> None:
-        ports = {"pg": ctx.ports.take(), "pg_replicas": ctx.ports.take()}
+        ports = {"pg": ctx.ports.take(), "pg_replicas": ctx.ports.take(),
+                 "metrics": ctx.ports.take()}
         if ctx.options.app:
             ports["api"] = ctx.ports.take()
         hap_dir = ctx.state_dir / "haproxy"
@@ -148,6 +164,7 @@ class HaproxyDriver(Driver):
                 bind_host=comp.host,
                 source=comp.host if ctx.network.isolated else None,
                 sqs_relay=relay,
+                metrics_port=comp.ports.get("metrics"),
             )
         )
 

@@ -29,6 +29,7 @@ SCRAPE_JOBS: dict[str, tuple[str, str, str]] = {
     "orders-worker": ("worker", "http", "/metrics"),
     "orders-integrator": ("integrator", "http", "/metrics"),
     "patroni": ("patroni", "rest", "/metrics"),
+    "haproxy": ("haproxy", "metrics", "/metrics"),
 }
 
 
