@@ -28,6 +28,8 @@ from infra.addons import (
     _queue_metrics_policy,
     load_balancer_controller_policy,
 )
+from infra.cloudwatch_exporter import ACTIONS as EXPORTER_ACTIONS
+from infra.cloudwatch_exporter import exporter_policy
 from infra.config import RegionConfig, StackConfig, load_config
 from infra.keys import AUTOSCALING_ROLE_NAME
 from infra.plan import DEFAULT_STACK_FILE, load_stack_settings
@@ -46,6 +48,10 @@ CHART_REPOSITORIES = {
     "clusterAutoscalerChart": ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler"),
     "metricsServerChart": ("https://kubernetes-sigs.github.io/metrics-server/", "metrics-server"),
     "alertmanagerChart": ("https://prometheus-community.github.io/helm-charts", "alertmanager"),
+    "cloudwatchExporterChart": (
+        "https://prometheus-community.github.io/helm-charts",
+        "prometheus-yet-another-cloudwatch-exporter",
+    ),
 }
 # Service-linked roles the stack relies on, and who creates each one if it is missing.
 SERVICE_LINKED_ROLES = {
@@ -207,6 +213,7 @@ def check_charts(
         "clusterAutoscalerChart": cfg.addons.cluster_autoscaler_chart,
         "metricsServerChart": cfg.addons.metrics_server_chart,
         "alertmanagerChart": cfg.addons.alertmanager_chart,
+        "cloudwatchExporterChart": cfg.addons.cloudwatch_exporter_chart,
     }
     for key, version in pins.items():
         repo, chart = CHART_REPOSITORIES[key]
@@ -282,6 +289,13 @@ def pod_role_simulations(
             ],
             "resources": ["*"],
             "context": owned,
+        },
+        {
+            "role": "cloudwatch-exporter",
+            "policy": exporter_policy(),
+            "actions": list(EXPORTER_ACTIONS),
+            "resources": ["*"],
+            "context": [],
         },
         {
             "role": "keda-operator",

@@ -19,6 +19,7 @@ from infra.alarms import Alarms, AlarmsArgs
 from infra.audit_log import AuditLog, AuditLogArgs, IntegratorTarget
 from infra.backup import Backup, BackupArgs, CopyTarget
 from infra.cache import Cache, CacheArgs
+from infra.cloudwatch_exporter import AlbSelector, CloudWatchExporter, CloudWatchExporterArgs
 from infra.cluster import Cluster, ClusterArgs
 from infra.config import RegionConfig, StackConfig, load_config
 from infra.database import Database, DatabaseArgs
@@ -32,6 +33,7 @@ from infra.queues import Queue, QueueArgs
 from infra.registry import ImageRepository, RepositoryArgs, repository_name
 from infra.restore_testing import create_restore_testing
 from infra.workload import Workload, WorkloadArgs
+from infra.workload.args import API as API_INGRESS  # the Ingress is named after the API
 
 
 @dataclass(frozen=True)
@@ -435,6 +437,20 @@ def deploy_region(
         opts=pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[*addons.ready, workload])
         ),
+    )
+    # The ALB's own 5xx (CloudWatch only) for the SLIs of this region's Prometheus.
+    CloudWatchExporter(
+        f"{role}-cloudwatch-exporter",
+        CloudWatchExporterArgs(
+            region=region.region,
+            alb=AlbSelector(cluster_name, cfg.workload.namespace, API_INGRESS),
+            chart_version=cfg.addons.cloudwatch_exporter_chart,
+            delay_seconds=cfg.addons.cloudwatch_delay_seconds,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+            after=[addons.load_balancer_controller],
+        ),
+        opts=on_cluster,
     )
     return RegionStack(
         provider, keys, network, database, cache, queue, cluster, certificate, workload, alarms

@@ -38,6 +38,9 @@ class AddonsConfig:
     cluster_autoscaler_chart: str
     metrics_server_chart: str
     alertmanager_chart: str
+    cloudwatch_exporter_chart: str
+    # How long after a minute ends the exporter asks CloudWatch for it (ingestion delay).
+    cloudwatch_delay_seconds: int
 
 
 def read_cluster(s: Section) -> ClusterConfig:
@@ -112,9 +115,13 @@ def read_addons(s: Section) -> AddonsConfig:
         ),
         metrics_server_chart=s.text("metricsServerChart", CHART_VERSIONS["metricsServerChart"]),
         alertmanager_chart=s.text("alertmanagerChart", CHART_VERSIONS["alertmanagerChart"]),
+        cloudwatch_exporter_chart=s.text(
+            "cloudwatchExporterChart", CHART_VERSIONS["cloudwatchExporterChart"]
+        ),
+        cloudwatch_delay_seconds=s.integer("cloudwatchDelaySeconds", 120, lo=0, hi=600),
     )
     s.reject_unknown()
     for key, value in vars(config).items():
-        if not CHART_VERSION_RE.match(value):
+        if key.endswith("_chart") and not CHART_VERSION_RE.match(value):
             s.problems.append(f"{s.path}: chart version {key}={value!r} must be pinned (x.y.z)")
     return config

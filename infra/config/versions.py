@@ -18,4 +18,6 @@ CHART_VERSIONS = {
     "clusterAutoscalerChart": "9.59.0",  # appVersion 1.35.0
     "metricsServerChart": "3.13.1",  # metrics-server 0.8.1
     "alertmanagerChart": "1.21.0",  # prometheus-community/alertmanager, Alertmanager v0.28
+    # prometheus-community/prometheus-yet-another-cloudwatch-exporter, YACE v0.67.0
+    "cloudwatchExporterChart": "0.47.0",
 }

@@ -116,3 +116,11 @@ def test_every_aws_resource_and_lookup_names_its_regional_provider(recording: Re
     assert remote and all(r.provider_urns.get("aws") for r in remote)
     lookups = recording.calls[calls_before:]
     assert lookups and all(call.provider for call in lookups if call.token.startswith("aws:"))
+    # every Helm release is installed on its own region's cluster (its kubernetes provider)
+    releases = [r for r in registered if r.type == "kubernetes:helm.sh/v3:Release"]
+    assert {r.name for r in releases} >= {
+        "primary-cloudwatch-exporter-release", "standby-cloudwatch-exporter-release"
+    }
+    for release in releases:
+        role = release.name.split("-", 1)[0]
+        assert release.provider_urn.endswith(f"::{role}-cluster-k8s"), release.name

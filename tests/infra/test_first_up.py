@@ -120,8 +120,9 @@ def test_every_helm_release_waits_for_the_load_balancer_controller(
             for r in plan.of_type("kubernetes:helm.sh/v3:Release")
             if r["name"].startswith(f"{role}-") and r["name"] != lbc
         ]
-        # metrics-server, Argo Rollouts, KEDA, Prometheus, Cluster Autoscaler, Alertmanager
-        assert len(others) == 6
+        # metrics-server, Argo Rollouts, KEDA, Prometheus, Cluster Autoscaler, Alertmanager,
+        # the CloudWatch exporter
+        assert len(others) == 7
         for name in others:
             assert lbc in plan_options[name]["dependsOn"], name
 

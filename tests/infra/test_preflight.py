@@ -204,6 +204,7 @@ def test_every_pinned_chart_version_must_be_in_its_repository_index(cfg: StackCo
             cfg.addons.cluster_autoscaler_chart,
             cfg.addons.metrics_server_chart,
             cfg.addons.alertmanager_chart,
+            cfg.addons.cloudwatch_exporter_chart,
         ]
         entries = {c: [{"version": v} for v in (["0.0.1"] if c == "keda" else pinned)]
                    for c in charts}
@@ -218,6 +219,7 @@ def test_every_pinned_chart_version_must_be_in_its_repository_index(cfg: StackCo
         "cluster-autoscaler": True,
         "metrics-server": True,
         "alertmanager": True,
+        "prometheus-yet-another-cloudwatch-exporter": True,
     }
     assert all(u.startswith("https://") and u.endswith("/index.yaml") for u in fetched)
 
@@ -322,8 +324,8 @@ def test_dry_run_prints_every_call_and_makes_none(cfg: StackConfig) -> None:
     preflight.run_checks(cfg, call, no_fetch, TODAY)
     lines = out.getvalue().splitlines()
     assert sum("rds.describe_db_engine_versions" in line for line in lines) == 2
-    assert sum("iam.simulate_custom_policy" in line for line in lines) == 8
-    assert sum(line.startswith("would fetch https://") for line in lines) == 7
+    assert sum("iam.simulate_custom_policy" in line for line in lines) == 9
+    assert sum(line.startswith("would fetch https://") for line in lines) == 8
     assert any("service-quotas.get_service_quota in eu-west-1" in line for line in lines)
     # the service image in both regions, the restore verifier image in the primary
     assert sum("ecr.describe_images" in line for line in lines) == 3
