@@ -350,6 +350,10 @@ def test_the_edge_term_reads_5xx_per_second_through_pod_changes_and_absence(
     tmp_path: Path,
 ) -> None:
     assert promtool_failures(tmp_path, EDGE_5XX_PER_SECOND) == ""
+    # The SLIs' own ALB term, as the rule generator wraps it, reads the same.
+    sli_term = yaml.safe_load((ROOT / "observability" / "slos.yml").read_text())
+    wrapped = f"(({sli_term['edge_errors']['alb'].strip()}) or vector(0))"
+    assert promtool_failures(tmp_path, wrapped) == ""
     # The first form proposed for the SLI: 0.2 once the exporter's pod is replaced, 0.1
     # (not 0.0167) when the series appears late in the window, nothing when it is absent.
     naive = f"sum(avg_over_time({ELB_5XX_SERIES}[{{{{window}}}}])) / 60"
