@@ -140,7 +140,12 @@ async def test_request_id_is_echoed_and_secrets_stay_out_of_logs(
             },
         )
     assert response.headers["x-request-id"] == "req-123"
+    # The access log line is written once the response has gone out: it may trail it.
+    deadline = time.monotonic() + 10
     log = live_server.process.log_path.read_text()
+    while '"request_id": "req-123"' not in log and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        log = live_server.process.log_path.read_text()
     assert '"request_id": "req-123"' in log
     assert token.split()[1] not in log
 
