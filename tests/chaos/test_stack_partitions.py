@@ -127,8 +127,17 @@ def test_prometheus_scrapes_the_stack_and_a_rule_reaches_alertmanager(
     stack = full_stack
     took = _wait("every API scraped with up == 1",
                  lambda: len(stack.prometheus_query('up{job="orders-api"} == 1')) == 3, 30)
-    jobs = {r["metric"]["job"] for r in stack.prometheus_query("up == 1")}
-    assert {"orders-api", "orders-relay", "orders-worker", "patroni", "haproxy"} <= jobs
+    expected = {"orders-api", "orders-relay", "orders-worker", "patroni", "haproxy"}
+
+    def jobs_up() -> set[str]:
+        return {r["metric"]["job"] for r in stack.prometheus_query("up == 1")}
+
+    # Each job's first scrape lands within its own 1 s interval: wait for all, bounded.
+    try:
+        _wait("every job scraped once", lambda: expected <= jobs_up(), 15)
+    except AssertionError as timeout:
+        seen = [(r["metric"]["job"], r["value"][1]) for r in stack.prometheus_query("up")]
+        raise AssertionError(f"{timeout}; up: {seen}") from None
     # The series the availability SLI reads for the edge's own 5xx, as HAProxy names them.
     for level in ("backend", "server"):
         query = f'haproxy_{level}_http_responses_total{{proxy="api_replicas",code="5xx"}}'
