@@ -63,8 +63,10 @@ DEFINITIONS: dict[str, str] = {
     ),
     "steady_state": (
         "Chaos Toolkit steady-state hypothesis: availability >= the SLO and P99 < the SLO "
-        "latency over a window: 'before' = the warm-up [started_at, fault_at), 'after' = the "
-        "last probe_window_s of the observation window"
+        "latency over a window: 'before' = the warm-up [started_at, fault_at), or when the "
+        "warm-up did not hold, [steady_from, fault_at) where steady_from starts the first "
+        "probe_window_s that held (waited for up to max_extension_s, else aborted); 'after' = "
+        "the last probe_window_s of the observation window"
     ),
     "slo_met": "both steady-state probes (before and after) held",
     "outbox_backlog": (
@@ -133,6 +135,9 @@ class RunTimeline:
     description: str = ""
     target: str = "local"
     started_at: float = 0.0
+    # Start of the steady-state window before the fault: the warm-up's start, or, when a
+    # cold stack stalled in it, the last probe window that held (waited for, bounded).
+    steady_from: float | None = None
     fault_at: float | None = None
     fault_ended_at: float | None = None
     observed_until: float = 0.0  # end of the measured method phase (before the rollback)
@@ -238,7 +243,8 @@ def _fault_figures(timeline: RunTimeline, history: History, slo: Slo) -> dict[st
 def _steady_state(timeline: RunTimeline, history: History, slo: Slo) -> dict[str, Any]:
     t0, fault_at = timeline.started_at, timeline.fault_at
     observed = timeline.observed_until or max(timeline.ended_at, t0)
-    before = probe(history, t0, fault_at if fault_at is not None else observed, slo)
+    steady_from = timeline.steady_from if timeline.steady_from is not None else t0
+    before = probe(history, steady_from, fault_at if fault_at is not None else observed, slo)
     after = None
     if fault_at is not None:
         start = max(t0, observed - slo.probe_window_s, timeline.fault_ended_at or fault_at)
@@ -318,7 +324,9 @@ def build_report(
     report.update(_checker_fields(check))
     verdict, reason = run_verdict(check, timeline.aborted, report["rejected"])
     alert_report = alerting.alert_fields(
-        timeline.alerts, started_at=timeline.started_at, fault_at=timeline.fault_at,
+        timeline.alerts, fault_at=timeline.fault_at,
+        started_at=(timeline.steady_from if timeline.steady_from is not None
+                    else timeline.started_at),
         observed_until=timeline.observed_until or end, expected=timeline.expected_alerts)
     findings = alert_report.pop("alert_findings")
     report.update(alert_report)

@@ -3,7 +3,9 @@ journal (the report's `phases` and `actions`):
 
 1. `pre-check`: the stack is healthy and the API ready (else: aborted, nothing injected).
 2. `warm-up`: steady load starts (`warmup_s`).
-3. `steady-state-before`: the hypothesis over the warm-up (else: aborted, no fault).
+3. `steady-state-before`: the hypothesis over the warm-up, or if a cold stack stalled in it,
+   over the last `probe_window_s`, extended second by second up to `max_extension_s`
+   (else: aborted, no fault).
 4. `inject`: the fault (`fault_at`).
 5. `hold-and-restore`: a timed outage lasts `hold_s`, then is ended (`fault_ended_at`).
 6. `recovery`: load continues through the recovery window (`recovery_s`).
@@ -201,8 +203,18 @@ class ScenarioRun:
 
     async def steady_state_before(self) -> None:
         async with self.phase("steady-state-before") as entry:
-            before = reports.probe(self.gen.history, self.timeline.started_at, time.time(),
-                                   self.slo)
+            now = time.time()
+            before = reports.probe(self.gen.history, self.timeline.started_at, now, self.slo)
+            # A cold stack can stall for a moment in its first seconds of load: then the
+            # steady state is the first probe window that holds, waited for under the same
+            # load (bounded), never assumed. Pages are judged from that window on.
+            limit = now + self.settings.max_extension_s
+            while not before["ok"] and now < limit:
+                await asyncio.sleep(1.0)
+                now = time.time()
+                self.timeline.steady_from = now - self.slo.probe_window_s
+                before = reports.probe(self.gen.history, self.timeline.steady_from, now,
+                                       self.slo)
             entry["detail"] = _probe_text(before)
             self.say(f"steady state before: {entry['detail']}")
             if not before["ok"]:

@@ -123,13 +123,17 @@ class FakeStack:
                 for fp, name, severity, t in firing]
 
 
-def fake_api(stack: FakeStack, *, slow_ms: float = 0.0) -> httpx.MockTransport:
+def fake_api(stack: FakeStack, *, slow_ms: float = 0.0,
+             slow_for_s: float | None = None) -> httpx.MockTransport:
+    """`slow_ms` per order, for the first `slow_for_s` seconds of orders (None: always)."""
     orders: dict[str, str] = {}
+    first_order: list[float] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/health/ready":
             return httpx.Response(200, json={"status": "ready"})
-        if slow_ms:
+        first_order[:] = first_order or [time.monotonic()]
+        if slow_ms and (slow_for_s is None or time.monotonic() - first_order[0] < slow_for_s):
             await asyncio.sleep(slow_ms / 1000)
         if stack.api_failing():
             return httpx.Response(503, headers={"Retry-After": "0"}, json={"title": "db"})
@@ -228,8 +232,8 @@ async def test_steady_state_that_does_not_return_aborts_but_still_rolls_back(
 async def test_no_fault_when_steady_state_is_not_met_first(tmp_path: Path) -> None:
     stack = FakeStack()
     env, seen = make_env(stack, slow_ms=60)
-    settings = DrillSettings(warmup_s=1.0, recovery_s=1.0, load=SETTINGS.load,
-                             slo=Slo(p99_ms=50.0, probe_window_s=1.0))
+    settings = DrillSettings(warmup_s=1.0, recovery_s=1.0, max_extension_s=1.0,
+                             load=SETTINGS.load, slo=Slo(p99_ms=50.0, probe_window_s=1.0))
     report = await run_scenario(env, catalogue.get("redis-primary-kill"), settings,
                                 tmp_path)
     assert report["verdict"] == "aborted"
@@ -237,6 +241,23 @@ async def test_no_fault_when_steady_state_is_not_met_first(tmp_path: Path) -> No
     assert not [c for c in stack.calls if c[0] == "kill"]
     assert report["fault_at"] is None
     assert seen  # the orders of the warm-up are still checked
+
+
+async def test_a_stall_in_the_first_seconds_of_load_is_waited_out_not_ignored(
+    tmp_path: Path,
+) -> None:
+    """Slow orders for the first 0.6 s (a cold stack): the warm-up's hypothesis fails, the
+    fault waits for a probe window that holds, and the report says which window that was."""
+    stack = FakeStack()
+    env, _ = make_env(stack, slow_ms=300, slow_for_s=0.6)
+    settings = DrillSettings(warmup_s=1.0, recovery_s=1.0, max_extension_s=10.0,
+                             load=SETTINGS.load, slo=Slo(p99_ms=100.0, probe_window_s=1.0))
+    report = await run_scenario(env, catalogue.get("redis-primary-kill"), settings,
+                                tmp_path)
+    before = report["steady_state"]["before"]
+    assert report["fault_at"] is not None and before["ok"], report["verdict_reason"]
+    assert before["window_start"] > report["started_at"]  # not the stalled warm-up
+    assert [c for c in stack.calls if c[0] == "kill"]
 
 
 async def test_timed_outage_is_ended_after_its_hold(tmp_path: Path) -> None:
