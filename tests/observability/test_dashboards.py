@@ -9,8 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import yaml
 from localenv.procs import free_port
 from observability import dashboards, generate
 from service.observability import Metrics
+from tests.observability.haproxy import exported, running, write_config
 
 PROMTOOL = shutil.which("promtool")  # Debian prometheus, from scripts/install-system-deps.sh
 # patroni/api.py do_GET_metrics at tag v3.0.2 (the Debian package's version)
@@ -63,29 +62,12 @@ def haproxy_metrics(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """The metric names the Debian HAProxy's built-in exporter serves, with the API backend
     and a server named as the local stack names them."""
     port = free_port()
-    config = tmp_path_factory.mktemp("haproxy") / "haproxy.cfg"
-    config.write_text("\n".join([
-        "defaults", "    mode http", "    timeout connect 1s", "    timeout client 5s",
-        "    timeout server 5s", "frontend metrics", f"    bind 127.0.0.1:{port}",
-        "    http-request use-service prometheus-exporter if { path /metrics }",
-        "backend api_replicas", "    server api-a 127.0.0.1:1", "",
-    ]))
-    haproxy = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                    text = r.read().decode()
-                break
-            except OSError:
-                assert haproxy.poll() is None, haproxy.stderr.read() if haproxy.stderr else ""
-                assert time.monotonic() < deadline, "HAProxy's exporter did not answer"
-                time.sleep(0.1)
-    finally:
-        haproxy.terminate()
-        haproxy.wait(10)
+    config = write_config(tmp_path_factory.mktemp("haproxy") / "haproxy.cfg", port, [
+        "defaults", "    mode http", "    timeout connect 1s", "    timeout server 5s",
+        "backend api_replicas", "    server api-a 127.0.0.1:1",
+    ])
+    with running(config, port):
+        text = exported(port)
     return {line.split("{")[0].split()[0] for line in text.splitlines()
             if line and not line.startswith("#")}
 

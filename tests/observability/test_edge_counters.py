@@ -7,7 +7,6 @@ twice."""
 from __future__ import annotations
 
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +16,7 @@ import httpx
 import pytest
 
 from localenv.procs import free_port
-
-HAPROXY = "/usr/sbin/haproxy"
+from tests.observability.haproxy import exported, running, write_config
 
 
 def answer_503(conn: socket.socket) -> None:
@@ -61,30 +59,12 @@ def backend_server() -> Iterator[Callable[[Callable[[socket.socket], None]], int
         listener.close()
 
 
-def run_haproxy(config: Path, metrics_port: int) -> subprocess.Popen[bytes]:
-    haproxy = subprocess.Popen([HAPROXY, "-db", "-f", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not _answers(metrics_port):
-        assert haproxy.poll() is None and time.monotonic() < deadline, "HAProxy did not start"
-        time.sleep(0.05)
-    return haproxy
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 def status_of(port: int) -> int:
     return httpx.post(f"http://127.0.0.1:{port}/v1/orders", json={}, timeout=5).status_code
 
 
 def five_xx(metrics_port: int) -> dict[str, float]:
-    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    text = exported(metrics_port)
     counts: dict[str, float] = {}
     for line in text.splitlines():
         if 'proxy="api_replicas"' in line and 'code="5xx"' in line:
@@ -105,26 +85,19 @@ def test_backend_minus_servers_is_what_haproxy_wrote_itself(
 ) -> None:
     api_port, metrics_port = free_port(), free_port()
     server_port = free_port() if servers_down else backend_server(behaviour)
-    config = tmp_path / "haproxy.cfg"
-    config.write_text("\n".join([
+    config = write_config(tmp_path / "haproxy.cfg", metrics_port, [
         "defaults", "    mode http", "    timeout connect 1s", "    timeout client 5s",
         "    timeout server 500ms",
-        "frontend metrics", f"    bind 127.0.0.1:{metrics_port}",
-        "    http-request use-service prometheus-exporter if { path /metrics }",
         "frontend api", f"    bind 127.0.0.1:{api_port}", "    default_backend api_replicas",
         # the server names and proxy name the local stack uses; checks mark a dead one down
         "backend api_replicas", "    option httpchk GET /health/ready",
         "    default-server inter 100ms fall 1 rise 1",
-        f"    server api-a 127.0.0.1:{server_port}" + (" check" if servers_down else ""), "",
-    ]))
-    haproxy = run_haproxy(config, metrics_port)
-    try:
+        f"    server api-a 127.0.0.1:{server_port}" + (" check" if servers_down else ""),
+    ])
+    with running(config, metrics_port):
         if servers_down:
             time.sleep(0.5)  # the first failed check marks the server down
         assert [status_of(api_port) for _ in range(3)] == [status] * 3
         counts = five_xx(metrics_port)
-    finally:
-        haproxy.terminate()
-        haproxy.wait(10)
     assert counts["backend"] == 3, counts
     assert counts["backend"] - counts["server"] == own, counts

@@ -69,7 +69,7 @@ def _api_section(bind: str, nodes: list[HaproxyBackend], source: str | None) -> 
     return lines
 
 
-def _exporter_section(bind: str) -> list[str]:
+def exporter_section(bind: str) -> list[str]:
     """HAProxy's own Prometheus exporter (built in since 2.4: `haproxy -vv` lists the
     prometheus-exporter service)."""
     return [
@@ -110,7 +110,7 @@ def haproxy_config(
     if api_port is not None:
         lines += _api_section(f"{bind_host}:{api_port}", api_nodes, source)
     if metrics_port is not None:
-        lines += _exporter_section(f"{bind_host}:{metrics_port}")
+        lines += exporter_section(f"{bind_host}:{metrics_port}")
     if sqs_relay is not None:
         host, port, target = sqs_relay
         lines += ["", "listen sqs", f"    bind {host}:{port}",
