@@ -189,3 +189,33 @@ class RedisGate:
             await script(keys=[f"lock:{name}"], args=[token])
 
         await self._call(do, None)
+
+    async def acquire_locks(self, names: list[str], ttl_ms: int = 2000) -> list[str | None]:
+        """acquire_lock for each name, in one round trip (a pipeline, not a transaction:
+        each SET NX succeeds or fails on its own)."""
+        tokens = [uuid.uuid4().hex for _ in names]
+
+        async def do(client: redis.Redis) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for name, token in zip(names, tokens, strict=True):
+                pipe.set(f"lock:{name}", token, nx=True, px=ttl_ms)
+            return list(await pipe.execute())
+
+        if not names:
+            return []
+        results = await self._call(do, [False] * len(names))
+        return [token if ok else None for token, ok in zip(tokens, results, strict=True)]
+
+    async def release_locks(self, held: list[tuple[str, str]]) -> None:
+        """release_lock for each (name, token), in one round trip."""
+        script = self._release
+
+        async def do(client: redis.Redis) -> None:
+            assert script is not None
+            pipe = client.pipeline(transaction=False)
+            for name, token in held:
+                await script(keys=[f"lock:{name}"], args=[token], client=pipe)
+            await pipe.execute()
+
+        if held:
+            await self._call(do, None)

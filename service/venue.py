@@ -4,13 +4,18 @@ transaction with the order's state changes and their audit events."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from service.audit import log as audit
+from service.audit.merkle import leaf_hash
 from service.domain.orders import ORDER_COLUMNS, decimal_text
 from service.domain.states import OrderStatus, check_transition
 
@@ -106,3 +111,85 @@ async def apply_venue_event(
         return "filled"
 
 
+
+
+# -- the same rules for a whole receive of 'order.created' events, in one round trip -------
+
+@dataclass(frozen=True)
+class CreatedEvent:
+    """An 'order.created' queue event with the quantity its message carries."""
+
+    event_id: uuid.UUID
+    order_id: uuid.UUID
+    group: str
+    quantity: Decimal
+
+
+# Outcomes of the batch function that apply_venue_event never returns (see migration 0015).
+UNKNOWN, MISMATCH, HELD = "unknown", "mismatch", "held"
+
+APPLY_CREATED_EVENTS = (
+    "SELECT r_index, r_outcome FROM apply_created_events("
+    "$1, $2, $3, $4, $5, $6, $7, $8::jsonb[], $9, $10, $11, $12::jsonb[], $13)"
+)
+
+
+@dataclass(frozen=True)
+class _AuditStep:
+    event_id: uuid.UUID
+    payload: str
+    leaf: bytes
+
+
+def _audit_step(
+    event: CreatedEvent, consumer: str, now: datetime, source: OrderStatus,
+    target: OrderStatus, payload: dict[str, Any],
+) -> _AuditStep:
+    check_transition(source, target)
+    event_id = uuid.uuid4()
+    digest = leaf_hash(audit.canonical_encoding(
+        event_id=event_id, order_id=event.order_id, event_type=f"order.{target.value.lower()}",
+        from_status=source.value, to_status=target.value, actor=consumer, payload=payload,
+        occurred_at=now,
+    ))
+    return _AuditStep(event_id, json.dumps(payload), digest)
+
+
+def _venue_verdict(event: CreatedEvent) -> tuple[OrderStatus, dict[str, Any]]:
+    """What the venue does with the order, decided from its quantity (as _transition's
+    callers do in apply_venue_event); the function checks the row has that quantity."""
+    cause = {"cause_event_id": str(event.event_id)}
+    if event.quantity > VENUE_MAX_QUANTITY:
+        return OrderStatus.REJECTED, {
+            **cause, "reason": f"quantity above venue maximum {VENUE_MAX_QUANTITY}"}
+    return OrderStatus.FILLED, {**cause, "fill_quantity": decimal_text(event.quantity)}
+
+
+async def apply_created_events(
+    conn: asyncpg.Connection, events: Sequence[CreatedEvent], *, consumer: str
+) -> list[str]:
+    """Each event's outcome, in order: what apply_venue_event would have returned, or
+    UNKNOWN (no such order), MISMATCH (the row disagrees with the message: apply it with
+    apply_venue_event) or HELD (behind one of those in its group). Runs in the caller's
+    transaction; one round trip for the whole receive."""
+    if not events:
+        return []
+    now = audit.utc_now()
+    submitted, finals, statuses = [], [], []
+    for event in events:
+        cause = {"cause_event_id": str(event.event_id)}
+        submitted.append(_audit_step(
+            event, consumer, now, OrderStatus.PENDING, OrderStatus.SUBMITTED, cause))
+        target, payload = _venue_verdict(event)
+        finals.append(_audit_step(event, consumer, now, OrderStatus.SUBMITTED, target, payload))
+        statuses.append(target.value)
+    rows = await conn.fetch(
+        APPLY_CREATED_EVENTS, consumer, now,
+        [e.event_id for e in events], [e.order_id for e in events],
+        [e.group for e in events], [e.quantity for e in events],
+        [s.event_id for s in submitted], [s.payload for s in submitted],
+        [s.leaf for s in submitted], statuses,
+        [f.event_id for f in finals], [f.payload for f in finals], [f.leaf for f in finals],
+    )
+    outcomes = {row["r_index"]: row["r_outcome"] for row in rows}
+    return [outcomes[index] for index in range(1, len(events) + 1)]

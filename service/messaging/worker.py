@@ -17,6 +17,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import asyncpg
@@ -25,7 +26,15 @@ from service.db import DatabaseUnavailable, with_retries
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 from service.redis_gate import RedisGate
-from service.venue import UnknownOrderEvent, apply_venue_event
+from service.venue import (
+    HELD,
+    MISMATCH,
+    UNKNOWN,
+    CreatedEvent,
+    UnknownOrderEvent,
+    apply_created_events,
+    apply_venue_event,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class QueueEvent:
     event_id: uuid.UUID
     order_id: uuid.UUID
     event_type: str
+    quantity: Decimal | None = None  # as the message carries it; the row is the truth
 
 
 # What applying one event came to: the venue's outcome, a poison or other failure, or None
@@ -57,12 +67,34 @@ def parse_event(body: str) -> QueueEvent:
             event_id=uuid.UUID(document["event_id"]),
             order_id=uuid.UUID(document["order"]["id"]),
             event_type=str(document["event_type"]),
+            quantity=_quantity(document["order"].get("quantity")),
         )
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise UnknownOrderEvent(f"unparseable message body: {error}") from None
 
 
+def _quantity(value: object) -> Decimal | None:
+    """The message's quantity when it is an exact finite decimal text, else None (the event
+    then takes the general path, which reads the quantity from the row)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        quantity = Decimal(value)
+    except InvalidOperation:
+        return None
+    return quantity if quantity.is_finite() else None
+
+
 DEAD_LETTER_SAMPLE_S = 15.0
+
+
+def _all_created(admitted: list[Admitted], held: set[str]) -> bool:
+    """True when every event to apply is an 'order.created' whose message carries its
+    quantity: the batch then takes the one-round-trip path."""
+    todo = [item.event for item in admitted if item.group not in held]
+    return bool(todo) and all(
+        event.event_type == "order.created" and event.quantity is not None for event in todo
+    )
 
 
 def oldest_age_s(messages: list[dict[str, Any]], now_s: float) -> float:
@@ -159,35 +191,42 @@ class Worker:
                 ],
             )
 
-    async def _lock_order(self, event: QueueEvent) -> tuple[bool, str | None]:
-        """(admitted, lock token): not admitted while a cancel holds the order."""
-        lock = await self.redis.acquire_lock(f"order:{event.order_id}")
-        held_elsewhere = lock is None and self.redis.configured and not self.redis.degraded
-        return not held_elsewhere, lock
-
     async def _admit(
         self, messages: list[dict[str, Any]], held_groups: set[str],
         releases: list[tuple[dict[str, Any], int]],
     ) -> list[Admitted]:
-        """Parse and lock each message in delivery order; a message that cannot go ahead
-        holds back the rest of its group (FIFO order)."""
-        admitted: list[Admitted] = []
+        """Parse and lock each message in delivery order (the order locks in one Redis round
+        trip); a message that cannot go ahead holds back the rest of its group (FIFO)."""
+        parsed: list[tuple[dict[str, Any], str, QueueEvent | UnknownOrderEvent]] = []
         for message in messages:
             group = message.get("Attributes", {}).get("MessageGroupId", "")
-            if group in held_groups:
-                releases.append((message, 0))
-                continue
             try:
-                event = parse_event(message["Body"])
+                parsed.append((message, group, parse_event(message["Body"])))
             except UnknownOrderEvent as error:
-                self._poison(message, error, group, held_groups, releases)
+                parsed.append((message, group, error))
+        events = [event for _, _, event in parsed if isinstance(event, QueueEvent)]
+        locks = iter(await self.redis.acquire_locks([f"order:{e.order_id}" for e in events]))
+        # No token while Redis answers means a cancel holds that order right now.
+        redis_up = self.redis.configured and not self.redis.degraded
+        admitted: list[Admitted] = []
+        unused: list[tuple[str, str]] = []
+        for message, group, event in parsed:
+            if isinstance(event, UnknownOrderEvent):
+                if group in held_groups:
+                    releases.append((message, 0))
+                else:
+                    self._poison(message, event, group, held_groups, releases)
                 continue
-            go, lock = await self._lock_order(event)
-            if not go:  # a cancel holds this order right now; let it finish first
+            lock = next(locks)
+            if group in held_groups or (lock is None and redis_up):
+                if lock is not None:
+                    unused.append((f"order:{event.order_id}", lock))
+                delay_s = 0 if group in held_groups else 1  # held by a cancel: let it finish
                 held_groups.add(group)
-                releases.append((message, 1))
+                releases.append((message, delay_s))
                 continue
             admitted.append(Admitted(message, group, event, lock))
+        await self.redis.release_locks(unused)
         return admitted
 
     def _poison(
@@ -208,6 +247,8 @@ class Worker:
             held = set(held_groups)  # a retry starts over: nothing of a failed try committed
             outcomes: list[Outcome] = []
             async with conn.transaction():
+                if _all_created(admitted, held):
+                    return await self._apply_created(conn, admitted, held)
                 for item in admitted:
                     outcomes.append(None if item.group in held else await self._apply_one(
                         conn, item, held))
@@ -229,6 +270,33 @@ class Worker:
         except UnknownOrderEvent as error:
             held.add(item.group)
             return error
+
+    async def _apply_created(
+        self, conn: asyncpg.Connection, admitted: list[Admitted], held: set[str]
+    ) -> list[Outcome]:
+        """The common case, a receive of new orders only: one round trip (migration 0015).
+        A row that disagrees with its message is applied the general way, in order."""
+        todo = [item for item in admitted if item.group not in held]
+        results = dict(zip(
+            (id(item) for item in todo),
+            await apply_created_events(conn, [
+                CreatedEvent(item.event.event_id, item.event.order_id, item.group,
+                             item.event.quantity or Decimal(0))
+                for item in todo
+            ], consumer=self.consumer),
+            strict=True,
+        ))
+        outcomes: list[Outcome] = []
+        for item in admitted:
+            result = results.get(id(item), HELD)
+            if result == UNKNOWN:
+                held.add(item.group)
+                outcomes.append(UnknownOrderEvent(f"order {item.event.order_id} does not exist"))
+            elif result == MISMATCH:
+                outcomes.append(await self._apply_one(conn, item, held))
+            else:
+                outcomes.append(None if result == HELD else result)
+        return outcomes
 
     async def _apply_each_alone(
         self, admitted: list[Admitted], held_groups: set[str]
@@ -269,9 +337,10 @@ class Worker:
                 log.warning("worker_batch_failed", error=type(error).__name__)
                 outcomes = await self._apply_each_alone(admitted, held_groups)
         finally:
-            for item in admitted:
-                if item.lock is not None:
-                    await self.redis.release_lock(f"order:{item.event.order_id}", item.lock)
+            await self.redis.release_locks([
+                (f"order:{item.event.order_id}", item.lock)
+                for item in admitted if item.lock is not None
+            ])
         done = self._settle(admitted, outcomes, held_groups, releases)
         for message, delay_s in releases:
             await asyncio.to_thread(self._release, message, delay_s)
