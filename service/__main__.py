@@ -57,6 +57,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _worker_identity(kind: str) -> str:
     return f"{kind}-{socket.gethostname()}-{os.getpid()}"
 
@@ -132,7 +139,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         redis = RedisGate.from_settings(settings, metrics)
         stack.push_async_callback(redis.close)
         return Worker(
-            pool, sqs, queue_url, _worker_identity("venue"), metrics, redis, heartbeat=heartbeat
+            pool, sqs, queue_url, _worker_identity("venue"), metrics, redis, heartbeat=heartbeat,
+            receives=args.receives,
         )
 
     return _run_queue_process(args, build)
@@ -299,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="consume the queue (simulated venue)")
     worker.add_argument("--once", action="store_true", help="handle one receive and exit")
+    worker.add_argument(
+        "--receives", type=_positive_int, default=2,
+        help="receives in flight at once (each up to 10 messages); default 2",
+    )
     _add_health_arguments(worker)
     worker.set_defaults(func=cmd_worker)
 

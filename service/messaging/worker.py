@@ -119,10 +119,14 @@ class Worker:
         *,
         wait_s: int = 1,
         heartbeat: Heartbeat | None = None,
+        receives: int = 1,
     ) -> None:
+        if receives < 1:
+            raise ValueError("receives must be at least 1")
         self.pool, self.sqs, self.queue_url = pool, sqs, queue_url
         self.consumer, self.metrics, self.redis = consumer, metrics, redis
         self.wait_s = wait_s
+        self.receives = receives
         self.heartbeat = heartbeat or Heartbeat()
         self._dlq_url: str | None = None
         self._dead_letters_sampled_at = 0.0
@@ -366,7 +370,15 @@ class Worker:
         return done
 
     async def run(self, stop: asyncio.Event) -> None:
-        log.info("worker_started", consumer=self.consumer)
+        """`receives` loops, each receive -> apply -> delete. SQS FIFO hands a message group
+        to one receive at a time (none of its messages is delivered while another is in
+        flight), so loops in one process keep per-account order as separate workers do; they
+        overlap one receive's queue and commit waits with another's work."""
+        log.info("worker_started", consumer=self.consumer, receives=self.receives)
+        await asyncio.gather(*(self._loop(stop) for _ in range(self.receives)))
+        log.info("worker_stopped", consumer=self.consumer)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         backoff = 0.0
         while not stop.is_set():
             self.heartbeat.beat()
@@ -379,4 +391,3 @@ class Worker:
                 log.warning("worker_error", error=type(error).__name__, detail=str(error)[:200])
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
-        log.info("worker_stopped", consumer=self.consumer)

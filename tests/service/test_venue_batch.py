@@ -198,3 +198,39 @@ async def test_an_order_a_cancel_holds_waits_and_the_batch_leaves_no_lock_behind
     finally:
         await pool.close()
         await raw.aclose()
+
+
+async def test_receives_in_flight_fill_each_order_once_in_each_accounts_order(
+    client: AsyncTestClient[Any], database: Database, queue_settings: Settings
+) -> None:
+    import asyncio
+
+    placed_ids = [await place(client, ACCOUNTS[i % 4], str(i + 1)) for i in range(60)]
+    pool = await create_pool(queue_settings)
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        relay = pipe.relay("relay-a")
+        while await relay.run_once():
+            pass
+        worker = pipe.worker(CONSUMER)
+        worker.receives = 3
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        for _ in range(300):
+            if await database.fetchval("SELECT count(*) FROM processed_events") == 60:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await asyncio.wait_for(running, 15)
+    finally:
+        await pool.close()
+    assert await database.fetchval(
+        "SELECT count(*) FROM orders WHERE status = 'FILLED'") == len(placed_ids)
+    assert await database.fetchval(
+        "SELECT count(*) FROM audit_events WHERE event_type = 'order.filled'") == 60
+    rows = await database.fetch(
+        "SELECT o.account_id, o.created_at, e.seq FROM orders o JOIN audit_events e"
+        " ON e.order_id = o.id AND e.event_type = 'order.filled' ORDER BY o.created_at")
+    for account in ACCOUNTS:
+        fills = [r["seq"] for r in rows if r["account_id"] == account]
+        assert fills == sorted(fills), account  # FIFO per account across the receives
