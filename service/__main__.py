@@ -140,7 +140,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         stack.push_async_callback(redis.close)
         return Worker(
             pool, sqs, queue_url, _worker_identity("venue"), metrics, redis, heartbeat=heartbeat,
-            receives=args.receives,
+            receives=args.receives, linger_s=args.linger_seconds,
         )
 
     return _run_queue_process(args, build)
@@ -273,6 +273,40 @@ def _add_health_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_relay_parser(commands: Any) -> None:
+    relay = commands.add_parser("relay", help="publish the outbox to SQS FIFO")
+    relay.add_argument("--once", action="store_true", help="publish one batch and exit")
+    relay.add_argument("--batch-size", type=int, default=50)
+    relay.add_argument("--lease-seconds", type=float, default=30.0)
+    relay.add_argument(
+        "--poll-seconds", type=float, default=0.2,
+        help="fallback poll when no notification arrives (0.1 with --no-listen)",
+    )
+    relay.add_argument(
+        "--linger-seconds", type=float, default=0.02,
+        help="after a notification, or a batch of fewer than 10, wait this long so rows gather",
+    )
+    relay.add_argument("--no-listen", action="store_true",
+                       help="poll only, no LISTEN/NOTIFY (e.g. behind a transaction pooler)")
+    _add_health_arguments(relay)
+    relay.set_defaults(func=cmd_relay)
+
+
+def _add_worker_parser(commands: Any) -> None:
+    worker = commands.add_parser("worker", help="consume the queue (simulated venue)")
+    worker.add_argument("--once", action="store_true", help="handle one receive and exit")
+    worker.add_argument(
+        "--receives", type=_positive_int, default=2,
+        help="receives in flight at once (each up to 10 messages); default 2",
+    )
+    worker.add_argument(
+        "--linger-seconds", type=float, default=0.02,
+        help="after a receive of fewer than 10 messages, wait this long so the next gathers more",
+    )
+    _add_health_arguments(worker)
+    worker.set_defaults(func=cmd_worker)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -288,31 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    relay = commands.add_parser("relay", help="publish the outbox to SQS FIFO")
-    relay.add_argument("--once", action="store_true", help="publish one batch and exit")
-    relay.add_argument("--batch-size", type=int, default=50)
-    relay.add_argument("--lease-seconds", type=float, default=30.0)
-    relay.add_argument(
-        "--poll-seconds", type=float, default=0.2,
-        help="fallback poll when no notification arrives (0.1 with --no-listen)",
-    )
-    relay.add_argument(
-        "--linger-seconds", type=float, default=0.01,
-        help="after a notification, wait this long so concurrent rows share a batch",
-    )
-    relay.add_argument("--no-listen", action="store_true",
-                       help="poll only, no LISTEN/NOTIFY (e.g. behind a transaction pooler)")
-    _add_health_arguments(relay)
-    relay.set_defaults(func=cmd_relay)
-
-    worker = commands.add_parser("worker", help="consume the queue (simulated venue)")
-    worker.add_argument("--once", action="store_true", help="handle one receive and exit")
-    worker.add_argument(
-        "--receives", type=_positive_int, default=2,
-        help="receives in flight at once (each up to 10 messages); default 2",
-    )
-    _add_health_arguments(worker)
-    worker.set_defaults(func=cmd_worker)
+    _add_relay_parser(commands)
+    _add_worker_parser(commands)
 
     janitor = commands.add_parser("janitor", help="purge expired idempotency keys, periodically")
     janitor.add_argument("--once", action="store_true", help="purge once and exit")

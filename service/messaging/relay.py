@@ -2,7 +2,8 @@
 
 A relay sleeps until PostgreSQL notifies it that outbox rows were committed (a trigger on
 the outbox, channel `outbox_inserted`), then lingers a few milliseconds so the rows of
-concurrent placements share one claim and one SendMessageBatch. It still polls, slowly, in
+concurrent placements share one claim and one SendMessageBatch; it lingers as long after a
+batch that did not fill one SendMessageBatch, for the same reason. It still polls, slowly, in
 case a notification is lost (its listening connection is down, e.g. during a failover).
 
 Several relays may run at once. Claims are leases: a relay that dies mid-batch loses its
@@ -93,6 +94,9 @@ async def release_claims(conn: asyncpg.Connection, relay_id: str, ids: list[int]
         )
 
 
+SEND_BATCH_MAX = 10  # SQS: entries per SendMessageBatch
+
+
 def publish_rounds(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
     """Split rows into SendMessageBatch calls of <= 10 with one row per account each."""
     queues: OrderedDict[str, list[OutboxRow]] = OrderedDict()
@@ -102,7 +106,7 @@ def publish_rounds(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
     while queues:
         current: list[OutboxRow] = []
         for account in list(queues):
-            if len(current) == 10:
+            if len(current) == SEND_BATCH_MAX:
                 break
             current.append(queues[account].pop(0))
             if not queues[account]:
@@ -277,6 +281,11 @@ class Relay:
                     continue
                 if not published:
                     await self._idle(stop)
+                elif published < SEND_BATCH_MAX and self.linger_s > 0:
+                    # A part-filled SendMessageBatch under a trickle of placements: let the
+                    # next rows gather for linger_s rather than spend a call on one or two.
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.linger_s)
         finally:
             if self.wakeup is not None:
                 await self.wakeup.close()

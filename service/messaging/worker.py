@@ -86,6 +86,7 @@ def _quantity(value: object) -> Decimal | None:
 
 
 DEAD_LETTER_SAMPLE_S = 15.0
+RECEIVE_MAX = 10  # SQS: messages per ReceiveMessage
 
 
 def _all_created(admitted: list[Admitted], held: set[str]) -> bool:
@@ -120,6 +121,7 @@ class Worker:
         wait_s: int = 1,
         heartbeat: Heartbeat | None = None,
         receives: int = 1,
+        linger_s: float = 0.0,
     ) -> None:
         if receives < 1:
             raise ValueError("receives must be at least 1")
@@ -127,6 +129,7 @@ class Worker:
         self.consumer, self.metrics, self.redis = consumer, metrics, redis
         self.wait_s = wait_s
         self.receives = receives
+        self.linger_s = linger_s
         self.heartbeat = heartbeat or Heartbeat()
         self._dlq_url: str | None = None
         self._dead_letters_sampled_at = 0.0
@@ -134,7 +137,7 @@ class Worker:
     def _receive(self) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=10,
+            MaxNumberOfMessages=RECEIVE_MAX,
             WaitTimeSeconds=self.wait_s,
             MessageSystemAttributeNames=[
                 "MessageGroupId", "ApproximateReceiveCount", "SentTimestamp"
@@ -384,8 +387,13 @@ class Worker:
             self.heartbeat.beat()
             try:
                 await self._maybe_sample_dead_letters()
-                await self.run_once()
+                handled = await self.run_once()
                 backoff = 0.0
+                if 0 < handled < RECEIVE_MAX and self.linger_s > 0:
+                    # A part-filled receive under a trickle of events: let the next ones
+                    # gather for linger_s rather than spend a receive and a delete on one.
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.linger_s)
             except Exception as error:  # queue or database failing over: back off, go on
                 backoff = min(max(backoff * 2, 0.2), 5.0)
                 log.warning("worker_error", error=type(error).__name__, detail=str(error)[:200])

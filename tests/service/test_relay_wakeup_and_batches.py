@@ -206,3 +206,42 @@ async def test_worker_fills_a_batch_in_one_transaction_and_poison_still_reaches_
     assert commits < 6, commits
     # The poison was handled, and released, on each of its receipts.
     assert pipe.metrics.worker_processed.labels("poison")._value.get() >= 2
+
+
+async def test_after_a_part_filled_batch_relay_and_worker_let_the_next_rows_gather(
+    queue_settings: Settings, database: Database
+) -> None:
+    """Under a trickle, one call per event would cost a SendMessageBatch, a receive and a
+    delete each: after a batch of fewer than 10 both wait linger_s (here 30 s, so the wait
+    is unmistakable) before the next, and a stop cuts that wait short."""
+    from service.messaging.worker import Worker
+    from service.redis_gate import RedisGate
+
+    pool = await create_pool(queue_settings)
+    stop = asyncio.Event()
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        relay = Relay(pool, pipe.sqs, pipe.queue_url, "relay-lingering", pipe.metrics,
+                      poll_s=0.05, linger_s=30.0)
+        worker = Worker(pool, pipe.sqs, pipe.queue_url, "venue-lingering", pipe.metrics,
+                        RedisGate(None, pipe.metrics, 0.1), linger_s=30.0)
+        await place_orders(queue_settings, 2)
+        tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(worker.run(stop))]
+        filled = "SELECT count(*) FROM orders WHERE status = 'FILLED'"
+        deadline = time.monotonic() + 10
+        while await database.fetchval(filled) < 2:  # the first batch goes at once
+            assert time.monotonic() < deadline, "the first batch was not filled"
+            await asyncio.sleep(0.05)
+        await place_orders(queue_settings, 2)
+        await asyncio.sleep(1.5)  # far longer than a turn of either loop takes here
+        assert await unpublished(database) == 2  # the relay is lingering
+        assert await relay.run_once() == 2  # published past it: now the worker's turn
+        await asyncio.sleep(1.5)
+        assert await database.fetchval(filled) == 2  # the worker is lingering too
+        started = time.monotonic()
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
+        assert time.monotonic() - started < 5  # the stop ended both waits, not the 30 s
+    finally:
+        stop.set()
+        await pool.close()
