@@ -73,6 +73,13 @@ async def apply_venue_event(
     Returns "duplicate" when the event was already applied, else what happened.
     """
     async with conn.transaction():
+        # The order's row lock first, then the ledger, in the order apply_created_events
+        # takes them: two transactions applying one redelivered event cannot deadlock.
+        row = await conn.fetchrow(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE", order_id  # noqa: S608
+        )
+        if row is None:
+            raise UnknownOrderEvent(f"order {order_id} does not exist")
         first_time = await conn.fetchval(
             """
             INSERT INTO processed_events (event_id, order_id, consumer, processed_at)
@@ -82,11 +89,6 @@ async def apply_venue_event(
         )
         if not first_time:
             return "duplicate"
-        row = await conn.fetchrow(
-            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE", order_id  # noqa: S608
-        )
-        if row is None:
-            raise UnknownOrderEvent(f"order {order_id} does not exist")
         cause = {"cause_event_id": str(event_id)}
         if event_type == "order.cancelled":
             return "cancel-acknowledged"
@@ -109,8 +111,6 @@ async def apply_venue_event(
             filled_quantity=submitted["quantity"],
         )
         return "filled"
-
-
 
 
 # -- the same rules for a whole receive of 'order.created' events, in one round trip -------

@@ -1,7 +1,9 @@
 """Liveness and metrics for the relay and worker, which serve no API.
 
-The loop beats a heartbeat on every iteration; `/health/live` fails when the last beat is
-older than `max_age_s`, so a wedged loop (not just a dead process) gets restarted. The
+Each loop beats a heartbeat on every iteration (a process with several loops, such as the
+worker's receives, gives each its own slot); `/health/live` fails when the oldest slot's last
+beat is older than `max_age_s`, so one wedged loop (not just a dead process) gets the
+process restarted even while its siblings turn. The
 server runs in a thread so it answers even while the loop is busy.
 """
 
@@ -18,13 +20,18 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 class Heartbeat:
     def __init__(self) -> None:
-        self._last = time.monotonic()
+        self._lock = threading.Lock()  # the health server reads from its own thread
+        self._beats: dict[int, float] = {0: time.monotonic()}
 
-    def beat(self) -> None:
-        self._last = time.monotonic()
+    def beat(self, slot: int = 0) -> None:
+        with self._lock:
+            self._beats[slot] = time.monotonic()
 
     def age_s(self) -> float:
-        return time.monotonic() - self._last
+        """Age of the stalest slot's last beat."""
+        with self._lock:
+            oldest = min(self._beats.values())
+        return time.monotonic() - oldest
 
 
 def serve_health(

@@ -2,11 +2,13 @@
 
 It applies each queue event exactly once (processed_events in the same transaction as the
 state change) and deletes the message only after that commit. The events of one receive (up
-to 10) are applied in one transaction, one savepoint each, and deleted with one
-DeleteMessageBatch: one commit instead of ten. A message it cannot apply (unknown order or
-event type, unparseable body) rolls back only its own savepoint and is made visible again at
-once, so after maxReceiveCount receipts the queue's redrive policy moves it to the DLQ; the
-rest of its message group waits behind it (FIFO), the other groups' events commit.
+to 10) are applied in one transaction and deleted with one DeleteMessageBatch: one commit
+instead of ten. A receive of new orders only is applied by one SQL call
+(service.venue.apply_created_events); anything else event by event, a savepoint each. A
+message it cannot apply (unknown order or event type, unparseable body) writes nothing and
+is made visible again at once, so after maxReceiveCount receipts the queue's redrive policy
+moves it to the DLQ; the messages of its group after it wait (FIFO), those before it and the
+other groups' events commit.
 """
 
 from __future__ import annotations
@@ -73,16 +75,22 @@ def parse_event(body: str) -> QueueEvent:
         raise UnknownOrderEvent(f"unparseable message body: {error}") from None
 
 
+QUANTITY_LIMIT = Decimal(10) ** 18  # orders.quantity is numeric(26, 8)
+QUANTITY_STEP = Decimal("0.00000001")
+
+
 def _quantity(value: object) -> Decimal | None:
-    """The message's quantity when it is an exact finite decimal text, else None (the event
-    then takes the general path, which reads the quantity from the row)."""
+    """The message's quantity when it is a decimal text the orders.quantity column could
+    hold, else None: the event then takes the general path, which reads it from the row."""
     if not isinstance(value, str):
         return None
     try:
         quantity = Decimal(value)
+        fits = (quantity.is_finite() and abs(quantity) < QUANTITY_LIMIT
+                and quantity == quantity.quantize(QUANTITY_STEP))
     except InvalidOperation:
         return None
-    return quantity if quantity.is_finite() else None
+    return quantity if fits else None
 
 
 DEAD_LETTER_SAMPLE_S = 15.0
@@ -129,12 +137,13 @@ class Worker:
         self.consumer, self.metrics, self.redis = consumer, metrics, redis
         self.wait_s = wait_s
         self.receives = receives
+        self._ages = dict.fromkeys(range(receives), 0.0)  # every slot up front: see _receive
         self.linger_s = linger_s
         self.heartbeat = heartbeat or Heartbeat()
         self._dlq_url: str | None = None
         self._dead_letters_sampled_at = 0.0
 
-    def _receive(self) -> list[dict[str, Any]]:
+    def _receive(self, slot: int = 0) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=RECEIVE_MAX,
@@ -144,7 +153,10 @@ class Worker:
             ],
         )
         messages: list[dict[str, Any]] = response.get("Messages", [])
-        self.metrics.queue_message_age.set(oldest_age_s(messages, time.time()))
+        # The oldest of each receive loop's latest: while one loop keeps getting a stuck
+        # group's old message, the others' empty receives must not reset the gauge to 0.
+        self._ages[slot] = oldest_age_s(messages, time.time())
+        self.metrics.queue_message_age.set(max(self._ages.values()))
         return messages
 
     def _dead_letter_url(self) -> str | None:
@@ -245,13 +257,12 @@ class Worker:
         held_groups.add(group)
         releases.append((message, 0))
 
-    async def _apply_in_one_transaction(
-        self, admitted: list[Admitted], held_groups: set[str]
-    ) -> list[Outcome]:
-        """Each admitted event's outcome, all committed together; None = held back."""
+    async def _apply_in_one_transaction(self, admitted: list[Admitted]) -> list[Outcome]:
+        """Each admitted event's outcome, all committed together; None = held back. Every
+        admitted message comes before any refused one of its group, so none starts held."""
 
         async def apply_batch(conn: asyncpg.Connection) -> list[Outcome]:
-            held = set(held_groups)  # a retry starts over: nothing of a failed try committed
+            held: set[str] = set()  # a retry starts over: nothing of a failed try committed
             outcomes: list[Outcome] = []
             async with conn.transaction():
                 if _all_created(admitted, held):
@@ -282,67 +293,70 @@ class Worker:
         self, conn: asyncpg.Connection, admitted: list[Admitted], held: set[str]
     ) -> list[Outcome]:
         """The common case, a receive of new orders only: one round trip (migration 0015).
-        A row that disagrees with its message is applied the general way, in order."""
-        todo = [item for item in admitted if item.group not in held]
-        results = dict(zip(
-            (id(item) for item in todo),
-            await apply_created_events(conn, [
-                CreatedEvent(item.event.event_id, item.event.order_id, item.group,
-                             item.event.quantity or Decimal(0))
-                for item in todo
-            ], consumer=self.consumer),
-            strict=True,
-        ))
+        A row that disagrees with its message is applied the general way, and so are the
+        events of its group after it (the function held them), in order."""
+        results = await apply_created_events(conn, [
+            CreatedEvent(item.event.event_id, item.event.order_id, item.group,
+                         item.event.quantity or Decimal(0))
+            for item in admitted
+        ], consumer=self.consumer)
+        general: set[str] = set()  # groups continuing the general way after a mismatch
         outcomes: list[Outcome] = []
-        for item in admitted:
-            result = results.get(id(item), HELD)
-            if result == UNKNOWN:
+        for item, result in zip(admitted, results, strict=True):
+            if item.group in held:
+                outcomes.append(None)
+            elif result == UNKNOWN:
                 held.add(item.group)
                 outcomes.append(UnknownOrderEvent(f"order {item.event.order_id} does not exist"))
-            elif result == MISMATCH:
+            elif result == MISMATCH or (result == HELD and item.group in general):
+                general.add(item.group)
                 outcomes.append(await self._apply_one(conn, item, held))
             else:
                 outcomes.append(None if result == HELD else result)
         return outcomes
 
-    async def _apply_each_alone(
-        self, admitted: list[Admitted], held_groups: set[str]
-    ) -> list[Outcome]:
+    async def _apply_each_alone(self, admitted: list[Admitted]) -> list[Outcome]:
         """After a batch failed for another reason: isolate the event that fails. A failed
-        event is left invisible until its visibility timeout, as a lone failure always was."""
+        event is left invisible until its visibility timeout, as a lone failure always was;
+        the events of its group after it are held back."""
+        failed: set[str] = set()
         outcomes: list[Outcome] = []
         for item in admitted:
-            if item.group in held_groups:
+            if item.group in failed:
                 outcomes.append(None)
                 continue
             try:
-                [outcome] = await self._apply_in_one_transaction([item], held_groups)
+                [outcome] = await self._apply_in_one_transaction([item])
             except DatabaseUnavailable:
                 raise
             except Exception as error:
                 log.warning("worker_apply_failed", error=type(error).__name__)
                 outcome = error
             if isinstance(outcome, Exception):
-                held_groups.add(item.group)
+                failed.add(item.group)
             outcomes.append(outcome)
         return outcomes
 
     async def run_once(self) -> int:
         """Handle one receive; return the number of messages deleted."""
-        messages = await asyncio.to_thread(self._receive)
+        return (await self._receive_and_apply())[1]
+
+    async def _receive_and_apply(self, slot: int = 0) -> tuple[int, int]:
+        """Handle one receive; return how many messages it got and how many were deleted."""
+        messages = await asyncio.to_thread(self._receive, slot)
         if not messages:
-            return 0
+            return 0, 0
         held_groups: set[str] = set()
         releases: list[tuple[dict[str, Any], int]] = []
         admitted = await self._admit(messages, held_groups, releases)
         try:
             try:
-                outcomes = await self._apply_in_one_transaction(admitted, held_groups)
+                outcomes = await self._apply_in_one_transaction(admitted)
             except DatabaseUnavailable:
                 raise
             except Exception as error:
                 log.warning("worker_batch_failed", error=type(error).__name__)
-                outcomes = await self._apply_each_alone(admitted, held_groups)
+                outcomes = await self._apply_each_alone(admitted)
         finally:
             await self.redis.release_locks([
                 (f"order:{item.event.order_id}", item.lock)
@@ -352,7 +366,7 @@ class Worker:
         for message, delay_s in releases:
             await asyncio.to_thread(self._release, message, delay_s)
         await asyncio.to_thread(self._delete, done)
-        return len(done)
+        return len(messages), len(done)
 
     def _settle(
         self, admitted: list[Admitted], outcomes: list[Outcome],
@@ -378,18 +392,20 @@ class Worker:
         flight), so loops in one process keep per-account order as separate workers do; they
         overlap one receive's queue and commit waits with another's work."""
         log.info("worker_started", consumer=self.consumer, receives=self.receives)
-        await asyncio.gather(*(self._loop(stop) for _ in range(self.receives)))
+        for slot in range(self.receives):
+            self.heartbeat.beat(slot)
+        await asyncio.gather(*(self._loop(stop, slot) for slot in range(self.receives)))
         log.info("worker_stopped", consumer=self.consumer)
 
-    async def _loop(self, stop: asyncio.Event) -> None:
+    async def _loop(self, stop: asyncio.Event, slot: int) -> None:
         backoff = 0.0
         while not stop.is_set():
-            self.heartbeat.beat()
+            self.heartbeat.beat(slot)  # its own slot: one wedged loop fails liveness
             try:
                 await self._maybe_sample_dead_letters()
-                handled = await self.run_once()
+                received, _ = await self._receive_and_apply(slot)
                 backoff = 0.0
-                if 0 < handled < RECEIVE_MAX and self.linger_s > 0:
+                if 0 < received < RECEIVE_MAX and self.linger_s > 0:
                     # A part-filled receive under a trickle of events: let the next ones
                     # gather for linger_s rather than spend a receive and a delete on one.
                     with contextlib.suppress(asyncio.TimeoutError):

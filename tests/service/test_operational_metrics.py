@@ -78,6 +78,36 @@ async def test_worker_reports_message_age_and_dead_letters(
     assert sample(pipe.metrics, "queue_dead_letter_messages") == 2
 
 
+async def test_a_stuck_group_keeps_the_age_while_other_receives_come_back_empty(
+    queue_settings: Settings, database: Database
+) -> None:
+    """Two receives in flight: one holds a group's old message (FIFO then delivers that
+    group to no other receive), the other's receives come back empty. The age must stay
+    the stuck message's, or an alert on it would reset on every empty receive."""
+    from service.messaging.worker import Worker
+    from service.redis_gate import RedisGate
+
+    pool = await create_pool(queue_settings)
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        pipe.sqs.send_message(QueueUrl=pipe.queue_url, MessageBody="{stuck",
+                              MessageGroupId="ACC-1", MessageDeduplicationId="stuck")
+        await asyncio.sleep(1.2)
+        worker = Worker(pool, pipe.sqs, pipe.queue_url, "venue-test", pipe.metrics,
+                        RedisGate(None, pipe.metrics, 0.1), receives=2)
+        [held] = await asyncio.to_thread(worker._receive, 0)  # in flight, not deleted
+        age = sample(pipe.metrics, "queue_message_age_seconds")
+        assert age >= 1.0
+        assert await asyncio.to_thread(worker._receive, 1) == []  # the group is in flight
+        assert sample(pipe.metrics, "queue_message_age_seconds") >= age
+        pipe.sqs.delete_message(QueueUrl=pipe.queue_url, ReceiptHandle=held["ReceiptHandle"])
+        for slot in (0, 1):  # the queue is empty: both loops' receives come back empty
+            assert await asyncio.to_thread(worker._receive, slot) == []
+        assert sample(pipe.metrics, "queue_message_age_seconds") == 0
+    finally:
+        await pool.close()
+
+
 async def test_dead_letter_sampling_failure_does_not_stop_the_worker(
     queue_settings: Settings, database: Database
 ) -> None:

@@ -190,5 +190,14 @@ def test_background_health_endpoint_reports_a_stalled_loop() -> None:
         assert stalled.status_code == 503 and stalled.json()["status"] == "stalled"
         heartbeat.beat()
         assert httpx.get(f"http://127.0.0.1:{port}/health/live").status_code == 200
+        # A process with several loops (the worker's receives): one wedged loop is a stall
+        # even while another keeps beating.
+        heartbeat.beat(1)
+        time.sleep(0.5)
+        heartbeat.beat(0)
+        stalled = httpx.get(f"http://127.0.0.1:{port}/health/live")
+        assert stalled.status_code == 503 and stalled.json()["status"] == "stalled"
+        heartbeat.beat(1)
+        assert httpx.get(f"http://127.0.0.1:{port}/health/live").status_code == 200
     finally:
         server.shutdown()

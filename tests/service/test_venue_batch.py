@@ -10,10 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from service.config import Settings
 from service.db import create_pool
+from service.messaging.queue import dlq_name_for
 from service.venue import (
     HELD,
     MISMATCH,
@@ -51,12 +53,15 @@ async def trace(database: Database, order_id: str) -> dict[str, Any]:
         "SELECT status, filled_quantity FROM orders WHERE id = $1", uuid.UUID(order_id))
     events = await database.fetch(
         "SELECT event_type, from_status, to_status, actor, payload::text AS payload"
-        " FROM audit_events WHERE order_id = $1 AND event_type <> 'order.created' ORDER BY seq",
+        " FROM audit_events WHERE order_id = $1 AND actor = $2 ORDER BY seq",
+        uuid.UUID(order_id), CONSUMER)  # the venue's transitions
+    cause = await database.fetchval(
+        "SELECT event_id::text FROM outbox WHERE order_id = $1 AND event_type = 'order.created'",
         uuid.UUID(order_id))
     steps = []
     for event in events:
         payload = json.loads(event["payload"])
-        assert payload.pop("cause_event_id")  # differs per order: present, then ignored
+        assert payload.pop("cause_event_id") == cause  # this order's own event, then set aside
         steps.append((event["event_type"], event["from_status"], event["to_status"],
                       event["actor"], payload))
     processed = await database.fetchval(
@@ -136,10 +141,28 @@ async def test_every_outcome_of_a_batch_and_nothing_written_for_the_refused(
         "SELECT count(*) FROM processed_events WHERE event_id = $1", unknown.event_id) == 0
     assert (await trace(database, applied_before))["steps"][-1][2] == "FILLED"  # once only
     assert len((await trace(database, applied_before))["steps"]) == 2
+    skipped = await trace(database, cancelled)
+    assert skipped["processed"] == 1 and skipped["status"] == cancelled_status  # ledger only
+
+
+def spy_on_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Record what each call of the batch function returned to the worker."""
+    import service.messaging.worker as worker_module
+
+    seen: list[list[str]] = []
+
+    async def recording(*args: Any, **kwargs: Any) -> list[str]:
+        outcomes = await apply_created_events(*args, **kwargs)
+        seen.append(list(outcomes))
+        return outcomes
+
+    monkeypatch.setattr(worker_module, "apply_created_events", recording)
+    return seen
 
 
 async def test_a_message_that_disagrees_with_its_row_is_filled_from_the_row(
-    client: AsyncTestClient[Any], database: Database, queue_settings: Settings
+    client: AsyncTestClient[Any], database: Database, queue_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The row is the truth: a message whose quantity was altered goes the general way."""
     order_id = await place(client, "ACC-1", "7.25")
@@ -148,6 +171,7 @@ async def test_a_message_that_disagrees_with_its_row_is_filled_from_the_row(
         uuid.UUID(order_id))
     body = json.loads(row["payload"])
     body["order"]["quantity"] = "3000000"  # would be rejected if the message were believed
+    batch_outcomes = spy_on_batches(monkeypatch)
     pool = await create_pool(queue_settings)
     try:
         pipe = Pipeline(queue_settings, pool)
@@ -158,6 +182,7 @@ async def test_a_message_that_disagrees_with_its_row_is_filled_from_the_row(
         assert await pipe.worker(CONSUMER).run_once() == 1
     finally:
         await pool.close()
+    assert batch_outcomes == [[MISMATCH]]  # the batch path saw it, then handed it over
     result = await trace(database, order_id)
     assert result["status"] == "FILLED" and result["filled"] == Decimal("7.25")
     assert result["steps"][-1][4] == {"fill_quantity": "7.25"}
@@ -180,8 +205,8 @@ async def test_an_order_a_cancel_holds_waits_and_the_batch_leaves_no_lock_behind
         assert await pipe.relay("relay-a").run_once() == 2
         await raw.set(f"lock:order:{held}", "a-cancel", px=60_000)  # as a cancel takes it
         metrics = Metrics()
-        worker = Worker(pool, pipe.sqs, pipe.queue_url, CONSUMER, metrics,
-                        RedisGate(redis.Redis.from_url(redis_url), metrics, 0.5))
+        gate = RedisGate(redis.Redis.from_url(redis_url), metrics, 0.5)
+        worker = Worker(pool, pipe.sqs, pipe.queue_url, CONSUMER, metrics, gate)
         assert await worker.run_once() == 1  # the free order only
         assert (await trace(database, held))["status"] == "PENDING"
         assert (await trace(database, free))["status"] == "FILLED"
@@ -195,6 +220,7 @@ async def test_an_order_a_cancel_holds_waits_and_the_batch_leaves_no_lock_behind
                 break
         assert deleted == 1 and (await trace(database, held))["status"] == "FILLED"
         assert await raw.keys("lock:*") == []
+        await gate.close()
     finally:
         await pool.close()
         await raw.aclose()
@@ -212,8 +238,24 @@ async def test_receives_in_flight_fill_each_order_once_in_each_accounts_order(
         relay = pipe.relay("relay-a")
         while await relay.run_once():
             pass
-        worker = pipe.worker(CONSUMER)
-        worker.receives = 3
+        from service.messaging.worker import Worker
+        from service.redis_gate import RedisGate
+
+        worker = Worker(pool, pipe.sqs, pipe.queue_url, CONSUMER, pipe.metrics,
+                        RedisGate(None, pipe.metrics, 0.1), receives=3)
+        in_flight, most = 0, 0
+        receive_and_apply = worker._receive_and_apply
+
+        async def counting(slot: int = 0) -> tuple[int, int]:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            try:
+                return await receive_and_apply(slot)
+            finally:
+                in_flight -= 1
+
+        worker._receive_and_apply = counting  # type: ignore[method-assign]
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop))
         for _ in range(300):
@@ -224,6 +266,7 @@ async def test_receives_in_flight_fill_each_order_once_in_each_accounts_order(
         await asyncio.wait_for(running, 15)
     finally:
         await pool.close()
+    assert most == 3  # three receives were in flight at once
     assert await database.fetchval(
         "SELECT count(*) FROM orders WHERE status = 'FILLED'") == len(placed_ids)
     assert await database.fetchval(
@@ -234,3 +277,63 @@ async def test_receives_in_flight_fill_each_order_once_in_each_accounts_order(
     for account in ACCOUNTS:
         fills = [r["seq"] for r in rows if r["account_id"] == account]
         assert fills == sorted(fills), account  # FIFO per account across the receives
+
+
+async def test_through_the_worker_a_poison_waits_behind_nothing_and_a_mismatch_holds_nothing(
+    client: AsyncTestClient[Any], database: Database, queue_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In one receive: ACC-1 = a good order, then a poison (a well-formed new-order event
+    for no order: the batch function's UNKNOWN); ACC-2 = a good order, then a body that is
+    not JSON (refused before the batch); ACC-3 = a message that disagrees with its row, then
+    a good order. The good orders before the poisons are filled; the poisons are released
+    until the queue moves them to the DLQ; the mismatch and the order after it are both
+    filled in that same receive, not bounced."""
+    before_poison = await place(client, "ACC-1", "2")
+    before_garbage = await place(client, "ACC-2", "5")
+    disagreeing = await place(client, "ACC-3", "3")
+    after_it = await place(client, "ACC-3", "4")
+    batch_outcomes = spy_on_batches(monkeypatch)
+    poison_event, dead_order = uuid.uuid4(), str(uuid.uuid4())
+    pool = await create_pool(queue_settings)
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        rows = {r["order_id"]: r for r in await database.fetch(
+            "SELECT order_id::text, event_id::text, account_id, payload::text AS payload"
+            " FROM outbox ORDER BY id")}
+
+        def send(group: str, event_id: str, body: dict[str, Any]) -> None:
+            pipe.sqs.send_message(QueueUrl=pipe.queue_url, MessageBody=json.dumps(body),
+                                  MessageGroupId=group, MessageDeduplicationId=event_id)
+
+        send("ACC-1", rows[before_poison]["event_id"], json.loads(rows[before_poison]["payload"]))
+        send("ACC-1", str(poison_event), {
+            "event_id": str(poison_event), "event_type": "order.created",
+            "order": {"id": dead_order, "quantity": "1"}})
+        send("ACC-2", rows[before_garbage]["event_id"],
+             json.loads(rows[before_garbage]["payload"]))
+        pipe.sqs.send_message(QueueUrl=pipe.queue_url, MessageBody="{not json",
+                              MessageGroupId="ACC-2", MessageDeduplicationId="garbage")
+        altered = json.loads(rows[disagreeing]["payload"])
+        altered["order"]["quantity"] = "30"
+        send("ACC-3", rows[disagreeing]["event_id"], altered)
+        send("ACC-3", rows[after_it]["event_id"], json.loads(rows[after_it]["payload"]))
+        worker = pipe.worker(CONSUMER)
+        assert await worker.run_once() == 4  # all but the two poisons, in one receive
+        deleted = 0
+        for _ in range(4):  # the poison's second receipt, then the redrive (maxReceiveCount 2)
+            deleted += await worker.run_once()
+        dlq_url = pipe.sqs.get_queue_url(
+            QueueName=dlq_name_for(queue_settings.queue_name or ""))["QueueUrl"]
+        dead = pipe.sqs.receive_message(
+            QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
+    finally:
+        await pool.close()
+    assert batch_outcomes[0] == ["filled", UNKNOWN, "filled", MISMATCH, HELD]
+    assert deleted == 0
+    assert sorted(m["Body"] for m in dead) == sorted(
+        ["{not json", json.dumps({"event_id": str(poison_event), "event_type": "order.created",
+                                  "order": {"id": dead_order, "quantity": "1"}})])
+    for order_id in (before_poison, before_garbage, disagreeing, after_it):
+        assert (await trace(database, order_id))["status"] == "FILLED"
+    assert pipe.metrics.worker_processed.labels("poison")._value.get() >= 2
