@@ -101,7 +101,6 @@ class RedisGate:
         self._open_until = 0.0
         self._degraded = False
         self._token_bucket = client.register_script(RATE_LIMIT_SCRIPT) if client else None
-        self._release = client.register_script(RELEASE_LOCK) if client else None
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> RedisGate:
@@ -174,25 +173,16 @@ class RedisGate:
 
     async def acquire_lock(self, name: str, ttl_ms: int = 2000) -> str | None:
         """A short-lived advisory lock; None when held elsewhere or Redis is unavailable."""
-        token = uuid.uuid4().hex
-
-        async def do(client: redis.Redis) -> bool:
-            return bool(await client.set(f"lock:{name}", token, nx=True, px=ttl_ms))
-
-        return token if await self._call(do, False) else None
+        [token] = await self.acquire_locks([name], ttl_ms)
+        return token
 
     async def release_lock(self, name: str, token: str) -> None:
-        script = self._release
-
-        async def do(_: redis.Redis) -> None:
-            assert script is not None
-            await script(keys=[f"lock:{name}"], args=[token])
-
-        await self._call(do, None)
+        await self.release_locks([(name, token)])
 
     async def acquire_locks(self, names: list[str], ttl_ms: int = 2000) -> list[str | None]:
-        """acquire_lock for each name, in one round trip (a pipeline, not a transaction:
-        each SET NX succeeds or fails on its own)."""
+        """A short-lived advisory lock for each name (its token, or None when held elsewhere
+        or Redis is unavailable), in one round trip: a pipeline, not a transaction, so each
+        SET NX succeeds or fails on its own."""
         tokens = [uuid.uuid4().hex for _ in names]
 
         async def do(client: redis.Redis) -> list[Any]:
@@ -207,9 +197,9 @@ class RedisGate:
         return [token if ok else None for token, ok in zip(tokens, results, strict=True)]
 
     async def release_locks(self, held: list[tuple[str, str]]) -> None:
-        """release_lock for each (name, token), in one round trip. EVAL rather than the
-        registered script: a pipeline holding a registered script first sends SCRIPT EXISTS
-        on its own (redis-py's Pipeline.load_scripts), a second round trip."""
+        """Release each (name, token) still holding its token, in one round trip. EVAL
+        rather than a registered script: a pipeline holding a registered script first sends
+        SCRIPT EXISTS on its own (redis-py's Pipeline.load_scripts), a second round trip."""
 
         async def do(client: redis.Redis) -> None:
             pipe = client.pipeline(transaction=False)
