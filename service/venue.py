@@ -4,7 +4,6 @@ transaction with the order's state changes and their audit events."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from typing import Any
 import asyncpg
 
 from service.audit import log as audit
-from service.audit.merkle import leaf_hash
 from service.domain.orders import ORDER_COLUMNS, decimal_text
 from service.domain.states import OrderStatus, check_transition
 
@@ -134,25 +132,16 @@ APPLY_CREATED_EVENTS = (
 )
 
 
-@dataclass(frozen=True)
-class _AuditStep:
-    event_id: uuid.UUID
-    payload: str
-    leaf: bytes
-
-
 def _audit_step(
     event: CreatedEvent, consumer: str, now: datetime, source: OrderStatus,
     target: OrderStatus, payload: dict[str, Any],
-) -> _AuditStep:
+) -> audit.PreparedEvent:
     check_transition(source, target)
-    event_id = uuid.uuid4()
-    digest = leaf_hash(audit.canonical_encoding(
-        event_id=event_id, order_id=event.order_id, event_type=f"order.{target.value.lower()}",
+    return audit.prepare_event(
+        order_id=event.order_id, event_type=f"order.{target.value.lower()}",
         from_status=source.value, to_status=target.value, actor=consumer, payload=payload,
         occurred_at=now,
-    ))
-    return _AuditStep(event_id, json.dumps(payload), digest)
+    )
 
 
 def _venue_verdict(event: CreatedEvent) -> tuple[OrderStatus, dict[str, Any]]:
@@ -188,8 +177,8 @@ async def apply_created_events(
         [e.event_id for e in events], [e.order_id for e in events],
         [e.group for e in events], [e.quantity for e in events],
         [s.event_id for s in submitted], [s.payload for s in submitted],
-        [s.leaf for s in submitted], statuses,
-        [f.event_id for f in finals], [f.payload for f in finals], [f.leaf for f in finals],
+        [s.leaf_hash for s in submitted], statuses,
+        [f.event_id for f in finals], [f.payload for f in finals], [f.leaf_hash for f in finals],
     )
     outcomes = {row["r_index"]: row["r_outcome"] for row in rows}
     return [outcomes[index] for index in range(1, len(events) + 1)]

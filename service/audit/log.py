@@ -128,6 +128,35 @@ def chain_encoding(event: AuditEvent) -> bytes:
     })
 
 
+@dataclass(frozen=True)
+class PreparedEvent:
+    """A new event's id, the payload as stored (JSON text) and its RFC 9162 leaf hash."""
+
+    event_id: uuid.UUID
+    payload: str
+    leaf_hash: bytes
+
+
+def prepare_event(
+    *,
+    order_id: uuid.UUID,
+    event_type: str,
+    from_status: str | None,
+    to_status: str,
+    actor: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime,
+) -> PreparedEvent:
+    """What an insert of the event needs that the database cannot compute (the leaf hash
+    covers the canonical encoding that `audit verify` recomputes from the stored row)."""
+    event_id = uuid.uuid4()
+    digest = leaf_hash(canonical_encoding(
+        event_id=event_id, order_id=order_id, event_type=event_type, from_status=from_status,
+        to_status=to_status, actor=actor, payload=payload, occurred_at=occurred_at,
+    ))
+    return PreparedEvent(event_id, json.dumps(payload), digest)
+
+
 async def append_event(
     conn: asyncpg.Connection,
     *,
@@ -141,21 +170,20 @@ async def append_event(
 ) -> uuid.UUID:
     """Insert one event inside the caller's transaction: one INSERT, no shared row, so
     concurrent state changes never wait on each other here. Returns the event id."""
-    event_id = uuid.uuid4()
-    digest = leaf_hash(canonical_encoding(
-        event_id=event_id, order_id=order_id, event_type=event_type, from_status=from_status,
+    event = prepare_event(
+        order_id=order_id, event_type=event_type, from_status=from_status,
         to_status=to_status, actor=actor, payload=payload, occurred_at=occurred_at,
-    ))
+    )
     await conn.execute(
         """
         INSERT INTO audit_events (event_id, order_id, event_type, from_status, to_status,
                                   actor, payload, occurred_at, leaf_hash)
         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
         """,
-        event_id, order_id, event_type, from_status, to_status, actor,
-        json.dumps(payload), occurred_at, digest,
+        event.event_id, order_id, event_type, from_status, to_status, actor,
+        event.payload, occurred_at, event.leaf_hash,
     )
-    return event_id
+    return event.event_id
 
 
 AUDIT_COLUMNS = (
