@@ -9,13 +9,13 @@ at once are harmless: each DELETE takes only rows that are still there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import asyncpg
 
 from service.domain.orders import purge_expired_idempotency_keys
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log
+from service.stopping import pause
 
 HEARTBEAT_S = 5.0
 
@@ -60,6 +60,5 @@ class IdempotencyKeyJanitor:
             next_run = loop.time() + self.interval_s
             while not stop.is_set() and loop.time() < next_run:
                 self.heartbeat.beat()  # idle is not stalled: /health/live stays green
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), min(HEARTBEAT_S, next_run - loop.time()))
+                await pause(stop, min(HEARTBEAT_S, next_run - loop.time()))
         log.info("janitor_stopped")

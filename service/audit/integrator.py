@@ -33,6 +33,7 @@ from service.audit.log import AUDIT_COLUMNS, FORMAT_MERKLE, row_to_event
 from service.audit.notes import Checkpoint, Verifier, open_checkpoint, sign_checkpoint
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log
+from service.stopping import pause
 
 LEADER_LOCK_KEY = 0x6F72646572730003
 
@@ -226,11 +227,6 @@ async def sample_gauges(conn: asyncpg.Connection, metrics: Metrics) -> None:
         metrics.audit_checkpoint_age.set(float(row["checkpoint_age"]))
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-
-
 class Integrator:
     def __init__(
         self,
@@ -254,17 +250,17 @@ class Integrator:
                 conn = await self._connect()
             except Exception as error:  # the database is failing over: keep trying
                 log.warning("integrator_connect_failed", error=type(error).__name__)
-                await _pause(stop, 1.0)
+                await pause(stop, 1.0)
                 continue
             try:
                 await self._serve(conn, stop)
             except IntegrationHalted as error:
                 log.error("audit_integration_halted", reason=str(error))
-                await _pause(stop, 5.0)
+                await pause(stop, 5.0)
             except Exception as error:
                 log.warning("integrator_session_lost", error=type(error).__name__,
                             detail=str(error)[:200])
-                await _pause(stop, 1.0)
+                await pause(stop, 1.0)
             finally:
                 self._metrics.audit_integrator_active.set(0)
                 with contextlib.suppress(Exception):
@@ -276,7 +272,7 @@ class Integrator:
                 break
             await sample_gauges(conn, self._metrics)
             self._heartbeat.beat()
-            await _pause(stop, 1.0)
+            await pause(stop, 1.0)
         else:
             return
         log.info("integrator_elected")
@@ -290,7 +286,7 @@ class Integrator:
                 sampled = time.monotonic()
             self._heartbeat.beat()
             if result.integrated < self._batch_size:
-                await _pause(stop, self._poll_s)
+                await pause(stop, self._poll_s)
 
     async def _publish(self, conn: asyncpg.Connection) -> None:
         try:

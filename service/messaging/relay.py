@@ -26,6 +26,7 @@ import asyncpg
 
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
+from service.stopping import pause
 
 CLAIM_LOCK_KEY = 0x6F72646572730002
 OUTBOX_CHANNEL = "outbox_inserted"  # notified by the outbox_insert_notify trigger
@@ -253,13 +254,11 @@ class Relay:
     async def _idle(self, stop: asyncio.Event) -> None:
         """Until notified (then linger to batch what comes with it), polled, or stopped."""
         if self.wakeup is None:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.poll_s)
+            await pause(stop, self.poll_s)
             return
         await wait_any(stop, self.wakeup.notified, self.poll_s)
         if self.wakeup.notified.is_set() and self.linger_s > 0:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.linger_s)
+            await pause(stop, self.linger_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("relay_started", relay_id=self.relay_id, listening=self.wakeup is not None)
@@ -276,16 +275,14 @@ class Relay:
                 except Exception as error:  # the queue or database is failing over: back off
                     backoff = min(max(backoff * 2, 0.2), 5.0)
                     log.warning("relay_error", error=type(error).__name__, detail=str(error)[:200])
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), backoff)
+                    await pause(stop, backoff)
                     continue
                 if not published:
                     await self._idle(stop)
                 elif published < SEND_BATCH_MAX and self.linger_s > 0:
                     # A part-filled SendMessageBatch under a trickle of placements: let the
                     # next rows gather for linger_s rather than spend a call on one or two.
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.linger_s)
+                    await pause(stop, self.linger_s)
         finally:
             if self.wakeup is not None:
                 await self.wakeup.close()

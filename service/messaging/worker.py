@@ -28,6 +28,7 @@ from service.db import DatabaseUnavailable, with_retries
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 from service.redis_gate import RedisGate
+from service.stopping import pause
 from service.venue import (
     HELD,
     MISMATCH,
@@ -408,10 +409,8 @@ class Worker:
                 if 0 < received < RECEIVE_MAX and self.linger_s > 0:
                     # A part-filled receive under a trickle of events: let the next ones
                     # gather for linger_s rather than spend a receive and a delete on one.
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.linger_s)
+                    await pause(stop, self.linger_s)
             except Exception as error:  # queue or database failing over: back off, go on
                 backoff = min(max(backoff * 2, 0.2), 5.0)
                 log.warning("worker_error", error=type(error).__name__, detail=str(error)[:200])
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
+                await pause(stop, backoff)
