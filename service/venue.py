@@ -144,10 +144,11 @@ def _audit_step(
     )
 
 
-def _venue_verdict(event: CreatedEvent) -> tuple[OrderStatus, dict[str, Any]]:
+def _venue_verdict(
+    event: CreatedEvent, cause: dict[str, Any]
+) -> tuple[OrderStatus, dict[str, Any]]:
     """What the venue does with the order, decided from its quantity (as _transition's
     callers do in apply_venue_event); the function checks the row has that quantity."""
-    cause = {"cause_event_id": str(event.event_id)}
     if event.quantity > VENUE_MAX_QUANTITY:
         return OrderStatus.REJECTED, {
             **cause, "reason": f"quantity above venue maximum {VENUE_MAX_QUANTITY}"}
@@ -169,7 +170,7 @@ async def apply_created_events(
         cause = {"cause_event_id": str(event.event_id)}
         submitted.append(_audit_step(
             event, consumer, now, OrderStatus.PENDING, OrderStatus.SUBMITTED, cause))
-        target, payload = _venue_verdict(event)
+        target, payload = _venue_verdict(event, cause)
         finals.append(_audit_step(event, consumer, now, OrderStatus.SUBMITTED, target, payload))
         statuses.append(target.value)
     rows = await conn.fetch(

@@ -98,12 +98,12 @@ DEAD_LETTER_SAMPLE_S = 15.0
 RECEIVE_MAX = 10  # SQS: messages per ReceiveMessage
 
 
-def _all_created(admitted: list[Admitted], held: set[str]) -> bool:
+def _all_created(admitted: list[Admitted]) -> bool:
     """True when every event to apply is an 'order.created' whose message carries its
     quantity: the batch then takes the one-round-trip path."""
-    todo = [item.event for item in admitted if item.group not in held]
-    return bool(todo) and all(
-        event.event_type == "order.created" and event.quantity is not None for event in todo
+    return bool(admitted) and all(
+        item.event.event_type == "order.created" and item.event.quantity is not None
+        for item in admitted
     )
 
 
@@ -266,7 +266,7 @@ class Worker:
             held: set[str] = set()  # a retry starts over: nothing of a failed try committed
             outcomes: list[Outcome] = []
             async with conn.transaction():
-                if _all_created(admitted, held):
+                if _all_created(admitted):
                     return await self._apply_created(conn, admitted, held)
                 for item in admitted:
                     outcomes.append(None if item.group in held else await self._apply_one(

@@ -13,7 +13,8 @@
 --   * 'skipped (STATUS)' the order is no longer PENDING (cancelled meanwhile);
 --   * 'filled' / 'rejected'.
 -- It runs in the worker's transaction and writes what the per-event path writes, so an
--- unexpected error aborts the batch and the worker retries it event by event. SECURITY INVOKER (the default): the caller's own grants apply.
+-- unexpected error aborts the batch and the worker retries it event by event.
+-- SECURITY INVOKER (the default): the caller's own grants apply.
 
 CREATE FUNCTION apply_created_events(
     p_consumer            text,
