@@ -84,17 +84,13 @@ async def test_a_stuck_group_keeps_the_age_while_other_receives_come_back_empty(
     """Two receives in flight: one holds a group's old message (FIFO then delivers that
     group to no other receive), the other's receives come back empty. The age must stay
     the stuck message's, or an alert on it would reset on every empty receive."""
-    from service.messaging.worker import Worker
-    from service.redis_gate import RedisGate
-
     pool = await create_pool(queue_settings)
     try:
         pipe = Pipeline(queue_settings, pool)
         pipe.sqs.send_message(QueueUrl=pipe.queue_url, MessageBody="{stuck",
                               MessageGroupId="ACC-1", MessageDeduplicationId="stuck")
         await asyncio.sleep(1.2)
-        worker = Worker(pool, pipe.sqs, pipe.queue_url, "venue-test", pipe.metrics,
-                        RedisGate(None, pipe.metrics, 0.1), receives=2)
+        worker = pipe.worker(receives=2)
         [held] = await asyncio.to_thread(worker._receive, 0)  # in flight, not deleted
         age = sample(pipe.metrics, "queue_message_age_seconds")
         assert age >= 1.0

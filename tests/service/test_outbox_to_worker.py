@@ -59,14 +59,19 @@ class Pipeline:
     def relay(self, name: str, lease_s: float = 30.0) -> Relay:
         return Relay(self.pool, self.sqs, self.queue_url, name, self.metrics, lease_s=lease_s)
 
-    def worker(self, name: str = "venue-test") -> Worker:
+    def worker(
+        self, name: str = "venue-test", *, redis: RedisGate | None = None, **options: Any
+    ) -> Worker:
+        """A worker on this queue; without Redis unless given one (options: receives,
+        linger_s)."""
         return Worker(
             self.pool,
             self.sqs,
             self.queue_url,
             name,
             self.metrics,
-            RedisGate(None, self.metrics, 0.1),
+            redis or RedisGate(None, self.metrics, 0.1),
+            **options,
         )
 
     def receive_all(self) -> list[dict[str, Any]]:

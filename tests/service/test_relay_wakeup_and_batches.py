@@ -214,17 +214,13 @@ async def test_after_a_part_filled_batch_relay_and_worker_let_the_next_rows_gath
     """Under a trickle, one call per event would cost a SendMessageBatch, a receive and a
     delete each: after a batch of fewer than 10 both wait linger_s (here 30 s, so the wait
     is unmistakable) before the next, and a stop cuts that wait short."""
-    from service.messaging.worker import Worker
-    from service.redis_gate import RedisGate
-
     pool = await create_pool(queue_settings)
     stop = asyncio.Event()
     try:
         pipe = Pipeline(queue_settings, pool)
         relay = Relay(pool, pipe.sqs, pipe.queue_url, "relay-lingering", pipe.metrics,
                       poll_s=0.05, linger_s=30.0)
-        worker = Worker(pool, pipe.sqs, pipe.queue_url, "venue-lingering", pipe.metrics,
-                        RedisGate(None, pipe.metrics, 0.1), linger_s=30.0)
+        worker = pipe.worker("venue-lingering", linger_s=30.0)
         await place_orders(queue_settings, 2)
         tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(worker.run(stop))]
         filled = "SELECT count(*) FROM orders WHERE status = 'FILLED'"

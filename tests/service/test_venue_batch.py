@@ -4,6 +4,7 @@ the audit log must verify, and every outcome the batch can give is exercised."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from decimal import Decimal
@@ -11,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as redis
 from litestar.testing import AsyncTestClient
 
+import service.messaging.worker as worker_module
 from service.config import Settings
 from service.db import create_pool
 from service.messaging.queue import dlq_name_for
+from service.redis_gate import RedisGate
 from service.venue import (
     HELD,
     MISMATCH,
@@ -147,8 +151,6 @@ async def test_every_outcome_of_a_batch_and_nothing_written_for_the_refused(
 
 def spy_on_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record what each call of the batch function returned to the worker."""
-    import service.messaging.worker as worker_module
-
     seen: list[list[str]] = []
 
     async def recording(*args: Any, **kwargs: Any) -> list[str]:
@@ -191,12 +193,6 @@ async def test_a_message_that_disagrees_with_its_row_is_filled_from_the_row(
 async def test_an_order_a_cancel_holds_waits_and_the_batch_leaves_no_lock_behind(
     client: AsyncTestClient[Any], database: Database, queue_settings: Settings, redis_url: str
 ) -> None:
-    import redis.asyncio as redis
-
-    from service.messaging.worker import Worker
-    from service.observability import Metrics
-    from service.redis_gate import RedisGate
-
     held, free = await place(client, "ACC-1", "1"), await place(client, "ACC-2", "2")
     raw = redis.Redis.from_url(redis_url)
     pool = await create_pool(queue_settings)
@@ -204,9 +200,8 @@ async def test_an_order_a_cancel_holds_waits_and_the_batch_leaves_no_lock_behind
         pipe = Pipeline(queue_settings, pool)
         assert await pipe.relay("relay-a").run_once() == 2
         await raw.set(f"lock:order:{held}", "a-cancel", px=60_000)  # as a cancel takes it
-        metrics = Metrics()
-        gate = RedisGate(redis.Redis.from_url(redis_url), metrics, 0.5)
-        worker = Worker(pool, pipe.sqs, pipe.queue_url, CONSUMER, metrics, gate)
+        gate = RedisGate(redis.Redis.from_url(redis_url), pipe.metrics, 0.5)
+        worker = pipe.worker(CONSUMER, redis=gate)
         assert await worker.run_once() == 1  # the free order only
         assert (await trace(database, held))["status"] == "PENDING"
         assert (await trace(database, free))["status"] == "FILLED"
@@ -229,8 +224,6 @@ async def test_an_order_a_cancel_holds_waits_and_the_batch_leaves_no_lock_behind
 async def test_receives_in_flight_fill_each_order_once_in_each_accounts_order(
     client: AsyncTestClient[Any], database: Database, queue_settings: Settings
 ) -> None:
-    import asyncio
-
     placed_ids = [await place(client, ACCOUNTS[i % 4], str(i + 1)) for i in range(60)]
     pool = await create_pool(queue_settings)
     try:
@@ -238,11 +231,7 @@ async def test_receives_in_flight_fill_each_order_once_in_each_accounts_order(
         relay = pipe.relay("relay-a")
         while await relay.run_once():
             pass
-        from service.messaging.worker import Worker
-        from service.redis_gate import RedisGate
-
-        worker = Worker(pool, pipe.sqs, pipe.queue_url, CONSUMER, pipe.metrics,
-                        RedisGate(None, pipe.metrics, 0.1), receives=3)
+        worker = pipe.worker(CONSUMER, receives=3)
         in_flight, most = 0, 0
         receive_and_apply = worker._receive_and_apply
 
