@@ -58,6 +58,12 @@ return 0
 BREAKER_OPEN_S = 1.0
 
 
+def order_lock_name(order_id: uuid.UUID) -> str:
+    """The lock a cancel holds on an order, and the worker takes before applying its events:
+    both sides must name it alike."""
+    return f"order:{order_id}"
+
+
 def no_retry() -> Retry:
     """The breaker decides when to try again; redis-py's own retries (3 with backoff by
     default in 8.x) would only stretch a failed call past the latency budget."""

@@ -27,7 +27,7 @@ import asyncpg
 from service.db import DatabaseUnavailable, with_retries
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
-from service.redis_gate import RedisGate
+from service.redis_gate import RedisGate, order_lock_name
 from service.stopping import pause
 from service.venue import (
     HELD,
@@ -225,7 +225,7 @@ class Worker:
             except UnknownOrderEvent as error:
                 parsed.append((message, group, error))
         events = [event for _, _, event in parsed if isinstance(event, QueueEvent)]
-        locks = iter(await self.redis.acquire_locks([f"order:{e.order_id}" for e in events]))
+        locks = iter(await self.redis.acquire_locks([order_lock_name(e.order_id) for e in events]))
         # No token while Redis answers means a cancel holds that order right now.
         redis_up = self.redis.configured and not self.redis.degraded
         admitted: list[Admitted] = []
@@ -240,7 +240,7 @@ class Worker:
             lock = next(locks)
             if group in held_groups or (lock is None and redis_up):
                 if lock is not None:
-                    unused.append((f"order:{event.order_id}", lock))
+                    unused.append((order_lock_name(event.order_id), lock))
                 delay_s = 0 if group in held_groups else 1  # held by a cancel: let it finish
                 held_groups.add(group)
                 releases.append((message, delay_s))
@@ -360,7 +360,7 @@ class Worker:
                 outcomes = await self._apply_each_alone(admitted)
         finally:
             await self.redis.release_locks([
-                (f"order:{item.event.order_id}", item.lock)
+                (order_lock_name(item.event.order_id), item.lock)
                 for item in admitted if item.lock is not None
             ])
         done = self._settle(admitted, outcomes, held_groups, releases)

@@ -30,6 +30,7 @@ from service.domain.idempotency import body_fingerprint
 from service.domain.states import IllegalTransition, OrderStatus
 from service.orders import repository
 from service.orders.inputs import to_new_order
+from service.redis_gate import order_lock_name
 
 
 def key_in_flight() -> Problem:
@@ -182,7 +183,7 @@ class OrderService:
         except domain.OrderNotFound:
             raise not_found(order_id) from None
         # Taken so an in-flight fill backs off; correctness comes from the row lock.
-        lock = await state.redis.acquire_lock(f"order:{order_id}")
+        lock = await state.redis.acquire_lock(order_lock_name(order_id))
 
         async def cancel(conn: asyncpg.Connection) -> tuple[asyncpg.Record, bool]:
             return await repository.cancel_order(
@@ -200,7 +201,7 @@ class OrderService:
             ) from None
         finally:
             if lock is not None:
-                await state.redis.release_lock(f"order:{order_id}", lock)
+                await state.redis.release_lock(order_lock_name(order_id), lock)
         return view(row)
 
     async def events(self, order_id: uuid.UUID) -> AuditTrail:
