@@ -9,13 +9,14 @@ from litestar.di import Provide
 
 from service.api.problems import Problem
 from service.api.state import AppState, app_state
-from service.auth import AuthenticationFailed, Principal, authenticate
+from service.auth import AuthenticationFailed, Principal
 
 Bucket = Literal["read", "write"]
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    settings = app_state(request).settings
+    state = app_state(request)
+    settings = state.settings
     # Read the raw header list: the parsed view joins repeated headers with ", ".
     values = [
         value.decode("latin-1") for name, value in request.scope["headers"]
@@ -28,7 +29,7 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
             "send exactly one Authorization header",
         )
     try:
-        return authenticate(
+        return state.tokens.authenticate(
             values[0] if values else None,
             secret=settings.require_jwt_secret(),
             issuer=settings.jwt_issuer,

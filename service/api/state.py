@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from litestar import Request
 
+from service.auth import VerifiedTokens
 from service.config import Settings
 from service.observability import Metrics
 from service.redis_gate import RedisGate
@@ -22,6 +23,7 @@ class AppState:
     draining: bool = False
     checkpoints: Any = None  # service.audit.proofs.CheckpointSource
     background: list[Any] = field(default_factory=list)
+    tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
 
 
 def app_state(request: Request[Any, Any, Any]) -> AppState:
