@@ -35,13 +35,16 @@ def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
     # API does: each of their database and Redis round trips costs less CPU there.
     import uvloop
 
+    from service.observability import freeze_startup_heap
+
+    freeze_startup_heap()
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as loop_runner:
         loop_runner.run(runner())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
-    from service.observability import configure_logging
+    from service.observability import configure_logging, freeze_startup_heap
     from service.server import serve
 
     settings = _settings()
@@ -52,6 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     drain = settings.shutdown_drain_s if args.drain_seconds is None else args.drain_seconds
+    freeze_startup_heap()
     serve(app, args.host, args.port, drain, settings.header_read_timeout_s,
           settings.http_server)
     return 0
@@ -90,7 +94,7 @@ def _run_queue_process(
     object; `stack` is an AsyncExitStack for anything else it opens."""
     from service.db import create_pool
     from service.messaging.queue import ensure_queues, sqs_client
-    from service.observability import Metrics, configure_logging
+    from service.observability import Metrics, configure_logging, freeze_startup_heap
 
     settings = _settings()
     configure_logging()
@@ -104,6 +108,7 @@ def _run_queue_process(
             pool = await create_pool(settings)
             stack.push_async_callback(pool.close)
             loop = await build(settings, pool, sqs, queue_url, metrics, heartbeat, stack)
+            freeze_startup_heap()  # again: the SQS client's service model is loaded now
             if args.once:
                 await loop.run_once()
             else:

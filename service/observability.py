@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -49,6 +50,19 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 log = structlog.get_logger("orders")
+
+
+def freeze_startup_heap() -> None:
+    """Move every object alive now (modules, the app and its schemas, botocore's service
+    models) out of the collector's reach, after collecting any garbage so none is kept.
+
+    A full collection walks every tracked object, and in a steady process most of them are
+    these, which never die: under load the API ran one every ~3 s, each 25-30 ms with the
+    event loop stopped (82k objects), so every request in flight waited that long, a P99
+    term of its own. Frozen, the same collections took 0.7 ms (median), with unchanged
+    gen0/gen1 behaviour (measured with gc.callbacks, `docs/capacity.md`)."""
+    gc.collect()
+    gc.freeze()
 
 
 class Metrics:

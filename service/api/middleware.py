@@ -138,9 +138,10 @@ class RequestContext:
         async def receive_within_deadline() -> ReceiveMessage:
             if exchange.body_complete:
                 return await receive()
-            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+            # asyncio.timeout, not wait_for: no task wrapped around every receive.
             try:
-                message = await asyncio.wait_for(receive(), remaining)
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
             except TimeoutError:
                 exchange.timed_out = True
                 raise BodyReadTimeout(self.body_read_timeout_s) from None
