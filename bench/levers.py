@@ -3,13 +3,14 @@
     python -m bench.levers --base /path/to/old/tree [--candidate .] [--rounds 3] [--phase-s 10]
 
 One durable PostgreSQL (`fsync` and `synchronous_commit` on) and one Redis serve one API
-process per source tree (each started from its own tree, on the same database, migrated by
-the candidate: migrations only add). wrk drives one API at a time, 16 connections, a fresh
-Idempotency-Key per request (`bench/wrk.py`), in alternating phases (base, candidate,
-candidate, base, ...), so a shared machine's drift hits both sides alike. Per side: 201s per
-second, P99, and CPU milliseconds per placement of the API process and of PostgreSQL (all
-backends). No relay or worker runs: this isolates the API and its database round trips;
-the whole system against the PostgreSQL ceiling is `python -m bench`.
+process per source tree (each started from its own tree, with the tree's own `.venv` when it
+has one, on the same database, migrated by the candidate: migrations only add). wrk drives
+one API at a time, 16 connections, a fresh Idempotency-Key per request (`bench/wrk.py`), in
+alternating phases (base, candidate, candidate, base, ...), so a shared machine's drift hits
+both sides alike. Per side: 201s per second, P99, and CPU milliseconds per placement of the
+API process and of PostgreSQL (all backends). No relay or worker runs: this isolates the API
+and its database round trips; the whole system against the PostgreSQL ceiling is
+`python -m bench`.
 Traffic goes to 127.0.0.1 only; everything started is stopped.
 """
 
@@ -68,10 +69,17 @@ def summarise(phases: list[dict[str, Any]]) -> dict[str, Any]:
     return sides
 
 
+def interpreter(tree: Path) -> str:
+    """The tree's own virtual environment when it has one (so an interpreter or dependency
+    upgrade can be measured as a lever), else the one running the bench."""
+    own = tree / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
 def _api(tree: Path, env: dict[str, str], work: Path, name: str) -> tuple[ManagedProcess, str]:
     port = free_port()
     process = ManagedProcess(
-        name, [sys.executable, "-m", "service", "serve", "--port", str(port)],
+        name, [interpreter(tree), "-m", "service", "serve", "--port", str(port)],
         work / f"{name}.log", env={**env, "PYTHONPATH": str(tree)}, cwd=tree,
     )
     process.start()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+from bench import levers
 from bench.levers import phase_order, summarise
 
 
@@ -29,3 +33,11 @@ def test_summary_is_per_side_totals_not_averages_of_phases() -> None:
     assert candidate["cpu_ms_per_placement"] == {"api": 3.636, "postgresql": 1.0}
     assert base["p99_ms"] == 900.0 and candidate["p99_ms"] == 250.0
     assert summary["candidate_over_base"]["placements_per_s"] == 2.2
+
+
+def test_each_tree_runs_on_its_own_environment_when_it_has_one(tmp_path: Path) -> None:
+    own = tmp_path / "with-venv"
+    (own / ".venv" / "bin").mkdir(parents=True)
+    (own / ".venv" / "bin" / "python").write_text("")
+    assert levers.interpreter(own) == str(own / ".venv" / "bin" / "python")
+    assert levers.interpreter(tmp_path / "without") == sys.executable
