@@ -4,7 +4,7 @@ the cache is compared with an uncached `authenticate` at that instant."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -33,7 +33,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     class LibraryDatetime(datetime):
         @classmethod
         def now(cls, tz: Any = None) -> LibraryDatetime:  # type: ignore[override]
-            return cls.fromtimestamp(shared.now, tz=tz or timezone.utc)
+            return cls.fromtimestamp(shared.now, tz=tz or UTC)
 
     monkeypatch.setattr(jwt.api_jwt, "datetime", LibraryDatetime)
     return shared
