@@ -4,7 +4,13 @@ back into the catalogue, the pure checker does no I/O."""
 from __future__ import annotations
 
 import ast
+import re
+import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,3 +57,41 @@ def test_the_image_ships_only_the_service_and_the_contract() -> None:
     copies = [line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines()
               if line.startswith("COPY ") and "--from" not in line]
     assert copies == ["pyproject.toml", "contract.py", "service"], copies
+
+
+def _dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_by(requirements: list[str]) -> set[str]:
+    """The distributions `pip install` of these requirements brings in: their closure over
+    what is installed here, each requirement's markers evaluated with no extra asked for."""
+    seen: set[str] = set()
+    todo = [Requirement(text) for text in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = _dist(requirement.name)
+        if name in seen or (requirement.marker and not requirement.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        todo.extend(Requirement(text) for text in metadata.requires(name) or [])
+    return seen
+
+
+def test_every_package_the_service_imports_is_a_core_dependency() -> None:
+    """The image installs the core dependencies only (`pip install .`): a module the service
+    imports from an extra would stop the first pod at start-up (it happened: the audit
+    notes' `cryptography` came only with the drills extra)."""
+    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    shipped = installed_by(core)
+    providers = metadata.packages_distributions()
+    third_party = {
+        module.split(".")[0] for modules in imports_under("service").values() for module in modules
+    } - set(sys.stdlib_module_names) - {"service", "contract", "__future__"}
+    missing = sorted(
+        f"{module} (from {', '.join(providers.get(module, ['no installed distribution']))})"
+        for module in third_party
+        if not {_dist(d) for d in providers.get(module, [])} & shipped
+    )
+    assert missing == [], missing
+    assert {"litestar", "asyncpg", "jwt", "cryptography"} <= third_party  # the check sees them
