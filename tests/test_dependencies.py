@@ -78,20 +78,67 @@ def installed_by(requirements: list[str]) -> set[str]:
     return seen
 
 
-def test_every_package_the_service_imports_is_a_core_dependency() -> None:
-    """The image installs the core dependencies only (`pip install .`): a module the service
-    imports from an extra would stop the first pod at start-up (it happened: the audit
-    notes' `cryptography` came only with the drills extra)."""
+LOCAL = ("service", "chaos", "contract", "__future__")
+
+
+def module_file(name: str) -> Path | None:
+    base = ROOT / name.replace(".", "/")
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def reached_from(entries: list[str]) -> set[str]:
+    """Every module imported, at any depth, by the local modules reachable from `entries`."""
+    seen: set[str] = set()
+    found: set[str] = set()
+    todo = list(entries)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = module_file(name)
+        if path is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found |= set(names)
+            todo.extend(n for n in names if n.split(".")[0] in LOCAL)
+    return found
+
+
+def not_shipped(modules: set[str]) -> list[str]:
+    """The third-party modules among `modules` that the core dependencies do not install."""
     core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     shipped = installed_by(core)
     providers = metadata.packages_distributions()
-    third_party = {
-        module.split(".")[0] for modules in imports_under("service").values() for module in modules
-    } - set(sys.stdlib_module_names) - {"service", "contract", "__future__"}
-    missing = sorted(
+    third_party = {m.split(".")[0] for m in modules} - set(sys.stdlib_module_names) - set(LOCAL)
+    return sorted(
         f"{module} (from {', '.join(providers.get(module, ['no installed distribution']))})"
         for module in third_party
         if not {_dist(d) for d in providers.get(module, [])} & shipped
     )
-    assert missing == [], missing
-    assert {"litestar", "asyncpg", "jwt", "cryptography"} <= third_party  # the check sees them
+
+
+def test_every_package_the_service_imports_is_a_core_dependency() -> None:
+    """The image installs the core dependencies only (`pip install .`): a module the service
+    imports from an extra would stop the first pod at start-up (it happened: the audit
+    notes' `cryptography` came only with the drills extra)."""
+    imported = {m for modules in imports_under("service").values() for m in modules}
+    assert {"litestar", "asyncpg", "jwt", "cryptography"} <= {m.split(".")[0] for m in imported}
+    assert not_shipped(imported) == []
+
+
+def test_the_restore_verifier_image_has_what_its_jobs_import() -> None:
+    """Dockerfile.restore-verifier also installs only the core dependencies, and its
+    CronJobs run these two modules (infra/restore_testing.py)."""
+    imported = reached_from(["chaos.aws.restore_cli", "chaos.aws.restore_freshness"])
+    assert "boto3" in {m.split(".")[0] for m in imported}  # the walk reached the AWS layer
+    assert not_shipped(imported) == []
