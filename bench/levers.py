@@ -28,7 +28,7 @@ import contract
 from bench import cpu
 from bench.datastores import data_stores
 from bench.wrk import account_names, lua_script, run_wrk
-from localenv.postgres import PostgresServer
+from localenv.postgres import PostgresServer, postgres_bin_dir
 from localenv.procs import ManagedProcess, free_port, http_ok
 from service.auth import issue_token
 
@@ -111,7 +111,7 @@ def analyze(url: str) -> None:
     statements) seq-scan and stay cached as the tables grow, until statistics change: the
     first API's connections then cost PostgreSQL about 4 times the CPU per placement of
     the second's (A/A run: 1.45 against 0.35 ms). ANALYZE invalidates those plans."""
-    subprocess.run(["psql", url, "-q", "-c", "ANALYZE"], check=True, capture_output=True)
+    subprocess.run([str(postgres_bin_dir() / "psql"), url, "-q", "-c", "ANALYZE"], check=True)
 
 
 def run(base: Path, candidate: Path, rounds: int, phase_s: float) -> dict[str, Any]:
@@ -143,7 +143,9 @@ def run(base: Path, candidate: Path, rounds: int, phase_s: float) -> dict[str, A
             for process in reversed(started):
                 process.stop()
         return {"phases": phases, "summary": summarise(phases),
-                "options": {"rounds": rounds, "phase_s": phase_s, "connections": 16}}
+                "options": {"rounds": rounds, "phase_s": phase_s, "connections": 16,
+                            "interpreters": {"base": interpreter(base),
+                                             "candidate": interpreter(candidate)}}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run(args.base.resolve(), args.candidate.resolve(), args.rounds, args.phase_s)
     for phase in report["phases"]:
         print(json.dumps(phase))
+    print(json.dumps(report["options"]))
     print(json.dumps(report["summary"], indent=2))
     return 0
 

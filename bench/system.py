@@ -1,8 +1,9 @@
 """The whole system against the PostgreSQL ceiling, side by side in one run (`make bench`).
 
 Phases, one after the other on the same durable PostgreSQL so they never share the CPU:
-warm-up (wrk), ceiling (pgbench, first half), saturation (wrk, closed loop), ceiling (second
-half, so drift over the run hits both sides), paced (wrk at 70 % of the measured maximum).
+warm-up (wrk, then pgbench, both discarded, then ANALYZE), ceiling (pgbench, first half),
+saturation (wrk, closed loop), ceiling (second half, so drift over the run hits both sides),
+paced (wrk at 70 % of the measured maximum).
 After each wrk phase the relay and worker drain the backlog (bounded), so the CPU charged
 per placement includes publishing and filling it. All traffic goes to 127.0.0.1.
 """
@@ -296,8 +297,9 @@ class Run:
             # against 0.37 ms per transaction) and flattered every ratio measured with it.
             _progress(f"ceiling warm-up (pgbench) {opts.warmup_s} s, not counted")
             ceiling_warmup = self.ceiling_phase("ceiling-warmup", opts.warmup_s)
-        # The system's pools keep their connections, and the plans cached on empty tables.
-        self.db.analyze()
+            # The system's pools keep their connections, and the plans cached on empty
+            # tables. Only after a warm-up: statistics of empty tables would be worse.
+            self.db.analyze()
         half = max(1, opts.ceiling_s // 2)
         _progress(f"ceiling (pgbench) {half} s")
         ceiling_runs = [self.ceiling_phase("ceiling-1", half)]

@@ -59,8 +59,9 @@ def freeze_startup_heap() -> None:
     A full collection walks every tracked object, and in a steady process most of them are
     these, which never die: under load the API ran one every ~3 s, each 25-30 ms with the
     event loop stopped (82k objects), so every request in flight waited that long, a P99
-    term of its own. Frozen, the same collections took 0.7 ms (median), with unchanged
-    gen0/gen1 behaviour (measured with gc.callbacks, `docs/capacity.md`)."""
+    term of its own. Frozen, the same collections took 0.6-1.3 ms (median; the largest
+    12-22 ms, start-up's among them), gen0/gen1 unchanged (gc.callbacks, `docs/capacity.md`).
+    Objects made later (pools, clients, caches) are not frozen."""
     gc.collect()
     gc.freeze()
 

@@ -4,6 +4,9 @@ back into the catalogue, the pure checker does no I/O."""
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
+import os
 import re
 import sys
 import tomllib
@@ -11,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
+
+from chaos.aws.restore_verify import CHECKS_MODULE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,8 +94,25 @@ def module_file(name: str) -> Path | None:
     return None
 
 
+def _imports_of(name: str, path: Path) -> list[str]:
+    """Absolute names of what one local module imports (relative imports resolved)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
+    return names
+
+
 def reached_from(entries: list[str]) -> set[str]:
-    """Every module imported, at any depth, by the local modules reachable from `entries`."""
+    """Every module imported, at any depth, by the local modules reachable from `entries`
+    (and their parent packages, whose __init__ runs on import)."""
     seen: set[str] = set()
     found: set[str] = set()
     todo = list(entries)
@@ -99,32 +121,69 @@ def reached_from(entries: list[str]) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
+        parts = name.split(".")
+        todo += [".".join(parts[:n]) for n in range(1, len(parts))]
         path = module_file(name)
         if path is None:
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-            else:
-                continue
-            found |= set(names)
-            todo.extend(n for n in names if n.split(".")[0] in LOCAL)
+        names = _imports_of(name, path)
+        found |= set(names)
+        todo += [n for n in names if n.split(".")[0] in LOCAL]
     return found
 
 
+@functools.cache
+def file_owners() -> dict[str, str]:
+    """Every installed Python file, by the distribution whose RECORD lists it."""
+    owners: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = _dist(dist.metadata["Name"])
+        for file in dist.files or []:
+            if file.suffix in (".py", ".so", ".pyd"):
+                owners[os.path.normpath(str(dist.locate_file(file)))] = name
+    return owners
+
+
+def owner_of(module: str) -> str | None:
+    """The distribution that installed the file `module` is loaded from. A name that is
+    not a module (`from x import attribute`) is looked up as its parent; a namespace
+    package has no file and no owner of its own (its submodules are checked instead)."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        parent = module.rpartition(".")[0]
+        return owner_of(parent) if parent else "no installed distribution"
+    if spec.origin is None:  # a namespace package
+        return None
+    return file_owners().get(os.path.normpath(spec.origin), "no installed distribution")
+
+
 def not_shipped(modules: set[str]) -> list[str]:
-    """The third-party modules among `modules` that the core dependencies do not install."""
+    """The third-party modules among `modules` whose files the core dependencies do not
+    install (by file, so each part of a namespace package such as opentelemetry counts)."""
     core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     shipped = installed_by(core)
-    providers = metadata.packages_distributions()
-    third_party = {m.split(".")[0] for m in modules} - set(sys.stdlib_module_names) - set(LOCAL)
-    return sorted(
-        f"{module} (from {', '.join(providers.get(module, ['no installed distribution']))})"
-        for module in third_party
-        if not {_dist(d) for d in providers.get(module, [])} & shipped
-    )
+    outside = set(sys.stdlib_module_names) | set(LOCAL)
+    missing = []
+    for module in sorted(m for m in modules if m.split(".")[0] not in outside):
+        owner = owner_of(module)
+        if owner is not None and owner not in shipped:
+            missing.append(f"{module} (from {owner})")
+    return missing
+
+
+def test_the_check_tells_a_namespace_package_s_parts_apart() -> None:
+    """opentelemetry is one namespace over several distributions: the HTTP exporter is a
+    core dependency, the gRPC one (installed here through another package) is not."""
+    http = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
+    grpc = "opentelemetry.exporter.otlp.proto.grpc.trace_exporter"
+    assert not_shipped({http}) == []
+    if importlib.util.find_spec(grpc) is not None:
+        assert not_shipped({grpc}) == [f"{grpc} (from opentelemetry-exporter-otlp-proto-grpc)"]
+    assert not_shipped({"no_such_package.module"}) == [
+        "no_such_package.module (from no installed distribution)"]
 
 
 def test_every_package_the_service_imports_is_a_core_dependency() -> None:
@@ -138,7 +197,10 @@ def test_every_package_the_service_imports_is_a_core_dependency() -> None:
 
 def test_the_restore_verifier_image_has_what_its_jobs_import() -> None:
     """Dockerfile.restore-verifier also installs only the core dependencies, and its
-    CronJobs run these two modules (infra/restore_testing.py)."""
-    imported = reached_from(["chaos.aws.restore_cli", "chaos.aws.restore_freshness"])
+    CronJobs run these two modules (infra/restore_testing.py), which load the checks."""
+    imported = reached_from(["chaos.aws.restore_cli", "chaos.aws.restore_freshness",
+                             # loaded by name at run time (chaos/aws/restore_verify.py)
+                             CHECKS_MODULE])
     assert "boto3" in {m.split(".")[0] for m in imported}  # the walk reached the AWS layer
+    assert "service.audit.verify" in imported  # ... and the checks the verifier loads
     assert not_shipped(imported) == []

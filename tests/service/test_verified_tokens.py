@@ -114,3 +114,17 @@ def test_failures_are_not_kept_and_the_map_stays_bounded(
     assert len(decoded) == 6  # the newest entry survived the clearing
     cache.authenticate(headers[0], secret=SECRET, issuer=ISSUER, audience=AUDIENCE)
     assert len(decoded) == 7  # an older one did not
+
+
+def test_spellings_of_one_header_share_one_entry_and_long_tokens_are_not_kept(
+    clock: Clock,
+) -> None:
+    cache = VerifiedTokens(clock=clock)
+    header = token()
+    raw = header.removeprefix("Bearer ")
+    for spelling in (header, "bEaReR " + raw, "Bearer \t" + raw, "Bearer " + raw + " " * 5000):
+        assert verdict(cache.authenticate, spelling) == verdict(authenticate, spelling)
+    assert len(cache) == 1
+    long_token = token(padding="x" * VerifiedTokens.MAX_CACHED_TOKEN_CHARS)
+    assert verdict(cache.authenticate, long_token).startswith("ok")
+    assert len(cache) == 1  # verified, not kept
