@@ -195,6 +195,19 @@ def test_every_package_the_service_imports_is_a_core_dependency() -> None:
     assert not_shipped(imported) == []
 
 
+def test_what_the_service_imports_it_declares() -> None:
+    """Not only installed by chance: a distribution the service imports from is named in
+    the core dependencies, so a dependency dropping it cannot break the image."""
+    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = {_dist(Requirement(text).name) for text in core}
+    outside = set(sys.stdlib_module_names) | set(LOCAL)
+    imported = {m for modules in imports_under("service").values() for m in modules
+                if m.split(".")[0] not in outside}
+    undeclared = sorted({f"{owner} ({module})" for module in imported
+                         if (owner := owner_of(module)) is not None and owner not in declared})
+    assert undeclared == []
+
+
 def test_the_restore_verifier_image_has_what_its_jobs_import() -> None:
     """Dockerfile.restore-verifier also installs only the core dependencies, and its
     CronJobs run these two modules (infra/restore_testing.py), which load the checks."""
