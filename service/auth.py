@@ -35,6 +35,14 @@ def authenticate(
     return principal
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of a `Bearer <token>` header (scheme in any case, whitespace around the
+    token taken off), or None for another scheme or an empty token."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def verify(
     authorization: str | None, *, secret: str, issuer: str, audience: str
 ) -> tuple[Principal, tuple[float, float]]:
@@ -43,12 +51,12 @@ def verify(
     CLOCK_SKEW_S behind)."""
     if not authorization:
         raise AuthenticationFailed("missing Authorization header (expected: Bearer <token>)")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(authorization)
+    if token is None:
         raise AuthenticationFailed("Authorization must use the Bearer scheme")
     try:
         claims = jwt.decode(
-            token.strip(),
+            token,
             secret,
             algorithms=[ALGORITHM],
             issuer=issuer,
@@ -103,9 +111,8 @@ class VerifiedTokens:
     def authenticate(
         self, authorization: str | None, *, secret: str, issuer: str, audience: str
     ) -> Principal:
-        scheme, _, token = (authorization or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or len(token) > self.MAX_CACHED_TOKEN_CHARS:
+        token = bearer_token(authorization or "")
+        if token is None or len(token) > self.MAX_CACHED_TOKEN_CHARS:
             return authenticate(authorization, secret=secret, issuer=issuer, audience=audience)
         key = (token, secret, issuer, audience)
         entry = self._entries.get(key)
