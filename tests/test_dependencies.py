@@ -20,6 +20,11 @@ from chaos.aws.restore_verify import CHECKS_MODULE
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def imported_modules(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -27,6 +32,26 @@ def imported_modules(path: Path) -> set[str]:
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.add(node.module)
+    return found
+
+
+def imports_resolved(path: Path) -> set[str]:
+    """Like `imported_modules`, and for `from m import n` also m.n (n may be a module, as in
+    `from chaos import catalogue`), relative imports resolved: what a walk through local
+    modules must follow. (`imported_modules` stays as the layering tests read it: with this
+    reading, chaos/aws/cli.py's `from chaos import catalogue` shows, which they never saw.)"""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
     return found
 
 
@@ -94,22 +119,6 @@ def module_file(name: str) -> Path | None:
     return None
 
 
-def _imports_of(name: str, path: Path) -> list[str]:
-    """Absolute names of what one local module imports (relative imports resolved)."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    names: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{anchor}.{base}" if base else anchor
-            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
-    return names
-
-
 def reached_from(entries: list[str]) -> set[str]:
     """Every module imported, at any depth, by the local modules reachable from `entries`
     (and their parent packages, whose __init__ runs on import)."""
@@ -126,8 +135,8 @@ def reached_from(entries: list[str]) -> set[str]:
         path = module_file(name)
         if path is None:
             continue
-        names = _imports_of(name, path)
-        found |= set(names)
+        names = imports_resolved(path)
+        found |= names
         todo += [n for n in names if n.split(".")[0] in LOCAL]
     return found
 
@@ -160,14 +169,26 @@ def owner_of(module: str) -> str | None:
     return file_owners().get(os.path.normpath(spec.origin), "no installed distribution")
 
 
+def core_requirements() -> list[str]:
+    """What the images install: `pip install .`, the core dependencies only."""
+    return list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+
+
+def third_party(modules: set[str]) -> list[str]:
+    outside = set(sys.stdlib_module_names) | set(LOCAL)
+    return sorted(m for m in modules if m.split(".")[0] not in outside)
+
+
+def service_imports() -> set[str]:
+    return {m for modules in imports_under("service").values() for m in modules}
+
+
 def not_shipped(modules: set[str]) -> list[str]:
     """The third-party modules among `modules` whose files the core dependencies do not
     install (by file, so each part of a namespace package such as opentelemetry counts)."""
-    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    shipped = installed_by(core)
-    outside = set(sys.stdlib_module_names) | set(LOCAL)
+    shipped = installed_by(core_requirements())
     missing = []
-    for module in sorted(m for m in modules if m.split(".")[0] not in outside):
+    for module in third_party(modules):
         owner = owner_of(module)
         if owner is not None and owner not in shipped:
             missing.append(f"{module} (from {owner})")
@@ -190,7 +211,7 @@ def test_every_package_the_service_imports_is_a_core_dependency() -> None:
     """The image installs the core dependencies only (`pip install .`): a module the service
     imports from an extra would stop the first pod at start-up (it happened: the audit
     notes' `cryptography` came only with the drills extra)."""
-    imported = {m for modules in imports_under("service").values() for m in modules}
+    imported = service_imports()
     assert {"litestar", "asyncpg", "jwt", "cryptography"} <= {m.split(".")[0] for m in imported}
     assert not_shipped(imported) == []
 
@@ -198,12 +219,8 @@ def test_every_package_the_service_imports_is_a_core_dependency() -> None:
 def test_what_the_service_imports_it_declares() -> None:
     """Not only installed by chance: a distribution the service imports from is named in
     the core dependencies, so a dependency dropping it cannot break the image."""
-    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    declared = {_dist(Requirement(text).name) for text in core}
-    outside = set(sys.stdlib_module_names) | set(LOCAL)
-    imported = {m for modules in imports_under("service").values() for m in modules
-                if m.split(".")[0] not in outside}
-    undeclared = sorted({f"{owner} ({module})" for module in imported
+    declared = {_dist(Requirement(text).name) for text in core_requirements()}
+    undeclared = sorted({f"{owner} ({module})" for module in third_party(service_imports())
                          if (owner := owner_of(module)) is not None and owner not in declared})
     assert undeclared == []
 
