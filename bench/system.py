@@ -291,10 +291,12 @@ class Run:
             _progress(f"warm-up {opts.warmup_s} s")
             self.wrk_phase("warmup", opts.warmup_s)
             # The ceiling gets the same warm-up as the system, discarded: pgbench's
-            # connections plan their foreign-key checks when they open, and on the freshly
-            # created tables those plans seq-scan as the tables grow. A cold first half ran
-            # at about half speed (2,340 tps over 8 s, then 4,050-4,240; PostgreSQL CPU 0.73
-            # against 0.37 ms per transaction) and flattered every ratio measured with it.
+            # connections plan their statements (foreign-key checks among them) on the
+            # freshly created tables, and those plans seq-scan as the tables grow (the
+            # mechanism the measurements fit: a warm-up or an ANALYZE removed it). A cold
+            # first half ran at about half speed (2,340 tps over 8 s, then 4,050-4,240;
+            # PostgreSQL CPU 0.73 against 0.37 ms per transaction) and flattered every ratio
+            # measured with it.
             _progress(f"ceiling warm-up (pgbench) {opts.warmup_s} s, not counted")
             ceiling_warmup = self.ceiling_phase("ceiling-warmup", opts.warmup_s)
             # The system's pools keep their connections, and the plans cached on empty
