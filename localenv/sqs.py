@@ -5,9 +5,13 @@ LocalStack (community core, pinned in scripts/install-sqs-endpoint.sh) runs from
 session so that stop() ends it and anything it forked, with its state (log, PID file,
 LocalStack's file-system root and HOME) kept under `state_dir`.
 
-Binding: LocalStack's default gateway server (twisted) ignores the host of GATEWAY_LISTEN and
-listens on 0.0.0.0; its hypercorn server binds exactly the given host, so we run hypercorn on
-127.0.0.1 only (tests/localenv/test_sqs_endpoint.py checks the listening sockets).
+Gateway server: LocalStack's default, twisted. Its other one, hypercorn, bridges every request
+from asyncio to a WSGI thread and back, and spent 1.05 ms of CPU per message against twisted's
+0.59 in `python -m bench.sqs_endpoint`'s pattern (2026-12-04): the endpoint shares the bench's
+two cores with the system it stands in for. Twisted ignores the host of GATEWAY_LISTEN and
+listens on 0.0.0.0 (localstack/runtime/server/twisted.py: "TODO: interface = host?"), so the
+server process binds its IPv4 listeners to that host itself (`_bind_to_listen_host`;
+tests/localenv/test_sqs_endpoint.py checks the listening sockets).
 
 The queues live in memory: kill() or stop() loses them. To simulate an SQS outage without
 losing messages, pause() and resume() freeze and thaw the process (clients time out meanwhile).
@@ -15,7 +19,7 @@ losing messages, pause() and resume() freeze and thaw the process (clients time 
 The server process runs this file as a script under `.venv-sqs` (see `_serve`) and patches two
 things in LocalStack 2026.3.0 before handing over to LocalStack's own main: it bounds the FIFO
 deduplication index to SQS's 5-minute window (LocalStack keeps every FIFO message there
-forever, ~2 KB each), and it makes SIGTERM wake the server loop (else stop often hangs 15 s).
+forever, ~2 KB each), and it binds the gateway to the host it was given.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ _LOCALSTACK_SETTINGS: dict[str, str] = {
     "OVERRIDE_IN_DOCKER": "0",
     "SERVICES": "sqs",
     "EAGER_SERVICE_LOADING": "1",
-    "GATEWAY_SERVER": "hypercorn",  # twisted would bind 0.0.0.0 whatever GATEWAY_LISTEN says
+    "GATEWAY_SERVER": "twisted",  # bound to HOST by _bind_to_listen_host (see above)
     "SQS_ENDPOINT_STRATEGY": "path",  # queue URLs http://127.0.0.1:PORT/queue/REGION/ACCOUNT/NAME
     "SQS_DISABLE_CLOUDWATCH_METRICS": "1",
     "DNS_ADDRESS": "0",  # no DNS server (it would listen on port 53)
@@ -352,25 +356,22 @@ def _bound_fifo_dedup_index() -> None:
     fifo_queue.put = put
 
 
-def _wake_loop_on_shutdown() -> None:
-    """LocalStack's hypercorn server stops its asyncio loop from another thread with a bare
-    loop.stop(), which takes effect only when the loop next wakes up: SIGTERM then often hangs
-    until a 15 s start-up poller fires. Waking the loop makes SIGTERM exit in well under 1 s."""
+def _bind_to_listen_host() -> None:
+    """Make twisted's IPv4 server endpoints listen on GATEWAY_LISTEN's host instead of every
+    interface. Without it the endpoint would be reachable from the network, so a LocalStack
+    in which the patch cannot apply does not start."""
+    host = os.environ["GATEWAY_LISTEN"].rpartition(":")[0]
     try:
-        from localstack.runtime.server import hypercorn as server
+        from twisted.internet import endpoints
 
-        server_class = server.HypercornRuntimeServer
-        original_shutdown = server_class.shutdown
+        original = endpoints.TCP4ServerEndpoint
     except (ImportError, AttributeError) as exc:
-        print(f"sqs-endpoint: shutdown wake-up not applied: {exc!r}", file=sys.stderr)
-        return
+        raise SystemExit(f"sqs-endpoint: cannot bind the gateway to {host}: {exc!r}") from exc
 
-    def shutdown(self: Any) -> None:
-        original_shutdown(self)
-        with contextlib.suppress(RuntimeError):  # loop already closed
-            self.loop.call_soon_threadsafe(self.loop.stop)
+    def bound(reactor: Any, port: int, backlog: int = 50, interface: str = "") -> Any:
+        return original(reactor, port, backlog, interface or host)
 
-    server_class.shutdown = shutdown
+    endpoints.TCP4ServerEndpoint = bound
 
 
 def _serve() -> None:
@@ -378,7 +379,7 @@ def _serve() -> None:
 
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` dumps every thread to the log
     _bound_fifo_dedup_index()
-    _wake_loop_on_shutdown()
+    _bind_to_listen_host()
     from localstack.runtime.main import main
 
     main()

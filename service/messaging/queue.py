@@ -30,7 +30,7 @@ def sqs_client(settings: Settings) -> Any:
 
 
 def _ask_for_keep_alive(request: Any, **_: Any) -> None:
-    """The local endpoint (LocalStack on hypercorn) answers `Connection: close` unless the
+    """The local endpoint (LocalStack) answers `Connection: close` unless the
     request asks for keep-alive (localstack/aws/handlers/legacy.py,
     set_close_connection_header), so every call would open a new TCP connection. SQS itself
     keeps connections alive; this makes the local endpoint do the same."""
