@@ -16,6 +16,8 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from bench import statements
+
 SCHEMA = "bench.system/1"
 RATIO_GOAL = 0.5
 RATIO_FLOOR = 0.25
@@ -102,6 +104,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         "CPU ms/placement  " + "  ".join(f"{role} {value}" for role, value in cpu.items()),
         f"errors  saturation {sat['errors_by_status'] or 'none'}"
         f"  paced {paced['errors_by_status'] or 'none'}",
+        *(f"saturation: {line}" for line in statements.summary_lines(sat)),
     ]
 
 

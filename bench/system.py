@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 import contract
-from bench import ceiling, cpu, devstack, wrk
+from bench import ceiling, cpu, devstack, statements, wrk
 from service.auth import issue_token
 from service.config import load_settings
 
@@ -232,6 +232,7 @@ class Run:
         script = wrk.lua_script(
             wrk.account_names(opts.accounts), path=PLACE_PATH, interval_ms=interval_ms
         )
+        statements.reset(self.db.fetch, contract.DATABASE_NAME)
         counters_before = self.db.counters()
         cpu_before = cpu.settled_snapshot(self.system.roles)
         start = datetime.now(UTC)
@@ -259,10 +260,13 @@ class Run:
             "cpu_s": {k: None if v is None else round(v, 3) for k, v in cpu_seconds.items()},
             "cpu_ms_per_placement": cpu.per_unit(cpu_seconds, created),
             **counter_deltas(counters_before, self.db.counters(), created),
+            "statements": statements.read(
+                self.db.fetch, contract.DATABASE_NAME, contract.DATABASE_NAME, created),
         }
 
     def ceiling_phase(self, name: str, duration_s: int) -> dict[str, Any]:
         opts = self.options
+        statements.reset(self.db.fetch, contract.DATABASE_NAME)
         cpu_before = cpu.settled_snapshot({"postgresql": self.system.roles["postgresql"]})
         result = ceiling.run_pgbench(
             port=self.system.pg_port, user=contract.APP_ROLE, work_dir=self.work_dir,
@@ -275,6 +279,8 @@ class Run:
         return {
             **result.to_json(),
             "cpu_ms_per_transaction": cpu.per_unit(seconds, result.transactions),
+            "statements": statements.read(
+                self.db.fetch, contract.DATABASE_NAME, ceiling.DATABASE, result.transactions),
         }
 
     def execute(self) -> dict[str, Any]:
@@ -286,6 +292,7 @@ class Run:
     def _phases(self) -> dict[str, Any]:
         opts = self.options
         self.audit_format = self.db.prepare_ceiling()
+        statements.enable(self.db.fetch, contract.DATABASE_NAME)
         ceiling_warmup = None
         if opts.warmup_s > 0:
             _progress(f"warm-up {opts.warmup_s} s")

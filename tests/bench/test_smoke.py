@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,20 @@ def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
         assert isinstance(phase["errors_by_status"], dict)
     assert report["paced"]["target_per_s"] > 0
     assert set(report["targets"]) >= {"ratio_goal_met", "paced_p99_met", "paced_lag_p99_met"}
+
+    # PostgreSQL's own statement counts agree with the bench's: every order created came
+    # from one place_order() call, every ceiling transaction made one outbox insert, and
+    # the bench's polling (as the superuser) is not charged to either side.
+    placed = _statement(report["saturation"], "FROM place_order(")
+    assert placed["toplevel"] and placed["calls_per_unit"] >= 1
+    assert 0 < placed["share_of_toplevel"] <= 1
+    outbox = _statement(report["ceiling_runs"][0], "INSERT INTO outbox")
+    assert outbox["calls_per_unit"] == 1
+    for phase in (report["saturation"], *report["ceiling_runs"]):
+        assert not [s for s in phase["statements"]["statements"]
+                    if "pg_current_snapshot" in s["query"] or "AS n FROM orders" in s["query"]]
+
+
+def _statement(phase: dict[str, Any], text: str) -> dict[str, Any]:
+    [statement] = [s for s in phase["statements"]["statements"] if text in s["query"]]
+    return dict(statement)
