@@ -76,23 +76,30 @@ async def claim_batch(
     return sorted(claimed, key=lambda row: row.id)
 
 
+# Neither statement names `published_at IS NULL` in its WHERE: the partial indexes of
+# unpublished rows would then qualify, and statistics taken while the outbox had no backlog
+# (what autovacuum usually sees) made PostgreSQL scan one of them whole with the ids as a
+# filter: O(backlog) per call (tests/service/test_outbox_plans.py). Without it only the
+# primary key applies. A row already published keeps its first publish time; it has no
+# claim to release (publishing clears it).
+MARK_PUBLISHED_SQL = (
+    "UPDATE outbox SET published_at = coalesce(published_at, now()), claimed_by = NULL,"
+    " claimed_until = NULL WHERE id = ANY($1::bigint[])"
+)
+RELEASE_CLAIMS_SQL = (
+    "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+    " WHERE id = ANY($1::bigint[]) AND claimed_by = $2"
+)
+
+
 async def mark_published(conn: asyncpg.Connection, ids: list[int]) -> None:
     if ids:
-        await conn.execute(
-            "UPDATE outbox SET published_at = now(), claimed_by = NULL, claimed_until = NULL"
-            " WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
-            ids,
-        )
+        await conn.execute(MARK_PUBLISHED_SQL, ids)
 
 
 async def release_claims(conn: asyncpg.Connection, relay_id: str, ids: list[int]) -> None:
     if ids:
-        await conn.execute(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
-            " WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND published_at IS NULL",
-            ids,
-            relay_id,
-        )
+        await conn.execute(RELEASE_CLAIMS_SQL, ids, relay_id)
 
 
 SEND_BATCH_MAX = 10  # SQS: entries per SendMessageBatch
