@@ -6,12 +6,13 @@ session so that stop() ends it and anything it forked, with its state (log, PID 
 LocalStack's file-system root and HOME) kept under `state_dir`.
 
 Gateway server: LocalStack's default, twisted. Its other one, hypercorn, bridges every request
-from asyncio to a WSGI thread and back, and spent 1.05 ms of CPU per message against twisted's
-0.59 in `python -m bench.sqs_endpoint`'s pattern (2026-12-04): the endpoint shares the bench's
-two cores with the system it stands in for. Twisted ignores the host of GATEWAY_LISTEN and
-listens on 0.0.0.0 (localstack/runtime/server/twisted.py: "TODO: interface = host?"), so the
-server process binds its IPv4 listeners to that host itself (`_bind_to_listen_host`;
-tests/localenv/test_sqs_endpoint.py checks the listening sockets).
+from asyncio to a WSGI thread and back: in `make bench` (2026-12-04, the same code otherwise)
+the endpoint spent 0.80-0.82 ms of CPU per order on hypercorn against 0.60-0.65 on twisted,
+on the two cores it shares with the system it stands in for. Twisted ignores the host of
+GATEWAY_LISTEN and listens on 0.0.0.0 (localstack/runtime/server/twisted.py: "TODO: interface
+= host?"), so the server process binds its IPv4 listeners to that host itself
+(`_bind_to_listen_host`), and start() refuses an endpoint with any listener but HOST:port
+(`listening_addresses`), in case a LocalStack upgrade opens one the patch does not reach.
 
 The queues live in memory: kill() or stop() loses them. To simulate an SQS outage without
 losing messages, pause() and resume() freeze and thaw the process (clients time out meanwhile).
@@ -87,6 +88,28 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _group_members(pgid: int) -> set[int]:
+    members = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry.name)) == pgid:
+                    members.add(int(entry.name))
+    return members
+
+
+def _proc_net_address(address: str) -> str:
+    """"0100007F:1F90" (as /proc/net/tcp writes it) -> "127.0.0.1:8080"."""
+    host_hex, port_hex = address.split(":")
+    raw = bytes.fromhex(host_hex)
+    if len(raw) == 4:
+        host = socket.inet_ntop(socket.AF_INET, raw[::-1])
+    else:
+        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+        host = socket.inet_ntop(socket.AF_INET6, words)
+    return f"{host}:{int(port_hex, 16)}"
 
 
 class SqsEndpointError(RuntimeError):
@@ -171,10 +194,43 @@ class SqsEndpoint:
         self.pid_path.write_text(f"{self._popen.pid}\n")
         try:
             self._wait_healthy(timeout)
+            self._check_loopback_only()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _check_loopback_only(self) -> None:
+        expected = [f"tcp {HOST}:{self.port}"]
+        found = self.listening_addresses()
+        if found != expected:
+            raise SqsEndpointError(
+                f"SQS endpoint listens on {found}, expected only {expected}: refusing to run "
+                f"it (a LocalStack other than the pinned one?); see {self.log_path}"
+            )
+
+    def listening_addresses(self) -> list[str]:
+        """TCP listeners and bound UDP sockets of the endpoint's process group, as
+        "tcp 127.0.0.1:4566" (from /proc: the sockets its processes hold)."""
+        if self._popen is None:
+            return []
+        inodes: set[str] = set()
+        for pid in _group_members(self._popen.pid):
+            with contextlib.suppress(OSError):  # a member may exit meanwhile
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        target = os.readlink(fd)
+                        if target.startswith("socket:["):
+                            inodes.add(target[8:-1])
+        found = []
+        for table in ("tcp", "tcp6", "udp", "udp6"):
+            for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                bound = state == "0A" if table.startswith("tcp") else state == "07"
+                if inode in inodes and bound:
+                    found.append(f"{table} {_proc_net_address(local)}")
+        return sorted(found)
 
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM the whole process group, SIGKILL after `timeout`, reap the process."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -196,38 +198,18 @@ def test_pause_makes_the_endpoint_unreachable_without_losing_messages(
     assert drain(sqs, url) == ["kept"]
 
 
-def _listening_sockets(pids: set[int]) -> list[str]:
-    """Local addresses of TCP listeners and bound UDP sockets owned by `pids`."""
-    inodes: set[str] = set()
-    for pid in pids:
-        fd_dir = Path(f"/proc/{pid}/fd")
-        for fd in fd_dir.iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
+def _listeners_by_ss(pids: set[int]) -> list[str]:
+    """TCP listeners and bound UDP sockets of `pids` as iproute2's `ss` reports them: an
+    outside view to hold the endpoint's own /proc reader against."""
+    listing = subprocess.run(["ss", "-Htulnp"], capture_output=True, text=True, check=True)
     found = []
-    for table in ("tcp", "tcp6", "udp", "udp6"):
-        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            listening = state == "0A" if table.startswith("tcp") else state == "07"
-            if inode in inodes and listening:
-                found.append(f"{table} {_decode(local)}")
-    return found
-
-
-def _decode(address: str) -> str:
-    host_hex, port_hex = address.split(":")
-    raw = bytes.fromhex(host_hex)
-    if len(raw) == 4:
-        host = socket.inet_ntop(socket.AF_INET, raw[::-1])
-    else:
-        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-        host = socket.inet_ntop(socket.AF_INET6, words)
-    return f"{host}:{int(port_hex, 16)}"
+    for line in listing.stdout.splitlines():
+        fields = line.split()
+        owners = {int(pid) for pid in re.findall(r"pid=(\d+)", line)}
+        if owners & pids:
+            host, _, port = fields[4].rpartition(":")
+            found.append(f"{fields[0]} {host.strip('[]')}:{port}")
+    return sorted(found)
 
 
 def test_listens_on_loopback_only(endpoint: SqsEndpoint) -> None:
@@ -238,8 +220,20 @@ def test_listens_on_loopback_only(endpoint: SqsEndpoint) -> None:
         if p.name.isdigit() and _pgid(int(p.name)) == endpoint.pid
     }
     assert endpoint.pid in pids
-    sockets = _listening_sockets(pids)
-    assert sockets == [f"tcp 127.0.0.1:{endpoint.port}"]
+    assert _listeners_by_ss(pids) == [f"tcp 127.0.0.1:{endpoint.port}"]
+    assert endpoint.listening_addresses() == [f"tcp 127.0.0.1:{endpoint.port}"]
+
+
+def test_an_endpoint_listening_beyond_loopback_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What start() does if a LocalStack upgrade opens a listener the bind patch misses."""
+    wide_open = SqsEndpoint(free_port(), tmp_path / "sqs")
+    monkeypatch.setattr(wide_open, "listening_addresses",
+                        lambda: [f"tcp 0.0.0.0:{wide_open.port}"])
+    with pytest.raises(SqsEndpointError, match=r"listens on \['tcp 0\.0\.0\.0:"):
+        wide_open.start()
+    assert wide_open.pid is None  # stopped, not left running
 
 
 def _pgid(pid: int) -> int | None:
@@ -254,7 +248,10 @@ def test_stop_ends_the_process_group_and_missing_install_is_explained(tmp_path: 
     pid = sqs.pid
     assert pid is not None and sqs.healthy()
     assert (tmp_path / "sqs" / "sqs-endpoint.pid").read_text().strip() == str(pid)
+    process = sqs._popen
+    assert process is not None
     sqs.stop()
+    assert process.returncode == 0  # it ended on SIGTERM, not by stop()'s SIGKILL after 5 s
     assert sqs.pid is None and not sqs.healthy()
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
