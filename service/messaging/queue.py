@@ -14,7 +14,7 @@ VISIBILITY_TIMEOUT_S = 30
 
 
 def sqs_client(settings: Settings) -> Any:
-    client = boto3.client(
+    return boto3.client(
         "sqs",
         region_name=settings.aws_region,
         endpoint_url=settings.sqs_endpoint_url,
@@ -24,17 +24,6 @@ def sqs_client(settings: Settings) -> Any:
             retries={"max_attempts": 2, "mode": "standard"},
         ),
     )
-    if settings.sqs_endpoint_url is not None:
-        client.meta.events.register("before-send.sqs", _ask_for_keep_alive)
-    return client
-
-
-def _ask_for_keep_alive(request: Any, **_: Any) -> None:
-    """The local endpoint (LocalStack) answers `Connection: close` unless the
-    request asks for keep-alive (localstack/aws/handlers/legacy.py,
-    set_close_connection_header), so every call would open a new TCP connection. SQS itself
-    keeps connections alive; this makes the local endpoint do the same."""
-    request.headers["Connection"] = "keep-alive"
 
 
 def dlq_name_for(queue_name: str) -> str:
