@@ -29,14 +29,16 @@ SUBCOMMANDS = ("system", "api-latency", "sqs-endpoint", "capacity", "audit")
 
 
 def system_main(argv: Sequence[str]) -> int:
-    from bench import devstack, plot, report
+    from bench import devstack, plot, report, statements
     from bench.system import Options, Run
 
     parser = argparse.ArgumentParser(prog="python -m bench system", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for option in fields(Options):
         flag = "--" + option.name.replace("_", "-")
-        parser.add_argument(flag, type=type(option.default), default=option.default)
+        choices = statements.TRACKING if option.name == "statements" else None
+        parser.add_argument(flag, type=type(option.default), default=option.default,
+                            choices=choices)
     parser.add_argument("--reports-dir", type=Path, default=ROOT / "reports" / "bench")
     parser.add_argument("--keep-work-dir", action="store_true",
                         help="keep logs, wrk and pgbench scripts and outputs")

@@ -38,6 +38,7 @@ class Options:
     paced_s: int = 30
     paced_fraction: float = 0.7
     drain_timeout_s: float = 90.0
+    statements: str = "top"  # pg_stat_statements.track: "top", or "all" to see nested ones
 
 
 class Database:
@@ -292,7 +293,7 @@ class Run:
     def _phases(self) -> dict[str, Any]:
         opts = self.options
         self.audit_format = self.db.prepare_ceiling()
-        statements.enable(self.db.fetch, contract.DATABASE_NAME)
+        statements.enable(self.db.fetch, contract.DATABASE_NAME, opts.statements)
         ceiling_warmup = None
         if opts.warmup_s > 0:
             _progress(f"warm-up {opts.warmup_s} s")
