@@ -1,7 +1,7 @@
 """Where PostgreSQL's time goes in one bench phase, statement by statement.
 
-The local server loads pg_stat_statements (`localenv/postgres.py`), as Aurora PostgreSQL
-loads it by default. The bench resets its counters at the start of each phase and reports
+The local server loads pg_stat_statements (`localenv/postgres.py`), as the production
+cluster's parameter group does (`infra/database.py`). The bench resets its counters at the start of each phase and reports
 the phase's top statements. Tracking is PostgreSQL's default, top-level statements only,
 unless the run asks for `--statements all`: then the statements inside `place_order()` and
 `apply_created_events()` show too, at the price of instrumenting them, which the system pays

@@ -61,8 +61,8 @@ class PostgresServer:
                 "-k", str(self.socket_dir),
                 "-c", "listen_addresses=127.0.0.1",
                 "-c", "max_connections=200",
-                # Loaded as Aurora's and RDS's default parameter groups load it: statement
-                # statistics are there when needed (the system bench reads them).
+                # Loaded as the production cluster loads it (infra/database.py's parameter
+                # group): statement statistics are there when needed (make bench reads them).
                 "-c", "shared_preload_libraries=pg_stat_statements",
                 "-c", f"fsync={'on' if durable else 'off'}",
                 "-c", f"synchronous_commit={'on' if durable else 'off'}",
