@@ -1,15 +1,15 @@
 """Where PostgreSQL's time goes in one bench phase, statement by statement.
 
 The local server loads pg_stat_statements (`localenv/postgres.py`), as the production
-cluster's parameter group does (`infra/database.py`). The bench resets its counters at the start of each phase and reports
-the phase's top statements. Tracking is PostgreSQL's default, top-level statements only,
-unless the run asks for `--statements all`: then the statements inside `place_order()` and
-`apply_created_events()` show too, at the price of instrumenting them, which the system pays
-and the ceiling (top-level inserts) hardly does, so use it to find where the time goes, not
-for the ratio. A parent's time, buffers and WAL include its nested statements'; shares are
-of the top-level total. Times are the executor's elapsed time: on a loaded machine they
-include waiting for a CPU, so compare shares, not absolute figures. The bench's own polling
-(as the superuser) is left out.
+cluster's parameter group does (`infra/database.py`). The bench resets its counters at the
+start of each phase and reports the phase's top statements. Tracking is PostgreSQL's
+default, top-level statements only, unless the run asks for `--statements all`: then the
+statements inside `place_order()` and `apply_created_events()` show too, at the price of
+instrumenting them, which the system pays and the ceiling (top-level inserts) hardly does,
+so use it to find where the time goes, not for the ratio. A parent's time, buffers and WAL
+include its nested statements'; shares are of the top-level total. Times are the executor's
+elapsed time: on a loaded machine they include waiting for a CPU, so compare shares, not
+absolute figures. The bench's own polling (as the superuser) is left out.
 """
 
 from __future__ import annotations
