@@ -6,8 +6,8 @@ session so that stop() ends it and anything it forked, with its state (log, PID 
 LocalStack's file-system root and HOME) kept under `state_dir`.
 
 Gateway server: LocalStack's default, twisted. Its other one, hypercorn, bridges every request
-from asyncio to a WSGI thread and back: in `make bench` (2026-12-04, the same code otherwise)
-the endpoint spent 0.80-0.82 ms of CPU per order on hypercorn against 0.60-0.65 on twisted,
+from asyncio to a WSGI thread and back: in full `make bench` runs of 2026-12-04 the endpoint
+spent 0.77-0.84 ms of CPU per order on hypercorn against 0.60-0.67 on twisted (docs/capacity.md),
 on the two cores it shares with the system it stands in for. Twisted ignores the host of
 GATEWAY_LISTEN and listens on 0.0.0.0 (localstack/runtime/server/twisted.py: "TODO: interface
 = host?"), so the server process binds its IPv4 listeners to that host itself
@@ -224,7 +224,11 @@ class SqsEndpoint:
                             inodes.add(target[8:-1])
         found = []
         for table in ("tcp", "tcp6", "udp", "udp6"):
-            for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            try:
+                lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+            except FileNotFoundError:  # a kernel without IPv6 has no tcp6/udp6 table
+                continue
+            for line in lines:
                 fields = line.split()
                 local, state, inode = fields[1], fields[3], fields[9]
                 bound = state == "0A" if table.startswith("tcp") else state == "07"
