@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench import statements
 
 
@@ -51,3 +53,17 @@ def test_summary_lines_mark_nested_statements() -> None:
     assert lines[0].startswith("PostgreSQL exec ms/unit 8.01")
     assert lines[2].endswith("(nested)") and not lines[1].endswith("(nested)")
     assert statements.summary_lines({}) == []
+
+
+def test_tracking_is_validated_before_anything_reaches_the_server() -> None:
+    sent: list[str] = []
+
+    def fetch(sql: str, *args: object, database: str = "") -> list[Any]:
+        sent.append(sql)
+        return []
+
+    with pytest.raises(ValueError, match="expected one of top, all"):
+        statements.enable(fetch, "orders", "all'; DROP TABLE orders; --")
+    assert sent == []
+    statements.enable(fetch, "orders", "top")
+    assert sent[1] == "ALTER SYSTEM SET pg_stat_statements.track = 'top'"
