@@ -69,6 +69,27 @@ def pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def process_group(pid: int) -> int | None:
+    """The process group of `pid` (field 5 of /proc/PID/stat), or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[2])
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes whose process group is `pgid`."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if process_group(pid) == pgid and pid_alive(pid):
+            members.append(pid)
+    return members
+
+
 def run_as_prefix(user: str | None) -> list[str]:
     """Command prefix that drops root to `user` (PostgreSQL refuses to run as root)."""
     if user is None or os.geteuid() != 0:

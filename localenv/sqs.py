@@ -90,16 +90,6 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def _group_members(pgid: int) -> set[int]:
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if os.getpgid(int(entry.name)) == pgid:
-                    members.add(int(entry.name))
-    return members
-
-
 def _proc_net_address(address: str) -> str:
     """"0100007F:1F90" (as /proc/net/tcp writes it) -> "127.0.0.1:8080"."""
     host_hex, port_hex = address.split(":")
@@ -212,10 +202,13 @@ class SqsEndpoint:
     def listening_addresses(self) -> list[str]:
         """TCP listeners and bound UDP sockets of the endpoint's process group, as
         "tcp 127.0.0.1:4566" (from /proc: the sockets its processes hold)."""
+        # Imported here: this file also runs as the server under .venv-sqs, without the repo.
+        from localenv.procs import group_members
+
         if self._popen is None:
             return []
         inodes: set[str] = set()
-        for pid in _group_members(self._popen.pid):
+        for pid in group_members(self._popen.pid):
             with contextlib.suppress(OSError):  # a member may exit meanwhile
                 for fd in Path(f"/proc/{pid}/fd").iterdir():
                     with contextlib.suppress(OSError):

@@ -14,7 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-from localenv.procs import pid_alive
+from localenv.procs import group_members, pid_alive
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -30,11 +30,6 @@ def start_ticks(pid: int) -> int | None:
     """Process start time in clock ticks since boot (field 22 of /proc/PID/stat)."""
     fields = _stat_fields(pid)
     return int(fields[19]) if fields else None
-
-
-def process_group(pid: int) -> int | None:
-    fields = _stat_fields(pid)
-    return int(fields[2]) if fields else None
 
 
 def cmdline(pid: int) -> str | None:
@@ -53,18 +48,6 @@ def is_ours(pid: int | None, match: str, ticks: int | None) -> bool:
         return False
     line = cmdline(pid)
     return line is not None and match in line
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live processes whose process group is `pgid`."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        if process_group(pid) == pgid and pid_alive(pid):
-            members.append(pid)
-    return members
 
 
 def orphaned_group(pgid: int) -> list[int]:
