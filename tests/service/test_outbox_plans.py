@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import pytest
 
 from service.messaging import relay
 from tests.service.conftest import Database
@@ -96,28 +97,23 @@ def _literal(ids: list[int]) -> str:
     return "'{" + ",".join(str(i) for i in ids) + "}'"
 
 
-async def test_mark_published_probes_its_ids_whatever_the_statistics(
-    database: Database,
+# Each statement of the relay that names rows by id: its SQL, its parameter types, and its
+# arguments after the ids.
+BY_ID = {
+    "mark_published": (relay.MARK_PUBLISHED_SQL, "bigint[]", ()),
+    "release_claims": (relay.RELEASE_CLAIMS_SQL, "bigint[], text", ("'relay-1'",)),
+}
+
+
+@pytest.mark.parametrize("statement", sorted(BY_ID))
+async def test_the_statement_probes_its_ids_whatever_the_statistics(
+    database: Database, statement: str
 ) -> None:
+    sql, types, more = BY_ID[statement]
     conn = await database.connect()
     try:
         ids = await _stale_statistics_then_a_backlog(conn)
-        plans = [await _plan(conn, mode, relay.MARK_PUBLISHED_SQL, "bigint[]", _literal(ids))
-                 for mode in PLAN_CACHE_MODES]
-    finally:
-        await conn.close()
-    for plan in plans:
-        _assert_probes_the_primary_key(plan)
-
-
-async def test_release_claims_probes_its_ids_whatever_the_statistics(
-    database: Database,
-) -> None:
-    conn = await database.connect()
-    try:
-        ids = await _stale_statistics_then_a_backlog(conn)
-        plans = [await _plan(conn, mode, relay.RELEASE_CLAIMS_SQL, "bigint[], text",
-                             _literal(ids), "'relay-1'")
+        plans = [await _plan(conn, mode, sql, types, _literal(ids), *more)
                  for mode in PLAN_CACHE_MODES]
     finally:
         await conn.close()
