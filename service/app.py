@@ -30,6 +30,7 @@ from service.audit.proofs import CheckpointSource
 from service.config import Settings
 from service.db import DatabaseUnavailable, create_pool
 from service.observability import Metrics, configure_tracing, log
+from service.orders.batching import PlacementBatcher
 from service.orders.controller import ORDER_HANDLERS
 from service.redis_gate import RedisGate
 
@@ -90,6 +91,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
             redis=RedisGate.from_settings(settings, metrics),
         )
         state.checkpoints = CheckpointSource()
+        state.placements = PlacementBatcher(
+            lambda: state.pool, metrics,
+            max_batch=settings.placement_batch_max,
+            in_flight=settings.placement_batches_in_flight,
+        )
         app.state.orders = state
         sampler = asyncio.create_task(sample_backlog_gauges(state))
         log.info("api_started", redis=state.redis.configured)
@@ -99,6 +105,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Litestar:
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
+            await state.placements.drain()
             await state.redis.close()
             await pool.close()
             log.info("api_stopped")

@@ -105,6 +105,8 @@ class Settings:
     body_read_timeout_s: float = 10.0
     idempotency_ttl_hours: float = 24.0
     db_pool_max: int = 20
+    placement_batch_max: int = 16  # placements per statement (1: each alone)
+    placement_batches_in_flight: int = 2  # statements of placements out at once, per process
     db_command_timeout_s: float = 5.0
     db_connect_timeout_s: float = 1.0
     redis_timeout_s: float = 0.1
@@ -180,6 +182,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         body_read_timeout_s=_number(env, "ORDERS_BODY_READ_TIMEOUT_S", 10.0, 0.1),
         idempotency_ttl_hours=ttl,
         db_pool_max=int(_number(env, "ORDERS_DB_POOL_MAX", 20, 1)),
+        placement_batch_max=int(_number(env, "ORDERS_PLACEMENT_BATCH_MAX", 16, 1)),
+        placement_batches_in_flight=int(
+            _number(env, "ORDERS_PLACEMENT_BATCHES_IN_FLIGHT", 2, 1)
+        ),
         db_command_timeout_s=_number(env, "ORDERS_DB_COMMAND_TIMEOUT_S", 5.0, 0.1),
         db_connect_timeout_s=_number(env, "ORDERS_DB_CONNECT_TIMEOUT_S", 1.0, 0.1),
         redis_timeout_s=_number(env, "ORDERS_REDIS_TIMEOUT_S", 0.1, 0.01),

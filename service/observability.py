@@ -87,6 +87,11 @@ class Metrics:
         self.orders_created = Counter(
             "orders_created", "Orders accepted and persisted", registry=r
         )
+        self.placement_batch_size = Histogram(
+            "orders_placement_batch_size",
+            "Placements per database statement (service.orders.batching): 1 at low load",
+            buckets=(1, 2, 4, 8, 16, 32, 64), registry=r,
+        )
         self.orders_failed = Counter(
             "orders_failed", "Order requests that failed after validation", ["reason"],
             registry=r,

@@ -24,6 +24,7 @@ class AppState:
     checkpoints: Any = None  # service.audit.proofs.CheckpointSource
     background: list[Any] = field(default_factory=list)
     tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
+    placements: Any = None  # service.orders.batching.PlacementBatcher
 
 
 def app_state(request: Request[Any, Any, Any]) -> AppState:

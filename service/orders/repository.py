@@ -5,6 +5,8 @@ A placement is one round trip: everything that needs no database (ids, the times
 response body, the outbox event, the audit event's leaf hash) is computed here, then the
 `place_order` function (migration 0005) takes the idempotency lock, answers from a recorded
 key or inserts the four rows, in the implicit transaction of one autocommit statement.
+Several placements can share one statement (`place_orders`, used by
+service.orders.batching under load): the same function once per placement, in order.
 """
 
 from __future__ import annotations
@@ -38,6 +40,31 @@ PLACE_ORDER = (
     " FROM place_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
     " $16, $17, $18, $19, $20, $21, $22, $23, $24)"
 )
+# place_order's parameter types in its signature's order (migration 0005): the batch
+# statement passes each parameter as an array and calls the function once per element.
+PLACE_ORDER_TYPES = (
+    "text", "text", "text", "text", "text", "text", "uuid", "text", "text", "text", "text",
+    "text", "numeric", "numeric", "text", "text", "timestamptz", "timestamptz", "bytea",
+    "uuid", "jsonb", "uuid", "jsonb", "bytea",
+)
+
+
+def _place_orders_statement() -> str:
+    """One statement placing N orders: unnest the parameter arrays and call place_order
+    LATERALly, once per element in array order, all in the statement's one transaction.
+    The function is VOLATILE, so each query in every call still takes a fresh snapshot."""
+    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(PLACE_ORDER_TYPES, 1))
+    columns = [f"a{i}" for i in range(1, len(PLACE_ORDER_TYPES) + 1)]
+    calls = ", ".join("a." + column for column in columns)
+    # Built from this module's constants only.
+    return (
+        "SELECT a.i, p.r_outcome, p.r_response_status, p.r_response_body, p.r_order_id,"  # noqa: S608
+        f" p.r_request_id FROM unnest({arrays}) WITH ORDINALITY AS a({', '.join(columns)}, i),"
+        f" LATERAL place_order({calls}) p"
+    )
+
+
+PLACE_ORDERS = _place_orders_statement()
 ORDER_CREATED = "order.created"
 
 
@@ -88,13 +115,69 @@ def placement_arguments(placement: Placement) -> tuple[tuple[object, ...], bytes
     return arguments, body, order_id
 
 
+@dataclass(frozen=True)
+class PreparedPlacement:
+    """A placement with everything computed that needs no database: sent as it is, again
+    when retried (a retried in-doubt commit then finds its own request id)."""
+
+    request_id: str
+    arguments: tuple[object, ...]  # place_order's, in PLACE_ORDER_TYPES order
+    body: bytes  # the 201 answer
+    order_id: uuid.UUID
+
+    @property
+    def lock_key(self) -> str:
+        return str(self.arguments[2])
+
+    @property
+    def lock_order(self) -> tuple[str, str]:
+        """(account, client_order_id): the order in which a batch takes row locks."""
+        return str(self.arguments[7]), str(self.arguments[8] or "")
+
+
+def prepare(placement: Placement) -> PreparedPlacement:
+    arguments, body, order_id = placement_arguments(placement)
+    return PreparedPlacement(placement.request_id, arguments, body, order_id)
+
+
 async def place_order(conn: asyncpg.Connection, placement: Placement) -> PlacementResult:
     """One statement, one round trip; raises the domain's refusals."""
-    arguments, body, order_id = placement_arguments(placement)
-    row = await conn.fetchrow(PLACE_ORDER, *arguments)
+    return await place_prepared(conn, prepare(placement))
+
+
+async def place_prepared(conn: asyncpg.Connection, prepared: PreparedPlacement) -> PlacementResult:
+    return _answer(await conn.fetchrow(PLACE_ORDER, *prepared.arguments), prepared)
+
+
+Refusal = KeyInFlight | KeyReusedWithOtherPayload | DuplicateClientOrderId
+
+
+async def place_orders(
+    conn: asyncpg.Connection, batch: Sequence[PreparedPlacement]
+) -> list[PlacementResult | Refusal]:
+    """Several placements in one statement, so one round trip and one commit: each one's
+    result, or the refusal it would have raised alone. An error the database raises for
+    any of them (a constraint the input broke) fails the whole statement, nothing kept."""
+    columns = [list(column) for column in zip(*(p.arguments for p in batch), strict=True)]
+    answers: dict[int, PlacementResult | Refusal] = {}
+    for row in await conn.fetch(PLACE_ORDERS, *columns):
+        index = row["i"] - 1
+        try:
+            answers[index] = _answer(row, batch[index])
+        except (KeyInFlight, KeyReusedWithOtherPayload, DuplicateClientOrderId) as refusal:
+            answers[index] = refusal
+    if len(answers) != len(batch):
+        raise RuntimeError(f"place_orders answered {len(answers)} of {len(batch)} placements")
+    return [answers[index] for index in range(len(batch))]
+
+
+def _answer(row: asyncpg.Record, prepared: PreparedPlacement) -> PlacementResult:
+    """place_order's answer row as a result; its refusals raised."""
     outcome = row["r_outcome"]
     if outcome == "created":
-        return PlacementResult(status_code=201, body=body, order_id=order_id, replayed=False)
+        return PlacementResult(
+            status_code=201, body=prepared.body, order_id=prepared.order_id, replayed=False
+        )
     if outcome == "replay":
         return PlacementResult(
             status_code=row["r_response_status"],
@@ -102,7 +185,7 @@ async def place_order(conn: asyncpg.Connection, placement: Placement) -> Placeme
             order_id=row["r_order_id"],
             # The same request id means our own earlier attempt committed (an in-doubt
             # commit retried internally): that is the first response, not a replay.
-            replayed=row["r_request_id"] != placement.request_id,
+            replayed=row["r_request_id"] != prepared.request_id,
         )
     if outcome == "in_flight":
         raise KeyInFlight

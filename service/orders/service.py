@@ -9,7 +9,6 @@ parsed values.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -82,7 +81,7 @@ class OrderService:
         await enforce_rate_limit(self._state, self._principal, bucket)
 
     async def place(self, command: PlaceOrder) -> domain.PlacementResult:
-        """Idempotent per key: one database round trip decides (see the repository).
+        """Idempotent per key: one database statement decides (see the repository).
 
         No Redis response cache: with the placement one round trip, a replay costs the
         same round trip as a lookup, and a cache lookup and write would cost two Redis
@@ -101,22 +100,19 @@ class OrderService:
             legacy_request_hash=body_fingerprint(msgspec.to_builtins(command.data)),
         )
 
-        async def place(conn: asyncpg.Connection) -> domain.PlacementResult:
-            return await repository.place_order(conn, placement)
-
-        result = await self._placed(place)
+        result = await self._placed(repository.prepare(placement))
         if result.replayed:
             state.metrics.duplicate_attempts.labels("replayed").inc()
         else:
             state.metrics.orders_created.inc()
         return result
 
-    async def _placed(
-        self, place: Callable[[asyncpg.Connection], Awaitable[domain.PlacementResult]]
-    ) -> domain.PlacementResult:
+    async def _placed(self, placement: repository.PreparedPlacement) -> domain.PlacementResult:
+        """Placed through the process's batcher: alone at low load, sharing a statement
+        with the other waiting placements under load (service.orders.batching)."""
         metrics = self._state.metrics
         try:
-            result = await with_retries(self._state.pool, place)
+            result: domain.PlacementResult = await self._state.placements.place(placement)
         except domain.KeyInFlight:
             metrics.duplicate_attempts.labels("in_flight").inc()
             raise key_in_flight() from None
