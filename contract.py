@@ -80,6 +80,10 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            "else 408 problem + close)"),
     EnvVar("ORDERS_IDEMPOTENCY_TTL_HOURS", "idempotency key retention, >= 24 (default 24)"),
     EnvVar("ORDERS_DB_POOL_MAX", "database pool size per process (default 20)"),
+    EnvVar("ORDERS_PLACEMENT_BATCH_MAX", "placements waiting in one API process that share "
+           "one statement and commit, at most (default 16; 1: each alone)"),
+    EnvVar("ORDERS_PLACEMENT_BATCHES_IN_FLIGHT", "statements of placements out at once per "
+           "API process (default 1); the others wait and leave together"),
     EnvVar("ORDERS_DB_COMMAND_TIMEOUT_S", "per-statement timeout (default 5)"),
     EnvVar("ORDERS_DB_CONNECT_TIMEOUT_S", "connect timeout (default 1)"),
     EnvVar("ORDERS_SHUTDOWN_DRAIN_S", "readiness fails this long before shutdown (default 5)"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -90,5 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return system_main(args)
 
 
+def stop_on_sigterm() -> None:
+    """A bench stopped by SIGTERM (a timeout, a CI cancel) unwinds as on Ctrl-C, so the
+    servers it started are stopped and its work dir removed, not left running."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 if __name__ == "__main__":
+    stop_on_sigterm()
     sys.exit(main())

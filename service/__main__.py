@@ -105,7 +105,9 @@ def _run_queue_process(
         sqs = sqs_client(settings)
         queue_url = await asyncio.to_thread(ensure_queues, sqs, settings)
         async with contextlib.AsyncExitStack() as stack:
-            pool = await create_pool(settings)
+            # The relay's claims and the worker's fills take transaction-scoped locks only,
+            # and the relay LISTENs on a connection of its own: no reset query on release.
+            pool = await create_pool(settings, session_state_free=True)
             stack.push_async_callback(pool.close)
             loop = await build(settings, pool, sqs, queue_url, metrics, heartbeat, stack)
             freeze_startup_heap()  # again: the SQS client's service model is loaded now

@@ -106,7 +106,7 @@ class Settings:
     idempotency_ttl_hours: float = 24.0
     db_pool_max: int = 20
     placement_batch_max: int = 16  # placements per statement (1: each alone)
-    placement_batches_in_flight: int = 2  # statements of placements out at once, per process
+    placement_batches_in_flight: int = 1  # statements of placements out at once, per process
     db_command_timeout_s: float = 5.0
     db_connect_timeout_s: float = 1.0
     redis_timeout_s: float = 0.1
@@ -184,7 +184,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_max=int(_number(env, "ORDERS_DB_POOL_MAX", 20, 1)),
         placement_batch_max=int(_number(env, "ORDERS_PLACEMENT_BATCH_MAX", 16, 1)),
         placement_batches_in_flight=int(
-            _number(env, "ORDERS_PLACEMENT_BATCHES_IN_FLIGHT", 2, 1)
+            _number(env, "ORDERS_PLACEMENT_BATCHES_IN_FLIGHT", 1, 1)
         ),
         db_command_timeout_s=_number(env, "ORDERS_DB_COMMAND_TIMEOUT_S", 5.0, 0.1),
         db_connect_timeout_s=_number(env, "ORDERS_DB_CONNECT_TIMEOUT_S", 1.0, 0.1),

@@ -134,7 +134,9 @@ class PlacementBatcher:
 def _settle(waiting: _Waiting, answer: object) -> None:
     if waiting.answer.done():
         return
-    if isinstance(answer, BaseException):
+    if isinstance(answer, asyncio.CancelledError):
+        waiting.answer.cancel()
+    elif isinstance(answer, BaseException):
         waiting.answer.set_exception(answer)
     else:
         assert isinstance(answer, PlacementResult)

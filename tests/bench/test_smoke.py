@@ -82,3 +82,49 @@ def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
 def _statement(phase: dict[str, Any], text: str) -> dict[str, Any]:
     [statement] = [s for s in phase["statements"]["statements"] if text in s["query"]]
     return dict(statement)
+
+
+@pytest.mark.bench_smoke
+@pytest.mark.timeout(120)
+def test_a_bench_stopped_by_sigterm_stops_the_system_it_started(tmp_path: Path) -> None:
+    """Once the system is up, SIGTERM the bench: every process it listed must be gone."""
+    import ast
+    import os
+    import signal
+    import time
+
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "bench", *SHORT, "--saturation-s", "60",
+         "--reports-dir", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert bench.stdout is not None
+    roles: dict[str, list[int]] = {}
+    work = ""
+    for line in bench.stdout:
+        if "(work dir " in line:
+            work = line.rsplit("(work dir ", 1)[1].rstrip().rstrip(")")
+        if line.startswith("[bench] processes: "):
+            roles = ast.literal_eval(line.removeprefix("[bench] processes: "))
+            break
+    assert roles, "the bench never listed its processes"
+    pids = [pid for group in roles.values() for pid in group]
+    bench.send_signal(signal.SIGTERM)
+    rest = bench.communicate(timeout=60)[0]
+    assert bench.returncode == 128 + signal.SIGTERM, rest
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    survivors = [pid for pid in pids if alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, f"left running: {survivors} of {roles}"
+    assert work and not Path(work).exists()
