@@ -57,19 +57,21 @@ def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
         assert set(phase["cpu_ms_per_placement"]) >= ROLES
         assert all(v is not None and v >= 0 for v in phase["cpu_ms_per_placement"].values())
         assert phase["cpu_ms_per_placement"]["api"] > 0
-        assert phase["write_transactions_per_placement"] >= 1
+        # Under load placements share a commit (service.orders.batching): below 1 is fine.
+        assert phase["write_transactions_per_placement"] > 0
         assert isinstance(phase["errors_by_status"], dict)
     assert report["paced"]["target_per_s"] > 0
     assert set(report["targets"]) >= {"ratio_goal_met", "paced_p99_met", "paced_lag_p99_met"}
 
     # PostgreSQL's own statement counts agree with the bench's: every order created came
-    # from one place_order() call, which made one orders insert (nested: tracked because
-    # the run asked for all statements), every ceiling transaction made one outbox insert,
-    # and the bench's polling of the orders database (as the superuser) is not charged to
-    # the system.
-    placed = _statement(report["saturation"], "FROM place_order(")
-    assert placed["toplevel"] and placed["calls_per_unit"] >= 1
-    assert 0 < placed["share_of_toplevel"] <= 1
+    # from a top-level statement calling place_order() (alone, or several placements in
+    # one), which made one orders insert each (nested: tracked because the run asked for
+    # all statements), every ceiling transaction made one outbox insert, and the bench's
+    # polling of the orders database (as the superuser) is not charged to the system.
+    placing = [s for s in report["saturation"]["statements"]["statements"]
+               if "place_order(" in s["query"]]
+    assert placing and all(s["toplevel"] for s in placing)
+    assert 0 < sum(s["share_of_toplevel"] for s in placing) <= 1
     order_rows = _statement(report["saturation"], "INSERT INTO orders")
     assert not order_rows["toplevel"] and order_rows["calls_per_unit"] >= 1
     outbox = _statement(report["ceiling_runs"][0], "INSERT INTO outbox")
