@@ -96,6 +96,7 @@ def stop_on_sigterm() -> None:
     servers it started are stopped and its work dir removed, not left running."""
 
     def stop(signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)

@@ -38,8 +38,13 @@ class IdempotencyKeyJanitor:
         """Purge every expired key, one batch per transaction; return how many."""
         total = 0
         while True:
-            async with self.pool.acquire() as conn:
-                purged = await purge_expired_idempotency_keys(conn, self.batch_size)
+            try:
+                async with self.pool.acquire() as conn:
+                    purged = await purge_expired_idempotency_keys(conn, self.batch_size)
+            except asyncpg.LockNotAvailableError:
+                # A placement is reusing one of these keys right now: the next round.
+                log.info("idempotency_purge_yielded", purged=total)
+                break
             total += purged
             self.heartbeat.beat()
             if purged < self.batch_size:

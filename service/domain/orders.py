@@ -117,12 +117,23 @@ def order_document(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+PURGE_LOCK_TIMEOUT_MS = 100
+
+
 async def purge_expired_idempotency_keys(conn: asyncpg.Connection, batch: int = 1000) -> int:
-    result = await conn.execute(
-        """
-        DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-            SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT $1))
-        """,
-        batch,
-    )
+    """Delete up to `batch` expired keys. It gives up (asyncpg.LockNotAvailableError) after
+    PURGE_LOCK_TIMEOUT_MS rather than wait on a row a placement holds: a statement of
+    several placements deletes the expired keys it reuses in its own order, so a purge
+    that waited could close a deadlock cycle with it. (SKIP LOCKED would say it in one
+    clause, but a locking clause needs UPDATE on the table, which the application's role
+    does not have on idempotency records.)"""
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = '{PURGE_LOCK_TIMEOUT_MS}ms'")
+        result = await conn.execute(
+            """
+            DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT $1))
+            """,
+            batch,
+        )
     return int(result.split()[-1])

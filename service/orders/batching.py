@@ -17,14 +17,20 @@ another body's 422, the client_order_id clash), and:
 - a statement that fails transiently is retried whole (`with_retries`): every placement in
   it is idempotent by its key, and one whose commit was in doubt finds its own record;
 - a statement the database refuses for another reason (a constraint one placement broke)
-  is retried placement by placement, so that placement fails alone and the others commit;
-- a statement locks its placements' client_order_id index entries in (account,
-  client_order_id) order, so two statements never wait on each other's (a deadlock).
+  is retried placement by placement, one after another in the same slot, so that placement
+  fails alone and the others commit;
+- a statement takes its placements' client_order_id index entries in (account,
+  client_order_id) order (`repository.place_orders`), so two never deadlock; the key
+  janitor gives up on a row a placement holds rather than wait for it
+  (`purge_expired_idempotency_keys`), so it cannot close a cycle with one either;
+- a placement that waited longer than `max_wait_s` for a slot (a statement stuck on the
+  database) is answered 503 unsent, as the unshared path's retry budget would have.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +49,7 @@ class _Waiting:
     answer: asyncio.Future[PlacementResult] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    since: float = field(default_factory=time.monotonic)
 
 
 class PlacementBatcher:
@@ -53,11 +60,12 @@ class PlacementBatcher:
         *,
         max_batch: int,
         in_flight: int,
+        max_wait_s: float = 3.0,  # with_retries' budget
     ) -> None:
-        if max_batch < 1 or in_flight < 1:
-            raise ValueError("max_batch and in_flight must be at least 1")
+        if max_batch < 1 or in_flight < 1 or max_wait_s <= 0:
+            raise ValueError("max_batch and in_flight must be at least 1, max_wait_s > 0")
         self._pool, self._metrics = pool, metrics
-        self.max_batch, self.in_flight = max_batch, in_flight
+        self.max_batch, self.in_flight, self.max_wait_s = max_batch, in_flight, max_wait_s
         self._waiting: dict[str, _Waiting] = {}  # by lock key, in arrival order
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -78,7 +86,14 @@ class PlacementBatcher:
             await asyncio.gather(*self._sending, return_exceptions=True)
 
     def _dispatch(self) -> None:
+        stale_before = time.monotonic() - self.max_wait_s
         while self._waiting and len(self._sending) < self.in_flight:
+            oldest = next(iter(self._waiting.values()))
+            if oldest.since < stale_before:
+                del self._waiting[oldest.placement.lock_key]
+                _settle(oldest, DatabaseUnavailable(
+                    f"placement waited over {self.max_wait_s:g} s for the database"))
+                continue
             keys = list(self._waiting)[: self.max_batch]
             batch = [self._waiting.pop(key) for key in keys]
             task = asyncio.create_task(self._send(batch))
@@ -102,7 +117,6 @@ class PlacementBatcher:
             raise
 
     async def _send_together(self, batch: list[_Waiting]) -> None:
-        batch.sort(key=lambda waiting: waiting.placement.lock_order)
         placements = [waiting.placement for waiting in batch]
 
         async def place_orders(conn: asyncpg.Connection) -> list[object]:
@@ -115,8 +129,10 @@ class PlacementBatcher:
                 _settle(waiting, error)
             return
         except Exception:
-            # One placement broke a rule of the schema: find it by sending each alone.
-            await asyncio.gather(*(self._send_alone(waiting) for waiting in batch))
+            # One placement broke a rule of the schema: find it by sending each alone, one
+            # after another (this slot's share of the pool, not a connection each).
+            for waiting in batch:
+                await self._send_alone(waiting)
             return
         for waiting, answer in zip(batch, answers, strict=True):
             _settle(waiting, answer)

@@ -156,12 +156,19 @@ async def place_orders(
     conn: asyncpg.Connection, batch: Sequence[PreparedPlacement]
 ) -> list[PlacementResult | Refusal]:
     """Several placements in one statement, so one round trip and one commit: each one's
-    result, or the refusal it would have raised alone. An error the database raises for
-    any of them (a constraint the input broke) fails the whole statement, nothing kept."""
-    columns = [list(column) for column in zip(*(p.arguments for p in batch), strict=True)]
+    result (in `batch`'s order), or the refusal it would have raised alone. An error the
+    database raises for any of them (a constraint the input broke) fails the whole
+    statement, nothing kept.
+
+    They are placed in (account, client_order_id) order: a placement whose client_order_id
+    another uncommitted transaction has just inserted waits for it, so two statements
+    taking those index entries in opposite orders would deadlock; in one order, the
+    statement that waits holds only entries below the one it waits for."""
+    ordered = sorted(range(len(batch)), key=lambda index: batch[index].lock_order)
+    columns = [list(column) for column in zip(*(batch[i].arguments for i in ordered), strict=True)]
     answers: dict[int, PlacementResult | Refusal] = {}
     for row in await conn.fetch(PLACE_ORDERS, *columns):
-        index = row["i"] - 1
+        index = ordered[row["i"] - 1]
         try:
             answers[index] = _answer(row, batch[index])
         except (KeyInFlight, KeyReusedWithOtherPayload, DuplicateClientOrderId) as refusal:
