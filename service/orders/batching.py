@@ -30,6 +30,7 @@ another body's 422, the client_order_id clash), and:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ import asyncpg
 
 from service.db import DatabaseUnavailable, with_retries
 from service.domain.orders import KeyInFlight, PlacementResult
-from service.observability import Metrics
+from service.observability import Metrics, span
 from service.orders import repository
 from service.orders.repository import PreparedPlacement
 
@@ -75,10 +76,13 @@ class PlacementBatcher:
             raise KeyInFlight
         waiting = _Waiting(placement)
         self._waiting[placement.lock_key] = waiting
-        self._dispatch()
-        # Shielded: a caller that goes away must not cancel what others share; the
-        # placement is sent all the same and its key's record answers a retry.
-        return await asyncio.shield(waiting.answer)
+        # The request's own span covers its wait and its statement; the statement's span
+        # is a root of its own, as it serves several requests (see _dispatch).
+        with span("db.place", **{"db.system": "postgresql"}):
+            self._dispatch()
+            # Shielded: a caller that goes away must not cancel what others share; the
+            # placement is sent all the same and its key's record answers a retry.
+            return await asyncio.shield(waiting.answer)
 
     async def drain(self) -> None:
         """Wait until everything handed over is answered (before the pool closes)."""
@@ -96,7 +100,9 @@ class PlacementBatcher:
                 continue
             keys = list(self._waiting)[: self.max_batch]
             batch = [self._waiting.pop(key) for key in keys]
-            task = asyncio.create_task(self._send(batch))
+            # A fresh context: not the trace and request context of whichever caller
+            # happened to dispatch it.
+            task = asyncio.create_task(self._send(batch), context=contextvars.Context())
             self._sending.add(task)
             task.add_done_callback(self._sent)
 
