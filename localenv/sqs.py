@@ -81,15 +81,6 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _alive(pid: int) -> bool:
-    """True while `pid` runs; a zombie (dead, not yet reaped) counts as gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
 def _proc_net_address(address: str) -> str:
     """"0100007F:1F90" (as /proc/net/tcp writes it) -> "127.0.0.1:8080"."""
     host_hex, port_hex = address.split(":")
@@ -242,6 +233,8 @@ class SqsEndpoint:
     def stop_leftover(cls, state_dir: Path, timeout: float = 5.0) -> int | None:
         """Stop an endpoint that an earlier, crashed process started with this `state_dir`
         (found through its PID file, checked against its command line). Returns its PID."""
+        from localenv.procs import pid_alive  # here: this file also runs without the repo
+
         pid_path = Path(state_dir) / "sqs-endpoint.pid"
         try:
             pid = int(pid_path.read_text().strip())
@@ -256,7 +249,7 @@ class SqsEndpoint:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, sig)
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and _alive(pid):
+            while time.monotonic() < deadline and pid_alive(pid):
                 time.sleep(0.05)
         pid_path.unlink(missing_ok=True)
         return pid

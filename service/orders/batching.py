@@ -41,7 +41,7 @@ from service.db import DatabaseUnavailable, with_retries
 from service.domain.orders import KeyInFlight, PlacementResult
 from service.observability import Metrics, span
 from service.orders import repository
-from service.orders.repository import PreparedPlacement
+from service.orders.repository import PreparedPlacement, Refusal
 
 
 @dataclass
@@ -125,8 +125,8 @@ class PlacementBatcher:
     async def _send_together(self, batch: list[_Waiting]) -> None:
         placements = [waiting.placement for waiting in batch]
 
-        async def place_orders(conn: asyncpg.Connection) -> list[object]:
-            return list(await repository.place_orders(conn, placements))
+        async def place_orders(conn: asyncpg.Connection) -> list[PlacementResult | Refusal]:
+            return await repository.place_orders(conn, placements)
 
         try:
             answers = await with_retries(self._pool(), place_orders)

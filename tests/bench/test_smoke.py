@@ -95,6 +95,8 @@ def test_a_bench_stopped_by_sigterm_stops_the_system_it_started(tmp_path: Path) 
     import signal
     import time
 
+    from localenv.procs import pid_alive
+
     bench = subprocess.Popen(
         [sys.executable, "-m", "bench", *SHORT, "--saturation-s", "60",
          "--reports-dir", str(tmp_path)],
@@ -115,17 +117,10 @@ def test_a_bench_stopped_by_sigterm_stops_the_system_it_started(tmp_path: Path) 
     rest = bench.communicate(timeout=60)[0]
     assert bench.returncode == 128 + signal.SIGTERM, rest
 
-    def alive(pid: int) -> bool:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return False
-        return state != "Z"
-
     deadline = time.monotonic() + 15
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(pid_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
-    survivors = [pid for pid in pids if alive(pid)]
+    survivors = [pid for pid in pids if pid_alive(pid)]
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
     assert not survivors, f"left running: {survivors} of {roles}"
