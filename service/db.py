@@ -134,11 +134,14 @@ async def connect(settings: Settings, url: str | None = None) -> asyncpg.Connect
     return await asyncpg.connect(command_timeout=settings.db_command_timeout_s, **kwargs)
 
 
+RETRY_BUDGET_S = 3.0  # how long a request's database work may retry before 503
+
+
 async def with_retries(
     pool: asyncpg.Pool,
     operation: Callable[[asyncpg.Connection], Awaitable[T]],
     *,
-    budget_s: float = 3.0,
+    budget_s: float = RETRY_BUDGET_S,
     first_delay_s: float = 0.05,
 ) -> T:
     """Run `operation` on a pooled connection, retrying transient errors within a budget.

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from service.db import DatabaseUnavailable, with_retries
+from service.db import RETRY_BUDGET_S, DatabaseUnavailable, with_retries
 from service.domain.orders import KeyInFlight, PlacementResult
 from service.observability import Metrics, span
 from service.orders import repository
@@ -61,7 +61,7 @@ class PlacementBatcher:
         *,
         max_batch: int,
         in_flight: int,
-        max_wait_s: float = 3.0,  # with_retries' budget
+        max_wait_s: float = RETRY_BUDGET_S,
     ) -> None:
         if max_batch < 1 or in_flight < 1 or max_wait_s <= 0:
             raise ValueError("max_batch and in_flight must be at least 1, max_wait_s > 0")
