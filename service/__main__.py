@@ -139,14 +139,11 @@ def cmd_relay(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from service.messaging.worker import Worker
-    from service.redis_gate import RedisGate
 
     async def build(settings: Settings, pool: Any, sqs: Any, queue_url: str, metrics: Any,
                     heartbeat: Any, stack: contextlib.AsyncExitStack) -> Worker:
-        redis = RedisGate.from_settings(settings, metrics)
-        stack.push_async_callback(redis.close)
         return Worker(
-            pool, sqs, queue_url, _worker_identity("venue"), metrics, redis, heartbeat=heartbeat,
+            pool, sqs, queue_url, _worker_identity("venue"), metrics, heartbeat=heartbeat,
             receives=args.receives, linger_s=args.linger_seconds,
         )
 

@@ -1,6 +1,6 @@
-"""Redis behind a circuit breaker: the rate limiter and short advisory locks, never the
-source of truth (idempotency is decided by PostgreSQL alone, in the placement's one round
-trip).
+"""Redis behind a circuit breaker: the API's rate limiter, never the source of truth
+(idempotency is decided by PostgreSQL alone, in the placement's one round trip, and a fill
+racing a cancel by the order's row lock).
 
 Every call has a short timeout; after a failure the breaker skips Redis for a second, so a
 Redis outage costs at most one timed-out call per second per process, and the service
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -50,18 +49,7 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return {allowed, tostring(retry_after)}
 """
 
-RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 BREAKER_OPEN_S = 1.0
-
-
-def order_lock_name(order_id: uuid.UUID) -> str:
-    """The lock a cancel holds on an order, and the worker takes before applying its events:
-    both sides must name it alike."""
-    return f"order:{order_id}"
 
 
 def no_retry() -> Retry:
@@ -135,8 +123,11 @@ class RedisGate:
             return default
         try:
             name = getattr(operation, "__qualname__", "call").split(".<locals>")[0]
+            # asyncio.timeout rather than wait_for: no task per call (Python 3.11's wait_for
+            # wraps the call in one), and this runs on every placement (the rate limiter).
             with span(f"redis.{name.rsplit('.', 1)[-1]}", **{"db.system": "redis"}):
-                result = await asyncio.wait_for(operation(self._client), self._timeout_s * 2)
+                async with asyncio.timeout(self._timeout_s * 2):
+                    result = await operation(self._client)
         except (TimeoutError, RedisError, OSError) as error:
             self._open_until = time.monotonic() + BREAKER_OPEN_S
             if not self._degraded:
@@ -176,42 +167,3 @@ class RedisGate:
             return True, 0.0
         allowed, retry_after = result
         return bool(int(allowed)), float(retry_after)
-
-    async def acquire_lock(self, name: str, ttl_ms: int = 2000) -> str | None:
-        """A short-lived advisory lock; None when held elsewhere or Redis is unavailable."""
-        [token] = await self.acquire_locks([name], ttl_ms)
-        return token
-
-    async def release_lock(self, name: str, token: str) -> None:
-        await self.release_locks([(name, token)])
-
-    async def acquire_locks(self, names: list[str], ttl_ms: int = 2000) -> list[str | None]:
-        """A short-lived advisory lock for each name (its token, or None when held elsewhere
-        or Redis is unavailable), in one round trip: a pipeline, not a transaction, so each
-        SET NX succeeds or fails on its own."""
-        tokens = [uuid.uuid4().hex for _ in names]
-
-        async def do(client: redis.Redis) -> list[Any]:
-            pipe = client.pipeline(transaction=False)
-            for name, token in zip(names, tokens, strict=True):
-                pipe.set(f"lock:{name}", token, nx=True, px=ttl_ms)
-            return list(await pipe.execute())
-
-        if not names:
-            return []
-        results = await self._call(do, [False] * len(names))
-        return [token if ok else None for token, ok in zip(tokens, results, strict=True)]
-
-    async def release_locks(self, held: list[tuple[str, str]]) -> None:
-        """Release each (name, token) still holding its token, in one round trip. EVAL
-        rather than a registered script: a pipeline holding a registered script first sends
-        SCRIPT EXISTS on its own (redis-py's Pipeline.load_scripts), a second round trip."""
-
-        async def do(client: redis.Redis) -> None:
-            pipe = client.pipeline(transaction=False)
-            for name, token in held:
-                pipe.eval(RELEASE_LOCK, 1, f"lock:{name}", token)
-            await pipe.execute()
-
-        if held:
-            await self._call(do, None)

@@ -9,6 +9,12 @@ message it cannot apply (unknown order or event type, unparseable body) writes n
 is made visible again at once, so after maxReceiveCount receipts the queue's redrive policy
 moves it to the DLQ; the messages of its group after it wait (FIFO), those before it and the
 other groups' events commit.
+
+A fill racing a cancel of the same order is decided by the order's row lock (both take it,
+FOR UPDATE, before checking the status): whichever commits first wins, and the other sees
+its result (the fill is skipped, or the cancel refused). The worker takes no Redis lock: it
+would cost two Redis round trips per receive to shift the odds of a race that the database
+already decides, and Redis is never the source of truth.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ import asyncpg
 from service.db import DatabaseUnavailable, with_retries
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
-from service.redis_gate import RedisGate, order_lock_name
 from service.stopping import pause
 from service.venue import (
     HELD,
@@ -55,12 +60,11 @@ Outcome = str | Exception | None
 
 @dataclass
 class Admitted:
-    """A received message cleared to be applied in this batch (its order's lock taken)."""
+    """A received message cleared to be applied in this batch."""
 
     message: dict[str, Any]
     group: str
     event: QueueEvent
-    lock: str | None
 
 
 def parse_event(body: str) -> QueueEvent:
@@ -125,7 +129,6 @@ class Worker:
         queue_url: str,
         consumer: str,
         metrics: Metrics,
-        redis: RedisGate,
         *,
         wait_s: int = 1,
         heartbeat: Heartbeat | None = None,
@@ -135,7 +138,7 @@ class Worker:
         if receives < 1:
             raise ValueError("receives must be at least 1")
         self.pool, self.sqs, self.queue_url = pool, sqs, queue_url
-        self.consumer, self.metrics, self.redis = consumer, metrics, redis
+        self.consumer, self.metrics = consumer, metrics
         self.wait_s = wait_s
         self.receives = receives
         self._ages = dict.fromkeys(range(receives), 0.0)  # every slot up front: see _receive
@@ -211,42 +214,24 @@ class Worker:
                 ],
             )
 
-    async def _admit(
+    def _admit(
         self, messages: list[dict[str, Any]], held_groups: set[str],
         releases: list[tuple[dict[str, Any], int]],
     ) -> list[Admitted]:
-        """Parse and lock each message in delivery order (the order locks in one Redis round
-        trip); a message that cannot go ahead holds back the rest of its group (FIFO)."""
-        parsed: list[tuple[dict[str, Any], str, QueueEvent | UnknownOrderEvent]] = []
+        """Parse each message in delivery order; one that cannot be parsed is a poison
+        message and holds back the rest of its group (FIFO)."""
+        admitted: list[Admitted] = []
         for message in messages:
             group = message.get("Attributes", {}).get("MessageGroupId", "")
+            if group in held_groups:
+                releases.append((message, 0))
+                continue
             try:
-                parsed.append((message, group, parse_event(message["Body"])))
+                event = parse_event(message["Body"])
             except UnknownOrderEvent as error:
-                parsed.append((message, group, error))
-        events = [event for _, _, event in parsed if isinstance(event, QueueEvent)]
-        locks = iter(await self.redis.acquire_locks([order_lock_name(e.order_id) for e in events]))
-        # No token while Redis answers means a cancel holds that order right now.
-        redis_up = self.redis.configured and not self.redis.degraded
-        admitted: list[Admitted] = []
-        unused: list[tuple[str, str]] = []
-        for message, group, event in parsed:
-            if isinstance(event, UnknownOrderEvent):
-                if group in held_groups:
-                    releases.append((message, 0))
-                else:
-                    self._poison(message, event, group, held_groups, releases)
+                self._poison(message, error, group, held_groups, releases)
                 continue
-            lock = next(locks)
-            if group in held_groups or (lock is None and redis_up):
-                if lock is not None:
-                    unused.append((order_lock_name(event.order_id), lock))
-                delay_s = 0 if group in held_groups else 1  # held by a cancel: let it finish
-                held_groups.add(group)
-                releases.append((message, delay_s))
-                continue
-            admitted.append(Admitted(message, group, event, lock))
-        await self.redis.release_locks(unused)
+            admitted.append(Admitted(message, group, event))
         return admitted
 
     def _poison(
@@ -349,20 +334,14 @@ class Worker:
             return 0, 0
         held_groups: set[str] = set()
         releases: list[tuple[dict[str, Any], int]] = []
-        admitted = await self._admit(messages, held_groups, releases)
+        admitted = self._admit(messages, held_groups, releases)
         try:
-            try:
-                outcomes = await self._apply_in_one_transaction(admitted)
-            except DatabaseUnavailable:
-                raise
-            except Exception as error:
-                log.warning("worker_batch_failed", error=type(error).__name__)
-                outcomes = await self._apply_each_alone(admitted)
-        finally:
-            await self.redis.release_locks([
-                (order_lock_name(item.event.order_id), item.lock)
-                for item in admitted if item.lock is not None
-            ])
+            outcomes = await self._apply_in_one_transaction(admitted)
+        except DatabaseUnavailable:
+            raise
+        except Exception as error:
+            log.warning("worker_batch_failed", error=type(error).__name__)
+            outcomes = await self._apply_each_alone(admitted)
         done = self._settle(admitted, outcomes, held_groups, releases)
         for message, delay_s in releases:
             await asyncio.to_thread(self._release, message, delay_s)

@@ -29,7 +29,6 @@ from service.domain.idempotency import body_fingerprint
 from service.domain.states import IllegalTransition, OrderStatus
 from service.orders import repository
 from service.orders.inputs import to_new_order
-from service.redis_gate import order_lock_name
 
 
 def key_in_flight() -> Problem:
@@ -170,17 +169,9 @@ class OrderService:
         await self._rate_limit("write")
         accounts = sorted(self._principal.accounts)
 
-        async def visible(conn: asyncpg.Connection) -> asyncpg.Record:
-            return await repository.get_order(conn, order_id, accounts)
-
-        # Authorise before any side effect: another account's cancel must not take the lock.
-        try:
-            await with_retries(state.pool, visible)
-        except domain.OrderNotFound:
-            raise not_found(order_id) from None
-        # Taken so an in-flight fill backs off; correctness comes from the row lock.
-        lock = await state.redis.acquire_lock(order_lock_name(order_id))
-
+        # One transaction decides: the order's row lock orders this cancel against a fill
+        # of the same order (the worker takes it too), and the account check is in the same
+        # statement, so another account's order is simply not found.
         async def cancel(conn: asyncpg.Connection) -> tuple[asyncpg.Record, bool]:
             return await repository.cancel_order(
                 conn, order_id=order_id, accounts=accounts, actor=self._principal.subject
@@ -195,9 +186,6 @@ class OrderService:
                 409, "illegal-transition", "Order cannot be cancelled", str(error),
                 extra={"current_status": error.current.value},
             ) from None
-        finally:
-            if lock is not None:
-                await state.redis.release_lock(order_lock_name(order_id), lock)
         return view(row)
 
     async def events(self, order_id: uuid.UUID) -> AuditTrail:

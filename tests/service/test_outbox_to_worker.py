@@ -19,7 +19,6 @@ from service.messaging.queue import dlq_name_for, ensure_queues, sqs_client
 from service.messaging.relay import Relay, claim_batch
 from service.messaging.worker import Worker
 from service.observability import Metrics
-from service.redis_gate import RedisGate
 from tests.service.conftest import Database, auth_headers, new_key, order_body
 
 ACCOUNTS = ["ACC-1", "ACC-2", "ACC-3", "ACC-4"]
@@ -59,20 +58,9 @@ class Pipeline:
     def relay(self, name: str, lease_s: float = 30.0) -> Relay:
         return Relay(self.pool, self.sqs, self.queue_url, name, self.metrics, lease_s=lease_s)
 
-    def worker(
-        self, name: str = "venue-test", *, redis: RedisGate | None = None, **options: Any
-    ) -> Worker:
-        """A worker on this queue; without Redis unless given one (options: receives,
-        linger_s)."""
-        return Worker(
-            self.pool,
-            self.sqs,
-            self.queue_url,
-            name,
-            self.metrics,
-            redis or RedisGate(None, self.metrics, 0.1),
-            **options,
-        )
+    def worker(self, name: str = "venue-test", **options: Any) -> Worker:
+        """A worker on this queue (options: receives, linger_s)."""
+        return Worker(self.pool, self.sqs, self.queue_url, name, self.metrics, **options)
 
     def receive_all(self) -> list[dict[str, Any]]:
         """Drain the queue with a raw consumer, in delivery order."""

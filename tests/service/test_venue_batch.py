@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as redis
 from litestar.testing import AsyncTestClient
 
 import service.messaging.worker as worker_module
 from service.config import Settings
 from service.db import create_pool
 from service.messaging.queue import dlq_name_for
-from service.redis_gate import RedisGate
+from service.orders import repository
 from service.venue import (
     HELD,
     MISMATCH,
@@ -190,35 +189,48 @@ async def test_a_message_that_disagrees_with_its_row_is_filled_from_the_row(
     assert result["steps"][-1][4] == {"fill_quantity": "7.25"}
 
 
-async def test_an_order_a_cancel_holds_waits_and_the_batch_leaves_no_lock_behind(
-    client: AsyncTestClient[Any], database: Database, queue_settings: Settings, redis_url: str
+async def test_a_fill_racing_a_cancel_waits_for_the_row_lock_and_the_cancel_stands(
+    client: AsyncTestClient[Any], database: Database, queue_settings: Settings
 ) -> None:
-    held, free = await place(client, "ACC-1", "1"), await place(client, "ACC-2", "2")
-    raw = redis.Redis.from_url(redis_url)
+    """The order's row lock decides a fill racing a cancel (no Redis lock): the fill waits
+    for the cancel's transaction, then finds the order CANCELLED and only records the event.
+    Without the fill's FOR UPDATE its UPDATE would wait too, then write FILLED over it."""
+    cancelled, free = await place(client, "ACC-1", "1"), await place(client, "ACC-2", "2")
     pool = await create_pool(queue_settings)
     try:
         pipe = Pipeline(queue_settings, pool)
         assert await pipe.relay("relay-a").run_once() == 2
-        await raw.set(f"lock:order:{held}", "a-cancel", px=60_000)  # as a cancel takes it
-        gate = RedisGate(redis.Redis.from_url(redis_url), pipe.metrics, 0.5)
-        worker = pipe.worker(CONSUMER, redis=gate)
-        assert await worker.run_once() == 1  # the free order only
-        assert (await trace(database, held))["status"] == "PENDING"
-        assert (await trace(database, free))["status"] == "FILLED"
-        assert await raw.get(f"lock:order:{held}") == b"a-cancel"  # not taken over
-        assert await raw.exists(f"lock:order:{free}") == 0  # released after the commit
-        await raw.delete(f"lock:order:{held}")
-        deleted = 0
-        for _ in range(4):  # made visible again after 1 s
-            deleted += await worker.run_once()
-            if deleted:
-                break
-        assert deleted == 1 and (await trace(database, held))["status"] == "FILLED"
-        assert await raw.keys("lock:*") == []
-        await gate.close()
+        worker = pipe.worker(CONSUMER)
+
+        async def drain() -> int:
+            deleted = 0
+            for _ in range(10):
+                deleted += await worker.run_once()
+                if deleted == 2:
+                    break
+            return deleted
+
+        async with pool.acquire() as conn, conn.transaction():
+            # The cancel's own transaction, held open: it keeps the row lock meanwhile.
+            await repository.cancel_order(
+                conn, order_id=uuid.UUID(cancelled), accounts=["ACC-1"], actor="a-cancel")
+            filling = asyncio.create_task(drain())
+            for _ in range(100):
+                if await database.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                ):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the fill never waited for the cancel's row lock")
+            assert not filling.done()
+        assert await asyncio.wait_for(filling, 20) == 2
     finally:
         await pool.close()
-        await raw.aclose()
+    skipped = await trace(database, cancelled)
+    assert skipped["status"] == "CANCELLED" and skipped["steps"] == []
+    assert skipped["processed"] == 1  # the event is recorded as handled, nothing else
+    assert (await trace(database, free))["status"] == "FILLED"
 
 
 async def test_receives_in_flight_fill_each_order_once_in_each_accounts_order(
