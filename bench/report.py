@@ -36,14 +36,15 @@ def ratio(placements_per_s: float, ceiling: float) -> float | None:
 
 
 def sustained_ratio(saturation: dict[str, Any], ceiling: float) -> float | None:
-    """The slower of placing and filling at saturation, over the ceiling.
+    """The slower of placing and filling during the saturation phase, over the ceiling.
 
     The ratio counts placements only. A relay and worker that fall behind leave their work
-    for the drain, and the CPU they do not use meanwhile goes to placing: the ratio then
-    rises while the backlog grows (measured on 2026-12-05: a worker made 18 % cheaper kept
-    up with the placements and the ratio fell, 0.211 to 0.204). This one does not reward
-    that."""
-    filled = saturation.get("lag_ms", {}).get("filled_per_s")
+    for the drain after the phase, and the CPU they do not use meanwhile goes to placing:
+    the ratio then rises while the backlog grows. This one counts only the fills done
+    while wrk was placing (`filled_in_phase_per_s`), so a backlog does not raise it. When
+    the pipeline keeps up it sits just under the ratio: the orders placed in the last lag's
+    worth of the phase are filled after it."""
+    filled = saturation.get("lag_ms", {}).get("filled_in_phase_per_s")
     if filled is None:
         return None
     return ratio(min(float(saturation["placements_per_s"]), float(filled)), ceiling)
@@ -112,7 +113,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"  ratio {report['ratio']}  sustained (placed and filled) {report['sustained_ratio']}",
         f"saturation  P50 {sat['latency_ms']['p50']} ms  P99 {sat['latency_ms']['p99']} ms"
         f"  lag P50 {sat['lag_ms']['p50']} ms  P99 {sat['lag_ms']['p99']} ms"
-        f"  (relay+worker filled {sat['lag_ms'].get('filled_per_s')}/s)",
+        f"  (relay+worker filled {sat['lag_ms'].get('filled_in_phase_per_s')}/s during it,"
+        f" {sat['lag_ms'].get('filled_per_s')}/s with the drain)",
         f"paced {paced['placements_per_s']}/s (target {paced['target_per_s']})"
         f"  P50 {paced['latency_ms']['p50']} ms  P99 {paced['latency_ms']['p99']} ms"
         f"  lag P50 {paced['lag_ms']['p50']} ms  P99 {paced['lag_ms']['p99']} ms",

@@ -124,6 +124,7 @@ class Database:
                 FROM orders WHERE created_at >= $1 AND created_at < $2)
             SELECT count(*) AS placed,
                    count(*) FILTER (WHERE status = 'FILLED') AS filled,
+                   count(*) FILTER (WHERE filled_at < $2) AS filled_in_phase,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)
                        FILTER (WHERE status = 'FILLED') AS p50,
                    percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
@@ -138,8 +139,13 @@ class Database:
         return {
             "placed": int(row["placed"]),
             "filled": int(row["filled"]),
-            # What relay + SQS + worker sustained: fills over first placement -> last fill.
+            # What relay + SQS + worker sustained: fills over first placement -> last fill
+            # (the drain included, when nothing competes with them for the CPU).
             "filled_per_s": round(int(row["filled"]) / span, 1) if span > 0 else None,
+            # Fills of the phase's orders done while wrk was still placing, per second of
+            # the phase: what they kept up with under the same load.
+            "filled_in_phase_per_s": round(
+                int(row["filled_in_phase"]) / (end - start).total_seconds(), 1),
             **{
                 key: None if row[key] is None else round(float(row[key]), 1)
                 for key in ("p50", "p99", "max")

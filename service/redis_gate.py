@@ -125,6 +125,8 @@ class RedisGate:
             name = getattr(operation, "__qualname__", "call").split(".<locals>")[0]
             # asyncio.timeout rather than wait_for: no task per call (Python 3.11's wait_for
             # wraps the call in one), and this runs on every placement (the rate limiter).
+            # It raises TimeoutError unless the task was also being cancelled, in which
+            # case the CancelledError goes on up, as a cancellation should.
             with span(f"redis.{name.rsplit('.', 1)[-1]}", **{"db.system": "redis"}):
                 async with asyncio.timeout(self._timeout_s * 2):
                     result = await operation(self._client)

@@ -53,14 +53,14 @@ def test_ratio_is_placements_over_the_mean_of_the_ceiling_runs() -> None:
 
 def test_the_sustained_ratio_is_bounded_by_what_relay_and_worker_filled() -> None:
     falling_behind = result(600.0, 45.0, 400.0)
-    falling_behind["saturation"]["lag_ms"]["filled_per_s"] = 500.0
+    falling_behind["saturation"]["lag_ms"]["filled_in_phase_per_s"] = 500.0
     start = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
     full = report.build(falling_behind, options=Options(), started_at=start, finished_at=start)
     assert full["ratio"] == pytest.approx(0.3)
     assert full["sustained_ratio"] == pytest.approx(0.25)  # 500 filled/s over 2,000 tps
     keeping_up = result(600.0, 45.0, 400.0)
-    keeping_up["saturation"]["lag_ms"]["filled_per_s"] = 700.0
-    assert report.sustained_ratio(keeping_up["saturation"], 2000.0) == pytest.approx(0.3)
+    keeping_up["saturation"]["lag_ms"]["filled_in_phase_per_s"] = 598.0
+    assert report.sustained_ratio(keeping_up["saturation"], 2000.0) == pytest.approx(0.299)
     assert build(600.0)["sustained_ratio"] is None  # no fill rate measured
     assert "sustained (placed and filled) 0.25" in report.summary_lines(full)[0]
 

@@ -54,6 +54,8 @@ def test_short_system_bench_writes_a_complete_report(tmp_path: Path) -> None:
         assert phase["drained"] is True
         assert phase["lag_ms"]["filled"] == phase["lag_ms"]["placed"]
         assert phase["lag_ms"]["filled_per_s"] > 0
+        # Fills while wrk ran, over at least the 2 s it ran: never more than it created.
+        assert 0 <= phase["lag_ms"]["filled_in_phase_per_s"] * 2 <= phase["lag_ms"]["placed"]
         assert set(phase["cpu_ms_per_placement"]) >= ROLES
         assert all(v is not None and v >= 0 for v in phase["cpu_ms_per_placement"].values())
         assert phase["cpu_ms_per_placement"]["api"] > 0

@@ -189,12 +189,18 @@ async def test_a_message_that_disagrees_with_its_row_is_filled_from_the_row(
     assert result["steps"][-1][4] == {"fill_quantity": "7.25"}
 
 
+@pytest.mark.parametrize("path", ["batch", "per-event"])
 async def test_a_fill_racing_a_cancel_waits_for_the_row_lock_and_the_cancel_stands(
-    client: AsyncTestClient[Any], database: Database, queue_settings: Settings
+    client: AsyncTestClient[Any], database: Database, queue_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch, path: str,
 ) -> None:
     """The order's row lock decides a fill racing a cancel (no Redis lock): the fill waits
     for the cancel's transaction, then finds the order CANCELLED and only records the event.
-    Without the fill's FOR UPDATE its UPDATE would wait too, then write FILLED over it."""
+    Without the fill's FOR UPDATE its UPDATE would wait too, then write FILLED over it.
+    Both fill paths: the batch function, and apply_venue_event (taken by any receive the
+    function cannot take whole)."""
+    if path == "per-event":
+        monkeypatch.setattr(worker_module, "_all_created", lambda admitted: False)
     cancelled, free = await place(client, "ACC-1", "1"), await place(client, "ACC-2", "2")
     pool = await create_pool(queue_settings)
     try:
@@ -211,19 +217,25 @@ async def test_a_fill_racing_a_cancel_waits_for_the_row_lock_and_the_cancel_stan
             return deleted
 
         async with pool.acquire() as conn, conn.transaction():
-            # The cancel's own transaction, held open: it keeps the row lock meanwhile.
+            # The cancel's own transaction, held open: it keeps the row lock meanwhile
+            # (well inside the pool's 5 s idle-in-transaction timeout).
             await repository.cancel_order(
                 conn, order_id=uuid.UUID(cancelled), accounts=["ACC-1"], actor="a-cancel")
             filling = asyncio.create_task(drain())
-            for _ in range(100):
-                if await database.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                ):
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the fill never waited for the cancel's row lock")
-            assert not filling.done()
+            try:
+                for _ in range(60):
+                    if await database.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE $1 = ANY (pg_blocking_pids(pid))", conn.get_server_pid(),
+                    ):
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    pytest.fail("the fill never waited for the cancel's row lock")
+                assert not filling.done()
+            except BaseException:
+                filling.cancel()
+                raise
         assert await asyncio.wait_for(filling, 20) == 2
     finally:
         await pool.close()
