@@ -76,7 +76,25 @@ def network_policies(pods: PodTemplates, name: str, opts: pulumi.ResourceOptions
         ),
         opts=opts,
     )
-    data_ports = [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 6379}]
+    # PostgreSQL for every process; Redis (the rate limiter) for the API alone, below.
+    data_ports = [{"protocol": "TCP", "port": 5432}]
+    k8s.networking.v1.NetworkPolicy(
+        f"{name}-api-redis-egress",
+        **manifest(
+            metadata={"name": "api-redis-egress", "namespace": pods.namespace},
+            spec={
+                "podSelector": {"matchLabels": {contract.APP_LABEL: API}},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": c}} for c in a.data_cidrs],
+                        "ports": [{"protocol": "TCP", "port": 6379}],
+                    }
+                ],
+            },
+        ),
+        opts=opts,
+    )
     k8s.networking.v1.NetworkPolicy(
         f"{name}-egress",
         **manifest(

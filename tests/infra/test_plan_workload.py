@@ -127,6 +127,23 @@ def test_disruption_budget_autoscaling_and_network_policy(
         for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy", region)
     }
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    # Only the API (its rate limiter) may reach Redis; every process reaches PostgreSQL.
+    redis_egress = [
+        (name, policy["podSelector"]) for name, policy in policies.items()
+        for rule in policy.get("egress", []) for port in rule.get("ports", [])
+        if port["port"] == 6379
+    ]
+    [(granting, selector)] = redis_egress
+    assert granting == "api-redis-egress"
+    api_labels = rollout(plan, role)["spec"]["template"]["metadata"]["labels"]
+    assert selector["matchLabels"].items() <= api_labels.items()
+    for deployment in plan.of_type("kubernetes:apps/v1:Deployment", region):
+        labels = deployment["inputs"]["spec"]["template"]["metadata"]["labels"]
+        assert not selector["matchLabels"].items() <= labels.items(), deployment["name"]
+    assert any(
+        port["port"] == 5432
+        for rule in policies["service-egress"]["egress"] for port in rule.get("ports", [])
+    )
     deployments = {
         d["inputs"]["metadata"]["name"]
         for d in plan.of_type("kubernetes:apps/v1:Deployment", region)
