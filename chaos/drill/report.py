@@ -144,6 +144,8 @@ class RunTimeline:
     ended_at: float = 0.0  # load generator stopped
     actions: list[dict[str, Any]] = field(default_factory=list)
     aborted: str | None = None  # why the experiment was aborted
+    # Why the stack was not steady again after the rollback, healing included (fails the run)
+    unrecovered: str | None = None
     drain: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # (t, unpublished, unprocessed) of the run's outbox rows, sampled once a second.
@@ -322,7 +324,8 @@ def build_report(
     report.update(_fault_figures(timeline, history, slo))
     report.update(_steady_state(timeline, history, slo))
     report.update(_checker_fields(check))
-    verdict, reason = run_verdict(check, timeline.aborted, report["rejected"])
+    verdict, reason = run_verdict(check, timeline.aborted, report["rejected"],
+                                  unrecovered=timeline.unrecovered)
     alert_report = alerting.alert_fields(
         timeline.alerts, fault_at=timeline.fault_at,
         started_at=(timeline.steady_from if timeline.steady_from is not None

@@ -13,7 +13,8 @@ journal (the report's `phases` and `actions`):
    second up to `max_extension_s` (else: aborted, "steady state did not return").
 8. `rollback`: load stops (orders in progress finish their retries); heal partitions, thaw
    what was frozen, restart what was killed (always, even after an error); wait until
-   healthy (last resort: heal the stack).
+   healthy (last resort: heal the stack). A stack that is not back even then fails the
+   run: every hypothesis includes recovering, and the next engineer inherits the stack.
 9. `drain`: until no outbox row of the run is unpublished or unprocessed (bounded).
 10. `check`: the checker (snapshot, audit log, queue), then the report.
 
@@ -302,13 +303,18 @@ class ScenarioRun:
         except _Abort as exc:
             self.timeline.notes.append(f"after rollback: {exc}")
             self.say(f"after rollback: {exc}")
-            if self.env.heal is not None:
-                self.timeline.journal(time.time(), "heal")
-                self.say("healing the stack (start whatever is down)")
-                try:
-                    await asyncio.to_thread(self.env.heal, self.settings.healthy_timeout_s)
-                except Exception as heal_exc:
-                    self.timeline.notes.append(f"heal failed: {heal_exc}")
+            if self.env.heal is None:
+                self.timeline.unrecovered = f"after the rollback, {exc}"
+                return
+            self.timeline.journal(time.time(), "heal")
+            self.say("healing the stack (start whatever is down)")
+            try:
+                await asyncio.to_thread(self.env.heal, self.settings.healthy_timeout_s)
+            except Exception as heal_exc:
+                self.timeline.notes.append(f"heal failed: {heal_exc}")
+                self.timeline.unrecovered = (
+                    f"after the rollback, {exc}; healing did not bring it back: {heal_exc}")
+                self.say(f"heal failed: {heal_exc}")
 
     async def drain(self) -> None:
         async with self.phase("drain") as entry:

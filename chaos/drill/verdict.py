@@ -1,6 +1,8 @@
 """The verdict of a drill run, and the exit status of a drill invocation.
 
-- `failed`: the checker found an anomaly, or the audit log is broken (checker: invalid).
+- `failed`: the checker found an anomaly, or the audit log is broken (checker: invalid), or
+  the stack was not steady again after the rollback, even after healing (every hypothesis
+  includes recovering: a run that leaves a replica down is not a pass).
 - `unknown`: nothing found, but a verifier could not run (checker: unknown): never a pass.
 - `aborted`: steady state did not hold before the fault (nothing injected) or did not
   return after it, or the checker did not run at all.
@@ -23,8 +25,9 @@ EXIT_CODES = {FAILED: 1, ABORTED: 2, UNKNOWN_VERDICT: 2, REFUSED: 2, NOT_SUPPORT
 
 
 def run_verdict(check: CheckResult | None, aborted: str | None,
-                rejected: int = 0) -> tuple[str, str]:
-    """(verdict, reason) of one run from the checker's result and the runner's abort."""
+                rejected: int = 0, *, unrecovered: str | None = None) -> tuple[str, str]:
+    """(verdict, reason) of one run from the checker's result, the runner's abort, and
+    whether the stack recovered after the rollback."""
     if check is not None and check.result == INVALID:
         found = ", ".join(f"{k}={v}" for k, v in check.violations.items())
         return FAILED, f"checker found: {found}"
@@ -32,6 +35,8 @@ def run_verdict(check: CheckResult | None, aborted: str | None,
         return ABORTED, aborted
     if check is None:
         return ABORTED, "the checker did not run"
+    if unrecovered:
+        return FAILED, f"no anomaly in the history, but the stack did not recover: {unrecovered}"
     if check.result == UNKNOWN:
         return UNKNOWN_VERDICT, f"no anomaly found, but the audit log was not verified: " \
                                 f"{check.audit_detail}"

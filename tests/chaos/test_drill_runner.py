@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import signal
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from chaos import catalogue
 from chaos.drill import methods
@@ -359,3 +361,37 @@ async def test_partition_that_fails_still_heals_what_was_cut(tmp_path: Path) -> 
     assert report["verdict"] == "aborted"
     assert "fault injection failed" in report["verdict_reason"]
     assert ("heal", "p1") in stack.calls and not stack.partitions
+
+
+@pytest.mark.parametrize("heal_works", [False, True])
+async def test_a_stack_not_back_after_the_rollback_fails_the_run_unless_healing_restores_it(
+    tmp_path: Path, heal_works: bool
+) -> None:
+    """As on 2026-12-05: after a zone partition the old leader did not stream again, even
+    after healing. The history had no anomaly, but the run must not read as passed."""
+    stack = FakeStack()
+
+    def replica_lost(timeout: float) -> None:
+        stack.calls.append(("wait_healthy", ""))
+        if any(call[0] == "partition" for call in stack.calls):  # pg-b never streams again
+            raise RuntimeError("replicas not streaming: pg-b")
+
+    def heal(timeout: float) -> None:
+        stack.calls.append(("heal-stack", ""))
+        if not heal_works:
+            raise RuntimeError("stack not back to steady state after 180s: pg-b")
+
+    stack.wait_healthy = replica_lost  # type: ignore[method-assign]
+    env, _ = make_env(stack)
+    env = dataclasses.replace(env, wait_healthy=replica_lost, heal=heal)
+    settings = DrillSettings(warmup_s=1.0, recovery_s=1.0, hold_s=1.0, load=SETTINGS.load,
+                             slo=SETTINGS.slo)
+    report = await run_scenario(env, catalogue.get("zone-partition"), settings, tmp_path)
+    assert ("heal-stack", "") in stack.calls, report["verdict_reason"]
+    if heal_works:
+        assert report["verdict"] == "passed", report["verdict_reason"]
+    else:
+        assert report["verdict"] == "failed"
+        assert "the stack did not recover" in report["verdict_reason"]
+        assert "replicas not streaming: pg-b" in report["verdict_reason"]
+        assert any(note.startswith("heal failed") for note in report["notes"])
