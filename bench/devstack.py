@@ -53,7 +53,7 @@ def role_of(argv: list[str]) -> str:
         return "postgresql"
     if program.startswith("redis-server"):
         return "redis"
-    if any(Path(arg).name == "sqs.py" for arg in argv[1:]):
+    if any(Path(arg).name == "sqs_server.py" for arg in argv[1:]):
         return "sqs-endpoint"
     return program
 

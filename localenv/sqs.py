@@ -5,22 +5,13 @@ LocalStack (community core, pinned in scripts/install-sqs-endpoint.sh) runs from
 session so that stop() ends it and anything it forked, with its state (log, PID file,
 LocalStack's file-system root and HOME) kept under `state_dir`.
 
-Gateway server: LocalStack's default, twisted. Its other one, hypercorn, bridges every request
-from asyncio to a WSGI thread and back: in full `make bench` runs of 2026-12-04 the endpoint
-spent 0.77-0.84 ms of CPU per order on hypercorn against 0.60-0.67 on twisted (docs/capacity.md),
-on the two cores it shares with the system it stands in for. Twisted ignores the host of
-GATEWAY_LISTEN and listens on 0.0.0.0 (localstack/runtime/server/twisted.py: "TODO: interface
-= host?"), so the server process binds its IPv4 listeners to that host itself
-(`_bind_to_listen_host`), and start() refuses an endpoint with any listener but HOST:port
-(`listening_addresses`), in case a LocalStack upgrade opens one the patch does not reach.
+The server process is `localenv/sqs_server.py`: LocalStack behind a thread-per-connection
+HTTP/1.1 server bound to 127.0.0.1, which costs about a third less CPU per SQS call than
+LocalStack's own gateways (see that file). start() still refuses an endpoint with any listener
+but HOST:port (`listening_addresses`), in case a LocalStack upgrade opens one.
 
 The queues live in memory: kill() or stop() loses them. To simulate an SQS outage without
 losing messages, pause() and resume() freeze and thaw the process (clients time out meanwhile).
-
-The server process runs this file as a script under `.venv-sqs` (see `_serve`) and patches two
-things in LocalStack 2026.3.0 before handing over to LocalStack's own main: it bounds the FIFO
-deduplication index to SQS's 5-minute window (LocalStack keeps every FIFO message there
-forever, ~2 KB each), and it binds the gateway to the host it was given.
 """
 
 from __future__ import annotations
@@ -32,7 +23,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -40,8 +30,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from localenv.procs import group_members, pid_alive
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_VENV = REPO_ROOT / ".venv-sqs"
+SERVER_SCRIPT = Path(__file__).resolve().with_name("sqs_server.py")
 INSTALL_HINT = "run: make sqs-endpoint (or: bash scripts/install-sqs-endpoint.sh)"
 HOST = "127.0.0.1"
 
@@ -61,13 +54,15 @@ _LOCALSTACK_SETTINGS: dict[str, str] = {
     "OVERRIDE_IN_DOCKER": "0",
     "SERVICES": "sqs",
     "EAGER_SERVICE_LOADING": "1",
-    "GATEWAY_SERVER": "twisted",  # bound to HOST by _bind_to_listen_host (see above)
     "SQS_ENDPOINT_STRATEGY": "path",  # queue URLs http://127.0.0.1:PORT/queue/REGION/ACCOUNT/NAME
     "SQS_DISABLE_CLOUDWATCH_METRICS": "1",
     "DNS_ADDRESS": "0",  # no DNS server (it would listen on port 53)
     "DISABLE_EVENTS": "1",  # no analytics
     "SKIP_SSL_CERT_DOWNLOAD": "1",  # no download at start-up
     "LS_LOG": "warn",  # one INFO line per request would grow the log by MBs in a drill
+    # ... and LS_LOG leaves the request loggers at INFO: every call built a log record that
+    # the handler then dropped.
+    "LOG_LEVEL_OVERRIDES": "localstack.request=WARNING",
 }
 
 
@@ -164,7 +159,7 @@ class SqsEndpoint:
             log.flush()
             self._popen = subprocess.Popen(
                 # -I: isolated, neither this directory nor PYTHON* variables reach sys.path.
-                [str(python), "-I", str(Path(__file__).resolve()), "serve"],
+                [str(python), "-I", str(SERVER_SCRIPT), "serve"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -193,9 +188,6 @@ class SqsEndpoint:
     def listening_addresses(self) -> list[str]:
         """TCP listeners and bound UDP sockets of the endpoint's process group, as
         "tcp 127.0.0.1:4566" (from /proc: the sockets its processes hold)."""
-        # Imported here: this file also runs as the server under .venv-sqs, without the repo.
-        from localenv.procs import group_members
-
         if self._popen is None:
             return []
         inodes: set[str] = set()
@@ -233,8 +225,6 @@ class SqsEndpoint:
     def stop_leftover(cls, state_dir: Path, timeout: float = 5.0) -> int | None:
         """Stop an endpoint that an earlier, crashed process started with this `state_dir`
         (found through its PID file, checked against its command line). Returns its PID."""
-        from localenv.procs import pid_alive  # here: this file also runs without the repo
-
         pid_path = Path(state_dir) / "sqs-endpoint.pid"
         try:
             pid = int(pid_path.read_text().strip())
@@ -242,7 +232,7 @@ class SqsEndpoint:
         except (FileNotFoundError, ValueError):
             pid_path.unlink(missing_ok=True)
             return None
-        if cmdline[-3:-1] != [str(Path(__file__).resolve()).encode(), b"serve"]:
+        if cmdline[-3:-1] != [str(SERVER_SCRIPT).encode(), b"serve"]:
             pid_path.unlink(missing_ok=True)  # PID reused by something else
             return None
         for sig, wait in ((signal.SIGCONT, 0.0), (signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
@@ -365,71 +355,3 @@ class SqsEndpoint:
             self._popen.wait()
         self._popen = None
         self.pid_path.unlink(missing_ok=True)
-
-
-# -- server side: runs under .venv-sqs's Python (>= 3.13), never imported by the project ----
-DEDUP_PRUNE_INTERVAL_S = 10.0
-
-
-def _prune_dedup_index(index: dict[str, Any], cutoff: float) -> int:
-    """Drop entries first sent at or before `cutoff`; they can no longer deduplicate anything."""
-    removed = 0
-    for key, message in list(index.items()):
-        if message.priority <= cutoff and index.get(key) is message:
-            index.pop(key, None)
-            removed += 1
-    return removed
-
-
-def _bound_fifo_dedup_index() -> None:
-    try:
-        from localstack.services.sqs import constants, models
-
-        fifo_queue = models.FifoQueue
-        window = float(constants.DEDUPLICATION_INTERVAL_IN_SEC)
-        original_put = fifo_queue.put
-    except (ImportError, AttributeError) as exc:  # another LocalStack than the pinned one
-        print(f"sqs-endpoint: FIFO dedup index left unbounded: {exc!r}", file=sys.stderr)
-        return
-
-    def put(self: Any, *args: Any, **kwargs: Any) -> Any:
-        now = time.time()
-        if now - getattr(self, "_dedup_pruned_at", 0.0) >= DEDUP_PRUNE_INTERVAL_S:
-            self._dedup_pruned_at = now
-            _prune_dedup_index(self.deduplication, now - window)
-        return original_put(self, *args, **kwargs)
-
-    fifo_queue.put = put
-
-
-def _bind_to_listen_host() -> None:
-    """Make twisted's IPv4 server endpoints listen on GATEWAY_LISTEN's host instead of every
-    interface. Without it the endpoint would be reachable from the network, so a LocalStack
-    in which the patch cannot apply does not start."""
-    host = os.environ["GATEWAY_LISTEN"].rpartition(":")[0]
-    try:
-        from twisted.internet import endpoints
-
-        original = endpoints.TCP4ServerEndpoint
-    except (ImportError, AttributeError) as exc:
-        raise SystemExit(f"sqs-endpoint: cannot bind the gateway to {host}: {exc!r}") from exc
-
-    def bound(reactor: Any, port: int, backlog: int = 50, interface: str = "") -> Any:
-        return original(reactor, port, backlog, interface or host)
-
-    endpoints.TCP4ServerEndpoint = bound
-
-
-def _serve() -> None:
-    import faulthandler
-
-    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` dumps every thread to the log
-    _bound_fifo_dedup_index()
-    _bind_to_listen_host()
-    from localstack.runtime.main import main
-
-    main()
-
-
-if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
-    _serve()

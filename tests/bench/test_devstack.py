@@ -20,7 +20,7 @@ PY = "/work/main/.venv/bin/python"
         ([PY, "-m", "service", "integrator", "--health-port", "9"], "integrator"),
         (["/usr/lib/postgresql/15/bin/postgres", "-D", "/x"], "postgresql"),
         (["/usr/bin/redis-server", "--port", "1"], "redis"),
-        (["/work/.venv-sqs/bin/python", "-I", "/work/localenv/sqs.py", "serve"], "sqs-endpoint"),
+        (["/work/.venv-sqs/bin/python", "-I", "/work/localenv/sqs_server.py", "serve"], "sqs-endpoint"),
         (["/usr/bin/haproxy", "-f", "x"], "haproxy"),
         ([], "unknown"),
     ],

@@ -198,6 +198,32 @@ def test_pause_makes_the_endpoint_unreachable_without_losing_messages(
     assert drain(sqs, url) == ["kept"]
 
 
+def _client_ports_towards(port: int) -> set[str]:
+    """Local addresses of loopback TCP sockets whose peer is `port`, in any state (a closed
+    connection stays listed in TIME-WAIT for a minute), as `ss` reports them."""
+    listing = subprocess.run(["ss", "-Htan"], capture_output=True, text=True, check=True)
+    return {
+        fields[3] for line in listing.stdout.splitlines()
+        if (fields := line.split()) and fields[4].endswith(f":{port}")
+    }
+
+
+def test_a_client_makes_its_calls_over_one_kept_alive_connection(endpoint: SqsEndpoint) -> None:
+    client = boto3.client(
+        "sqs",
+        endpoint_url=endpoint.endpoint_url,
+        config=Config(retries={"max_attempts": 1}, max_pool_connections=1),
+        **endpoint.boto3_kwargs(),
+    )
+    before = _client_ports_towards(endpoint.port)
+    url, _ = fifo_queue(client)
+    for n in range(10):
+        send(client, url, f"m{n}", "acc-1")
+    assert len(drain(client, url)) == 10
+    opened = _client_ports_towards(endpoint.port) - before
+    assert len(opened) == 1, f"connections opened for ~25 calls: {sorted(opened)}"
+
+
 def _listeners_by_ss(pids: set[int]) -> list[str]:
     """TCP listeners and bound UDP sockets of `pids` as iproute2's `ss` reports them: an
     outside view to hold the endpoint's own /proc reader against."""

@@ -1,0 +1,179 @@
+"""The SQS endpoint's HTTP/1.1 server (localenv/sqs_server.py), over real sockets on loopback
+with a stand-in application, driven by the standard library's HTTP client and by raw bytes.
+LocalStack behind it is covered by test_sqs_endpoint.py."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from localenv.sqs_server import MAX_LINE_BYTES, RequestHead, ThreadPerConnectionServer
+
+pytestmark = pytest.mark.timeout(30)
+
+
+class Recorder:
+    """Echoes each request back and records what the application was called with."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, bytes]] = []
+
+    def __call__(self, head: RequestHead, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+        self.calls.append((head.method, head.target, body))
+        if head.target == "/boom":
+            raise RuntimeError("the application failed")
+        headers = [("Content-Type", "text/plain"), ("Content-Length", "999"),
+                   ("Transfer-Encoding", "chunked"), ("X-Seen-Length", str(len(body)))]
+        return "201 Created", headers, b"echo:" + body
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Recorder, int]]:
+    app = Recorder()
+    server = ThreadPerConnectionServer(("127.0.0.1", 0), app)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield app, server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def raw_exchange(port: int, payload: bytes) -> bytes:
+    """Send `payload`, half-close, and read until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(payload)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_requests_on_one_connection_are_answered_in_order_and_the_connection_kept(
+    served: tuple[Recorder, int],
+) -> None:
+    app, port = served
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    client.connect()
+    first_socket = client.sock
+    for n in range(3):
+        client.request("POST", f"/q?n={n}", body=f"body-{n}".encode())
+        response = client.getresponse()
+        assert response.status == 201
+        assert response.read() == f"echo:body-{n}".encode()
+        # The server frames the response itself: the application's framing headers are gone.
+        assert response.getheader("Content-Length") == str(len(f"echo:body-{n}"))
+        assert response.getheader("Transfer-Encoding") is None
+        assert response.getheader("X-Seen-Length") == str(len(f"body-{n}"))
+        assert response.getheader("Connection") is None
+    assert client.sock is first_socket  # http.client reconnects if the server closed
+    client.close()
+    assert app.calls == [("POST", f"/q?n={n}", f"body-{n}".encode()) for n in range(3)]
+
+
+def test_pipelined_requests_each_get_their_response(served: tuple[Recorder, int]) -> None:
+    app, port = served
+    request = b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+    closing = b"POST /p HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n"
+    reply = raw_exchange(port, request + b"ab" + closing + b"cd")
+    assert reply.count(b"HTTP/1.1 201 Created\r\n") == 2
+    assert reply.endswith(b"echo:cd")
+    assert [body for _, _, body in app.calls] == [b"ab", b"cd"]
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST /x HTTP/1.1\r\nConnection: close\r\nContent-Length: 1\r\n\r\nz", b"201"),
+        (b"POST /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nz", b"201"),
+    ],
+    ids=["connection-close", "http-1.0"],
+)
+def test_a_client_that_does_not_keep_alive_is_answered_and_closed(
+    served: tuple[Recorder, int], request_bytes: bytes, status: bytes
+) -> None:
+    _, port = served
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request_bytes)
+        reply = b""
+        while chunk := sock.recv(65536):  # ends only because the server closes
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 " + status)
+    assert b"\r\nConnection: close\r\n" in reply
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GARBAGE\r\n\r\n", b"400"),
+        (b"GET / HTTP/2.0\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", b"400"),
+        (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\nno colon here\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", b"501"),
+        (b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", b"413"),
+        (b"GET /" + b"a" * MAX_LINE_BYTES + b" HTTP/1.1\r\n\r\n", b"414"),
+        (b"GET / HTTP/1.1\r\nX-Big: " + b"a" * MAX_LINE_BYTES + b"\r\n\r\n", b"431"),
+        (b"GET / HTTP/1.1\r\n" + b"X-Many: 1\r\n" * 101 + b"\r\n", b"431"),
+    ],
+    ids=["no-request-line", "http-2", "two-lengths", "negative-length", "header-without-colon",
+         "chunked", "body-too-large", "uri-too-long", "header-too-long", "too-many-headers"],
+)
+def test_a_request_the_server_does_not_take_gets_a_clear_status_and_never_reaches_the_app(
+    served: tuple[Recorder, int], request_bytes: bytes, status: bytes
+) -> None:
+    app, port = served
+    reply = raw_exchange(port, request_bytes)
+    assert reply.startswith(b"HTTP/1.1 " + status + b" ")
+    assert b"\r\nConnection: close\r\n" in reply
+    assert app.calls == []
+
+
+def test_a_hundred_headers_are_taken(served: tuple[Recorder, int]) -> None:
+    app, port = served
+    reply = raw_exchange(port, b"GET / HTTP/1.1\r\n" + b"X-Many: 1\r\n" * 100 + b"\r\n")
+    assert reply.startswith(b"HTTP/1.1 201 ")
+    assert len(app.calls) == 1
+
+
+def test_expect_100_continue_gets_the_interim_response_first(served: tuple[Recorder, int]) -> None:
+    _, port = served
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"PUT /c HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"xyz")
+        reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 201 ") and reply.endswith(b"echo:xyz")
+
+
+def test_head_gets_the_length_but_no_body(served: tuple[Recorder, int]) -> None:
+    _, port = served
+    reply = raw_exchange(port, b"HEAD /h HTTP/1.1\r\nConnection: close\r\n\r\n")
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert b"\r\nContent-Length: 5\r\n" in head + b"\r\n"  # len(b"echo:")
+    assert body == b""
+
+
+def test_an_application_error_is_a_500_and_the_next_connection_is_served(
+    served: tuple[Recorder, int],
+) -> None:
+    app, port = served
+    reply = raw_exchange(port, b"GET /boom HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 500 ")
+    assert reply.count(b"HTTP/1.1") == 1  # the request after it on that connection is dropped
+    assert raw_exchange(port, b"GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n").startswith(
+        b"HTTP/1.1 201 ")
+    assert [target for _, target, _ in app.calls] == ["/boom", "/ok"]
+
+
+def test_a_client_gone_inside_the_body_is_not_answered(served: tuple[Recorder, int]) -> None:
+    app, port = served
+    reply = raw_exchange(port, b"POST /cut HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+    assert reply == b""
+    assert app.calls == []
