@@ -24,6 +24,7 @@ LocalStack is imported only when the server starts.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -33,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import unquote_to_bytes
 
 MAX_LINE_BYTES = 65_536
 MAX_HEADERS = 100
@@ -191,16 +193,51 @@ class ThreadPerConnectionServer(socketserver.ThreadingTCPServer):
 
 
 # -- inside LocalStack ------------------------------------------------------------------------
+def wsgi_environ(head: RequestHead, body: bytes, server_address: tuple[str, int]) -> dict[str, Any]:
+    """The WSGI environment (PEP 3333) of a request, as LocalStack's own WSGI path receives it
+    from its servers: the raw target in RAW_URI and the headers as sent in "asgi.headers"."""
+    path, _, query = head.target.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": head.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+        "QUERY_STRING": query,
+        "RAW_URI": head.target,
+        "REQUEST_URI": head.target,
+        "SERVER_NAME": server_address[0],
+        "SERVER_PORT": str(server_address[1]),
+        "SERVER_PROTOCOL": head.version,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "asgi.headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in head.headers],
+    }
+    for name, value in head.headers:
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_LENGTH":
+            continue
+        if key != "CONTENT_TYPE":
+            key = "HTTP_" + key
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
 def gateway_application(gateway: Any, server_address: tuple[str, int]) -> Application:
-    """Adapt LocalStack's gateway (rolo) to `Application`."""
-    from rolo.request import Request
+    """Adapt LocalStack's gateway (rolo) to `Application`, building its request the way
+    rolo's WsgiGateway does."""
     from rolo.response import Response
     from werkzeug.datastructures import Headers
+    from werkzeug.wrappers import Request
 
     def app(head: RequestHead, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
-        path, _, query = head.target.partition("?")
-        request = Request(method=head.method, path=path, headers=Headers(head.headers),
-                          body=body, query_string=query, server=server_address, raw_path=path)
+        request = Request(wsgi_environ(head, body, server_address))
+        request.headers = Headers(head.headers)
         response = Response()
         gateway.process(request, response)
         return response.status, list(response.headers.items()), response.get_data()

@@ -11,7 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from localenv.sqs_server import MAX_LINE_BYTES, RequestHead, ThreadPerConnectionServer
+from localenv.sqs_server import (
+    MAX_LINE_BYTES,
+    RequestHead,
+    ThreadPerConnectionServer,
+    wsgi_environ,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -177,3 +182,29 @@ def test_a_client_gone_inside_the_body_is_not_answered(served: tuple[Recorder, i
     reply = raw_exchange(port, b"POST /cut HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
     assert reply == b""
     assert app.calls == []
+
+
+def test_the_wsgi_environment_follows_pep_3333_and_keeps_the_raw_request() -> None:
+    head = RequestHead(
+        method="POST", target="/queue/us-east-1/000000000000/a%20b.fifo?x=1&y=%2F",
+        version="HTTP/1.1",
+        headers=[("Host", "127.0.0.1:4566"), ("Content-Type", "application/x-amz-json-1.0"),
+                 ("Content-Length", "2"), ("X-Amz-Target", "AmazonSQS.SendMessage"),
+                 ("X-Dup", "a"), ("x-dup", "b")],
+        content_length=2,
+    )
+    environ = wsgi_environ(head, b"{}", ("127.0.0.1", 4566))
+    assert environ["REQUEST_METHOD"] == "POST"
+    assert environ["SCRIPT_NAME"] == ""
+    assert environ["PATH_INFO"] == "/queue/us-east-1/000000000000/a b.fifo"  # decoded
+    assert environ["QUERY_STRING"] == "x=1&y=%2F"  # as sent
+    assert environ["RAW_URI"] == head.target
+    assert environ["CONTENT_TYPE"] == "application/x-amz-json-1.0"
+    assert environ["CONTENT_LENGTH"] == "2"
+    assert "HTTP_CONTENT_TYPE" not in environ and "HTTP_CONTENT_LENGTH" not in environ
+    assert environ["HTTP_HOST"] == "127.0.0.1:4566"
+    assert environ["HTTP_X_AMZ_TARGET"] == "AmazonSQS.SendMessage"
+    assert environ["HTTP_X_DUP"] == "a,b"  # repeated fields joined, as RFC 9110 allows
+    assert environ["asgi.headers"][3] == (b"X-Amz-Target", b"AmazonSQS.SendMessage")
+    assert environ["wsgi.input"].read() == b"{}"
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("127.0.0.1", "4566")
