@@ -63,6 +63,7 @@ _LOCALSTACK_SETTINGS: dict[str, str] = {
     # ... and LS_LOG leaves the request loggers at INFO: every call built a log record that
     # the handler then dropped.
     "LOG_LEVEL_OVERRIDES": "localstack.request=WARNING",
+    "DISABLE_CORS_HEADERS": "1",  # no browser calls it; LocalStack's stricter CORS setting
 }
 
 
