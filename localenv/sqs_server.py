@@ -11,8 +11,10 @@ in LocalStack 2026.3.0:
   reads a request, runs LocalStack's gateway (its handler chain: AWS protocol parsing, the SQS
   provider, serialisation) and writes the response, keeping the connection open. The SQS
   semantics stay LocalStack's. In `python -m bench.sqs_endpoint`, 6,000 messages on the
-  drills' queue pattern, the process spent 3.1-3.3 s of CPU on twisted and 2.0 s here.
-  The server binds GATEWAY_LISTEN's host only (twisted bound every interface).
+  drills' queue pattern, the process spent 3.1-3.3 s of CPU on twisted and 1.8-2.0 s here.
+  The server binds GATEWAY_LISTEN's host only (twisted bound every interface). It frames
+  requests as RFC 9112 says and refuses, with a status and a closed connection, what SQS
+  clients never send (chunked bodies, among others).
 - **The FIFO deduplication index** is bounded to SQS's 5-minute window (LocalStack keeps every
   FIFO message there forever, ~2 KB each).
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import socket
 import socketserver
@@ -33,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
@@ -40,7 +44,12 @@ MAX_LINE_BYTES = 65_536
 MAX_HEADERS = 100
 MAX_BODY_BYTES = 16 * 1024 * 1024  # an SQS request is at most 1 MiB of payload
 IDLE_TIMEOUT_S = 300.0  # a kept-alive connection with no request for this long is closed
+LINGER_S = 1.0  # after the last response, how long unread request bytes are drained
+LISTEN_BACKLOG = 128  # every client reconnects at once after a drill thaws a frozen endpoint
 DEDUP_PRUNE_INTERVAL_S = 10.0
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 section 5.6.2
+_LENGTH = re.compile(r"[0-9]{1,10}")
 
 
 class HttpError(Exception):
@@ -60,6 +69,7 @@ class RequestHead:
     content_length: int = 0
     keep_alive: bool = True
     expect_continue: bool = False
+    peer: tuple[str, int] = ("", 0)
 
 
 class Reader(Protocol):
@@ -73,21 +83,35 @@ class Reader(Protocol):
 Application = Callable[[RequestHead, bytes], tuple[str, list[tuple[str, str]], bytes]]
 
 
+def _line(rfile: Reader, too_long: HttpError) -> str:
+    raw = rfile.readline(MAX_LINE_BYTES + 1)
+    if len(raw) > MAX_LINE_BYTES:
+        raise too_long
+    return raw.decode("latin-1")
+
+
 def read_request_head(rfile: Reader) -> RequestHead | None:
-    """The request line and headers, or None when the client closed the connection between
-    requests. Raises HttpError for anything this server does not take."""
-    line = rfile.readline(MAX_LINE_BYTES + 1)
+    """The request line and headers (RFC 9112), or None when the client closed the connection
+    between requests. Raises HttpError for anything this server does not take."""
+    line = _line(rfile, HttpError(414, "URI Too Long"))
+    if line in ("\r\n", "\n"):  # section 2.2: an empty line before a request is ignored
+        line = _line(rfile, HttpError(414, "URI Too Long"))
     if not line:
         return None
-    if len(line) > MAX_LINE_BYTES:
-        raise HttpError(414, "URI Too Long")
-    parts = line.decode("latin-1").rstrip("\r\n").split(" ")
-    if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0") or not parts[1]:
+    parts = line.rstrip("\r\n").split(" ")
+    if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0") or not parts[1] \
+            or not _TOKEN.fullmatch(parts[0]):
         raise HttpError(400, "Bad Request")
     head = RequestHead(method=parts[0], target=parts[1], version=parts[2])
     head.keep_alive = head.version == "HTTP/1.1"
-    lengths = {value for name, value in _read_headers(rfile, head) if name == "content-length"}
-    if len(lengths) > 1 or any(not v.isdigit() for v in lengths):
+    lengths, hosts = set(), 0
+    for name, value in _read_headers(rfile, head):
+        if name == "content-length":
+            lengths.add(value)
+        hosts += name == "host"
+    # Section 3.2: exactly one Host in HTTP/1.1; section 6.3: one valid Content-Length.
+    if hosts > 1 or (hosts == 0 and head.version == "HTTP/1.1") or len(lengths) > 1 \
+            or not all(_LENGTH.fullmatch(v) for v in lengths):
         raise HttpError(400, "Bad Request")
     head.content_length = int(lengths.pop()) if lengths else 0
     if head.content_length > MAX_BODY_BYTES:
@@ -98,26 +122,26 @@ def read_request_head(rfile: Reader) -> RequestHead | None:
 def _read_headers(rfile: Reader, head: RequestHead) -> Iterator[tuple[str, str]]:
     """Append each header to `head.headers`, note the ones that change how the request is
     read or answered, and yield (lower-case name, value)."""
+    too_large = HttpError(431, "Request Header Fields Too Large")
     while True:
-        raw = rfile.readline(MAX_LINE_BYTES + 1)
-        if len(raw) > MAX_LINE_BYTES:
-            raise HttpError(431, "Request Header Fields Too Large")
-        if raw in (b"\r\n", b"\n"):
+        line = _line(rfile, too_large)
+        if line in ("\r\n", "\n"):
             return
-        if not raw:
+        if not line:
             raise HttpError(400, "Bad Request")  # closed inside the head
         if len(head.headers) >= MAX_HEADERS:
-            raise HttpError(431, "Request Header Fields Too Large")
-        name, colon, value = raw.decode("latin-1").partition(":")
-        if not colon or not name or name != name.strip():
+            raise too_large
+        name, colon, value = line.removesuffix("\n").removesuffix("\r").partition(":")
+        # A name must be a token: no space before the colon, no obs-fold continuation line.
+        if not colon or not _TOKEN.fullmatch(name) or "\r" in value:
             raise HttpError(400, "Bad Request")
-        value, lower = value.strip(), name.lower()
+        value, lower = value.strip(" \t"), name.lower()
         head.headers.append((name, value))
         if lower == "transfer-encoding":
             raise HttpError(501, "Not Implemented")  # SQS clients send Content-Length
         if lower == "connection" and "close" in value.lower():
             head.keep_alive = False
-        if lower == "expect" and value.lower() == "100-continue":
+        if lower == "expect" and value.lower() == "100-continue" and head.version == "HTTP/1.1":
             head.expect_continue = True
         yield lower, value
 
@@ -125,17 +149,26 @@ def _read_headers(rfile: Reader, head: RequestHead) -> Iterator[tuple[str, str]]
 def render_response(
     status: str, headers: list[tuple[str, str]], body: bytes, *, keep_alive: bool, head_only: bool
 ) -> bytes:
-    """One HTTP/1.1 response with its own Content-Length (the application's framing headers
-    are dropped: this server frames every response itself)."""
+    """One HTTP/1.1 response framed by this server: the application's framing headers are
+    dropped, Content-Length is its own, and a 1xx, 204 or 304 carries neither a length nor a
+    body (RFC 9110 sections 8.6 and 6.4.1)."""
     lines = [f"HTTP/1.1 {status}\r\n"]
+    dated = False
     for name, value in headers:
-        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+        lower = name.lower()
+        if lower not in ("content-length", "connection", "transfer-encoding"):
             lines.append(f"{name}: {value}\r\n")
-    lines.append(f"Content-Length: {len(body)}\r\n")
+            dated = dated or lower == "date"
+    if not dated:  # RFC 9110 section 6.6.1
+        lines.append(f"Date: {formatdate(usegmt=True)}\r\n")
+    code = int(status[:3])
+    bodiless = code < 200 or code in (204, 304)
+    if not bodiless:
+        lines.append(f"Content-Length: {len(body)}\r\n")
     if not keep_alive:
         lines.append("Connection: close\r\n")
     lines.append("\r\n")
-    return "".join(lines).encode("latin-1") + (b"" if head_only else body)
+    return "".join(lines).encode("latin-1") + (b"" if head_only or bodiless else body)
 
 
 def _error_response(status: int, reason: str) -> bytes:
@@ -144,7 +177,9 @@ def _error_response(status: int, reason: str) -> bytes:
                            keep_alive=False, head_only=False)
 
 
-def serve_connection(rfile: Reader, send: Callable[[bytes], Any], app: Application) -> None:
+def serve_connection(
+    rfile: Reader, send: Callable[[bytes], Any], app: Application, peer: tuple[str, int] = ("", 0)
+) -> None:
     """Answer the requests of one connection in order until the client closes it, asks to
     close it, or sends a request this server refuses. An application that raises gets a 500
     and the connection is closed."""
@@ -153,6 +188,7 @@ def serve_connection(rfile: Reader, send: Callable[[bytes], Any], app: Applicati
             head = read_request_head(rfile)
             if head is None:
                 return
+            head.peer = peer
             if head.expect_continue and head.content_length:
                 send(b"HTTP/1.1 100 Continue\r\n\r\n")
             body = rfile.read(head.content_length) if head.content_length else b""
@@ -173,22 +209,42 @@ def serve_connection(rfile: Reader, send: Callable[[bytes], Any], app: Applicati
             return
 
 
+def _linger(sock: socket.socket) -> None:
+    """Close politely (RFC 9112 section 9.6): stop sending, then read and drop what the client
+    still sends for a moment, so that closing with unread bytes does not reset the connection
+    before the client has read the last response."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(LINGER_S)
+        deadline, drained = time.monotonic() + LINGER_S, 0
+        while time.monotonic() < deadline and drained <= MAX_BODY_BYTES:
+            chunk = sock.recv(65_536)
+            if not chunk:
+                return
+            drained += len(chunk)
+
+
 class _Handler(socketserver.StreamRequestHandler):
     app: Application
-    timeout = IDLE_TIMEOUT_S
 
     def handle(self) -> None:
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with contextlib.suppress(OSError):  # reset by the client, or idle past IDLE_TIMEOUT_S
-            serve_connection(self.rfile, self.connection.sendall, self.app)
+        sock = self.connection
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with contextlib.suppress(OSError):  # reset by the client, or idle past the timeout
+            serve_connection(self.rfile, sock.sendall, self.app, self.client_address)
+        _linger(sock)
 
 
 class ThreadPerConnectionServer(socketserver.ThreadingTCPServer):
     daemon_threads = True  # a client holding a connection open must not block the shutdown
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, address: tuple[str, int], app: Application) -> None:
-        handler = type("Handler", (_Handler,), {"app": staticmethod(app)})
+    def __init__(
+        self, address: tuple[str, int], app: Application, *, idle_timeout_s: float = IDLE_TIMEOUT_S
+    ) -> None:
+        handler = type("Handler", (_Handler,), {"app": staticmethod(app),
+                                                "timeout": idle_timeout_s})
         super().__init__(address, handler)
 
 
@@ -207,6 +263,8 @@ def wsgi_environ(head: RequestHead, body: bytes, server_address: tuple[str, int]
         "SERVER_NAME": server_address[0],
         "SERVER_PORT": str(server_address[1]),
         "SERVER_PROTOCOL": head.version,
+        "REMOTE_ADDR": head.peer[0],
+        "REMOTE_PORT": str(head.peer[1]),
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
@@ -219,6 +277,8 @@ def wsgi_environ(head: RequestHead, body: bytes, server_address: tuple[str, int]
         "asgi.headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in head.headers],
     }
     for name, value in head.headers:
+        if "_" in name:  # as werkzeug: HTTP_X_A would not tell X-A from X_A
+            continue
         key = name.upper().replace("-", "_")
         if key == "CONTENT_LENGTH":
             continue
@@ -239,8 +299,11 @@ def gateway_application(gateway: Any, server_address: tuple[str, int]) -> Applic
         request = Request(wsgi_environ(head, body, server_address))
         request.headers = Headers(head.headers)
         response = Response()
-        gateway.process(request, response)
-        return response.status, list(response.headers.items()), response.get_data()
+        try:
+            gateway.process(request, response)
+            return response.status, list(response.headers.items()), response.get_data()
+        finally:
+            response.close()  # its call_on_close callbacks, as WsgiGateway's caller runs them
 
     return app
 

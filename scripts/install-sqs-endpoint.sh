@@ -199,7 +199,8 @@ if [ "$pip_rc" -ne 0 ]; then
   above); re-run: make sqs-endpoint"
 fi
 if ! "$VENV/bin/python" -c "import localstack.runtime.main, localstack.services.sqs.provider, \
-localstack.runtime.components, rolo.request" 2>"$VENV/import-check.log"; then
+localstack.runtime.components, localstack.runtime.server.core, rolo.response, \
+werkzeug.wrappers" 2>"$VENV/import-check.log"; then
   die "LocalStack installed but does not import; see $VENV/import-check.log"
 fi
 # LocalStack indexes every AWS service spec at start-up unless it finds this prebuilt index

@@ -198,14 +198,19 @@ def test_pause_makes_the_endpoint_unreachable_without_losing_messages(
     assert drain(sqs, url) == ["kept"]
 
 
-def _client_ports_towards(port: int) -> set[str]:
-    """Local addresses of loopback TCP sockets whose peer is `port`, in any state (a closed
-    connection stays listed in TIME-WAIT for a minute), as `ss` reports them."""
+def _connections_towards(port: int) -> set[tuple[str, str]]:
+    """(client port, state) of every loopback TCP connection to `port`, seen from either end,
+    as `ss` lists them: a connection closed meanwhile is still listed in TIME-WAIT on the side
+    that closed first, and a port reused stands out by its new state."""
     listing = subprocess.run(["ss", "-Htan"], capture_output=True, text=True, check=True)
-    return {
-        fields[3] for line in listing.stdout.splitlines()
-        if (fields := line.split()) and fields[4].endswith(f":{port}")
-    }
+    found = set()
+    for line in listing.stdout.splitlines():
+        state, _, _, local, peer = line.split()[:5]
+        if peer.endswith(f":{port}"):
+            found.add((local.rpartition(":")[2], state))
+        elif local.endswith(f":{port}") and state != "LISTEN":
+            found.add((peer.rpartition(":")[2], state))
+    return found
 
 
 def test_a_client_makes_its_calls_over_one_kept_alive_connection(endpoint: SqsEndpoint) -> None:
@@ -215,12 +220,12 @@ def test_a_client_makes_its_calls_over_one_kept_alive_connection(endpoint: SqsEn
         config=Config(retries={"max_attempts": 1}, max_pool_connections=1),
         **endpoint.boto3_kwargs(),
     )
-    before = _client_ports_towards(endpoint.port)
+    before = _connections_towards(endpoint.port)
     url, _ = fifo_queue(client)
     for n in range(10):
         send(client, url, f"m{n}", "acc-1")
     assert len(drain(client, url)) == 10
-    opened = _client_ports_towards(endpoint.port) - before
+    opened = {client_port for client_port, _ in _connections_towards(endpoint.port) - before}
     assert len(opened) == 1, f"connections opened for ~25 calls: {sorted(opened)}"
 
 
@@ -276,8 +281,11 @@ def test_stop_ends_the_process_group_and_missing_install_is_explained(tmp_path: 
     assert (tmp_path / "sqs" / "sqs-endpoint.pid").read_text().strip() == str(pid)
     process = sqs._popen
     assert process is not None
-    sqs.stop(timeout=15)  # LocalStack's shutdown may wait up to 10 s for its thread pool
-    # It ended on SIGTERM (LocalStack exits 0), not by stop()'s SIGKILL (-9).
+    client = boto3.client("sqs", endpoint_url=sqs.endpoint_url, **sqs.boto3_kwargs())
+    client.list_queues()  # a kept-alive connection, open while it stops
+    sqs.stop(timeout=5)
+    # It ended on SIGTERM (LocalStack exits 0), not by stop()'s SIGKILL (-9): an open
+    # connection does not hold up the shutdown.
     assert process.returncode == 0, sqs.log_tail()
     assert sqs.pid is None and not sqs.healthy()
     with pytest.raises(ProcessLookupError):
