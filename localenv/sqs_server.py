@@ -83,19 +83,20 @@ class Reader(Protocol):
 Application = Callable[[RequestHead, bytes], tuple[str, list[tuple[str, str]], bytes]]
 
 
-def _line(rfile: Reader, too_long: HttpError) -> str:
+def _line(rfile: Reader, status: int, reason: str) -> str:
+    """One line of the head; a longer one is refused with `status`."""
     raw = rfile.readline(MAX_LINE_BYTES + 1)
     if len(raw) > MAX_LINE_BYTES:
-        raise too_long
+        raise HttpError(status, reason)
     return raw.decode("latin-1")
 
 
 def read_request_head(rfile: Reader) -> RequestHead | None:
     """The request line and headers (RFC 9112), or None when the client closed the connection
     between requests. Raises HttpError for anything this server does not take."""
-    line = _line(rfile, HttpError(414, "URI Too Long"))
+    line = _line(rfile, 414, "URI Too Long")
     if line in ("\r\n", "\n"):  # section 2.2: an empty line before a request is ignored
-        line = _line(rfile, HttpError(414, "URI Too Long"))
+        line = _line(rfile, 414, "URI Too Long")
     if not line:
         return None
     parts = line.rstrip("\r\n").split(" ")
@@ -122,15 +123,15 @@ def read_request_head(rfile: Reader) -> RequestHead | None:
 def _read_headers(rfile: Reader, head: RequestHead) -> Iterator[tuple[str, str]]:
     """Append each header to `head.headers`, note the ones that change how the request is
     read or answered, and yield (lower-case name, value)."""
-    too_large = HttpError(431, "Request Header Fields Too Large")
+    too_large = 431, "Request Header Fields Too Large"
     while True:
-        line = _line(rfile, too_large)
+        line = _line(rfile, *too_large)
         if line in ("\r\n", "\n"):
             return
         if not line:
             raise HttpError(400, "Bad Request")  # closed inside the head
         if len(head.headers) >= MAX_HEADERS:
-            raise too_large
+            raise HttpError(*too_large)
         name, colon, value = line.removesuffix("\n").removesuffix("\r").partition(":")
         # A name must be a token: no space before the colon, no obs-fold continuation line.
         if not colon or not _TOKEN.fullmatch(name) or "\r" in value:

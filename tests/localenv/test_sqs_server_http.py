@@ -4,6 +4,7 @@ LocalStack behind it is covered by test_sqs_endpoint.py."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import socket
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from localenv.sqs_server import (
+    IDLE_TIMEOUT_S,
     MAX_LINE_BYTES,
     RequestHead,
     ThreadPerConnectionServer,
@@ -40,17 +42,36 @@ class Recorder:
         return "201 Created", headers, b"echo:" + body
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[Recorder, int]]:
-    app = Recorder()
-    server = ThreadPerConnectionServer(("127.0.0.1", 0), app)
+def start(server: ThreadPerConnectionServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
+    return thread
+
+
+@contextlib.contextmanager
+def serving(app: Recorder, idle_timeout_s: float = IDLE_TIMEOUT_S
+            ) -> Iterator[ThreadPerConnectionServer]:
+    server = ThreadPerConnectionServer(("127.0.0.1", 0), app, idle_timeout_s=idle_timeout_s)
+    start(server)
     try:
-        yield app, server.server_address[1]
+        yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Recorder, int]]:
+    app = Recorder()
+    with serving(app) as server:
+        yield app, server.server_address[1]
+
+
+def read_until_closed(sock: socket.socket, reply: bytes = b"") -> bytes:
+    """What the server still sends, until it closes the connection."""
+    while chunk := sock.recv(65536):
+        reply += chunk
+    return reply
 
 
 def raw_exchange(port: int, payload: bytes) -> bytes:
@@ -58,10 +79,7 @@ def raw_exchange(port: int, payload: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(payload)
         sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
+        return read_until_closed(sock)
 
 
 def test_requests_on_one_connection_are_answered_in_order_and_the_connection_kept(
@@ -109,10 +127,8 @@ def test_a_client_that_does_not_keep_alive_is_answered_and_closed(
 ) -> None:
     _, port = served
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(request_bytes)
-        reply = b""
-        while chunk := sock.recv(65536):  # ends only because the server closes
-            reply += chunk
+        sock.sendall(request_bytes)  # no half-close: only the server can end the read
+        reply = read_until_closed(sock)
     assert reply.startswith(b"HTTP/1.1 " + status)
     assert b"\r\nConnection: close\r\n" in reply
 
@@ -274,28 +290,21 @@ def test_after_refusing_a_request_the_server_drains_the_rest_instead_of_resettin
         for _ in range(3):  # the rest of the body the client was sending
             time.sleep(0.05)
             sock.sendall(b"f" * 100_000)
-        while chunk := sock.recv(65536):
-            reply += chunk
+        reply = read_until_closed(sock, reply)
     assert reply.count(b"HTTP/1.1 ") == 1
 
 
 def test_an_idle_connection_is_closed_after_the_idle_timeout() -> None:
-    server = ThreadPerConnectionServer(("127.0.0.1", 0), Recorder(), idle_timeout_s=0.3)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        with socket.create_connection(server.server_address, timeout=5) as sock:
-            started = time.monotonic()
-            assert sock.recv(1) == b""  # closed by the server, not by the 5 s client timeout
-            assert 0.25 <= time.monotonic() - started < 3
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Recorder(), idle_timeout_s=0.3) as server, \
+            socket.create_connection(server.server_address, timeout=5) as sock:
+        started = time.monotonic()
+        assert sock.recv(1) == b""  # closed by the server, not by the 5 s client timeout
+        assert 0.25 <= time.monotonic() - started < 3
 
 
 def test_a_connection_held_open_does_not_hold_up_the_shutdown() -> None:
     server = ThreadPerConnectionServer(("127.0.0.1", 0), Recorder())
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    thread = start(server)
     with socket.create_connection(server.server_address, timeout=5) as sock:
         sock.sendall(b"GET /q HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 201 ")  # kept alive, now idle
