@@ -1,6 +1,7 @@
-"""Redis behind a circuit breaker: the API's rate limiter, never the source of truth
-(idempotency is decided by PostgreSQL alone, in the placement's one round trip, and a fill
-racing a cancel by the order's row lock).
+"""Redis behind a circuit breaker: the API's rate limiter (service/rate_limits.py), never the
+source of truth
+(idempotency is decided by PostgreSQL alone, in the placement's one round trip, and a
+fill racing a cancel by the order's row lock).
 
 Every call has a short timeout; after a failure the breaker skips Redis for a second, so a
 Redis outage costs at most one timed-out call per second per process, and the service
@@ -24,30 +25,9 @@ from redis.exceptions import RedisError
 from service.config import Settings
 from service.domain.idempotency import scoped_key
 from service.observability import Metrics, log, span
+from service.rate_limits import BUCKET_CHECKS_SCRIPT, TokenBuckets
 
 T = TypeVar("T")
-
-RATE_LIMIT_SCRIPT = """
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local stamp = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
-local allowed = 0
-local retry_after = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  retry_after = (1 - tokens) / rate
-end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return {allowed, tostring(retry_after)}
-"""
 
 BREAKER_OPEN_S = 1.0
 
@@ -94,7 +74,18 @@ class RedisGate:
         self._timeout_s = timeout_s
         self._open_until = 0.0
         self._degraded = False
-        self._token_bucket = client.register_script(RATE_LIMIT_SCRIPT) if client else None
+        script = client.register_script(BUCKET_CHECKS_SCRIPT) if client else None
+
+        async def send(keys: list[str], arguments: list[float]) -> list[Any] | None:
+            async def run(_: redis.Redis) -> list[Any]:
+                assert script is not None
+                # AsyncScript: EVALSHA, and after a NOSCRIPT (a restarted Redis) SCRIPT
+                # LOAD and EVALSHA again.
+                return list(await script(keys=keys, args=arguments))
+
+            return await self.call(run, None, "redis.token_buckets")
+
+        self._buckets = TokenBuckets(send)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> RedisGate:
@@ -116,18 +107,21 @@ class RedisGate:
 
     async def close(self) -> None:
         if self._client is not None:
+            await self._buckets.drain()
             await self._client.aclose()
 
-    async def _call(self, operation: Callable[[redis.Redis], Awaitable[T]], default: T) -> T:
+    async def call(
+        self, operation: Callable[[redis.Redis], Awaitable[T]], default: T, name: str
+    ) -> T:
+        """The operation's result, or `default` while the breaker is open or when it fails."""
         if self._client is None or time.monotonic() < self._open_until:
             return default
         try:
-            name = getattr(operation, "__qualname__", "call").split(".<locals>")[0]
             # asyncio.timeout rather than wait_for: no task per call (Python 3.11's wait_for
             # wraps the call in one), and this runs on every placement (the rate limiter).
             # It raises TimeoutError unless the task was also being cancelled, in which
             # case the CancelledError goes on up, as a cancellation should.
-            with span(f"redis.{name.rsplit('.', 1)[-1]}", **{"db.system": "redis"}):
+            with span(name, **{"db.system": "redis"}):
                 async with asyncio.timeout(self._timeout_s * 2):
                     result = await operation(self._client)
         except (TimeoutError, RedisError, OSError) as error:
@@ -149,23 +143,22 @@ class RedisGate:
 
         # The readiness probe asks even while the breaker is open, so recovery is noticed.
         self._open_until = 0.0
-        return await self._call(do, False)
+        return await self.call(do, False, "redis.ping")
 
     async def allow_request(
         self, principal: str, rate: float, burst: float, bucket: str = "write"
     ) -> tuple[bool, float]:
-        """Token bucket per (principal, bucket), atomic on the Redis side. Fails open."""
-        script = self._token_bucket
-        redis_key = f"ratelimit:{scoped_key(principal, bucket)}"
+        """Token bucket per (principal, bucket), atomic on the Redis side. Fails open.
 
-        async def do(_: redis.Redis) -> Any:
-            assert script is not None
-            return await script(keys=[redis_key], args=[rate, burst])
-
-        result = await self._call(do, None)
-        if result is None:
-            if self._client is not None:
-                self._metrics.rate_limit_fail_open.inc()
+        The checks waiting in this process share one script call (TokenBuckets); this span
+        covers the check's wait and its call."""
+        if self._client is None:
             return True, 0.0
-        allowed, retry_after = result
-        return bool(int(allowed)), float(retry_after)
+        with span("redis.allow_request", **{"db.system": "redis"}):
+            result = await self._buckets.take(
+                f"ratelimit:{scoped_key(principal, bucket)}", rate, burst
+            )
+        if result is None:
+            self._metrics.rate_limit_fail_open.inc()
+            return True, 0.0
+        return result
