@@ -10,7 +10,10 @@ Several relays may run at once. Claims are leases: a relay that dies mid-batch l
 rows to another relay when the lease expires. Per-account order holds because an account
 is claimed by one relay at a time and each SendMessageBatch carries at most one message
 per account (a failed entry cannot let a later message of its group overtake it).
-The queue deduplicates on the event id, so re-publishing after a crash is harmless.
+The events of one account in a claim travel together, as one message (a pack, see
+service.messaging.envelope): one SQS entry, receive and delete for up to 25 events.
+Re-publishing after a crash is harmless: the queue deduplicates an identical message, and
+the worker applies an event once whichever message brings it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from typing import Any
 
 import asyncpg
 
+from service.messaging.envelope import (
+    PACK_MAX_BYTES,
+    PACK_MAX_EVENTS,
+    pack_body,
+    pack_deduplication_id,
+)
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 from service.stopping import pause
@@ -105,14 +114,45 @@ async def release_claims(conn: asyncpg.Connection, relay_id: str, ids: list[int]
 SEND_BATCH_MAX = 10  # SQS: entries per SendMessageBatch
 
 
-def publish_rounds(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
-    """Split rows into SendMessageBatch calls of <= 10 with one row per account each."""
-    queues: OrderedDict[str, list[OutboxRow]] = OrderedDict()
+@dataclass(frozen=True)
+class Pack:
+    """One queue message: consecutive outbox rows of one account (service.messaging.envelope)."""
+
+    rows: tuple[OutboxRow, ...]
+
+    @property
+    def account_id(self) -> str:
+        return self.rows[0].account_id
+
+    @property
+    def entry_id(self) -> str:  # unique in a SendMessageBatch: each row is in one pack
+        return str(self.rows[0].id)
+
+
+def account_packs(rows: list[OutboxRow]) -> OrderedDict[str, list[Pack]]:
+    """Each account's rows, in id order, cut into packs of at most PACK_MAX_EVENTS events
+    and PACK_MAX_BYTES of payload (an event larger than that alone)."""
+    packs: OrderedDict[str, list[Pack]] = OrderedDict()
+    current: dict[str, tuple[list[OutboxRow], int]] = {}
     for row in rows:
-        queues.setdefault(row.account_id, []).append(row)
-    rounds: list[list[OutboxRow]] = []
+        members, size = current.get(row.account_id, ([], 0))
+        if members and (len(members) == PACK_MAX_EVENTS
+                        or size + len(row.payload) > PACK_MAX_BYTES):
+            packs.setdefault(row.account_id, []).append(Pack(tuple(members)))
+            members, size = [], 0
+        members.append(row)
+        current[row.account_id] = (members, size + len(row.payload))
+    for account, (members, _) in current.items():
+        packs.setdefault(account, []).append(Pack(tuple(members)))
+    return packs
+
+
+def publish_rounds(rows: list[OutboxRow]) -> list[list[Pack]]:
+    """Split rows into SendMessageBatch calls of <= 10 messages, one per account each."""
+    queues = account_packs(rows)
+    rounds: list[list[Pack]] = []
     while queues:
-        current: list[OutboxRow] = []
+        current: list[Pack] = []
         for account in list(queues):
             if len(current) == SEND_BATCH_MAX:
                 break
@@ -202,29 +242,33 @@ class Relay:
         self.poll_s = poll_s if listen is not None else min(poll_s, 0.1)
         self.linger_s = linger_s
 
-    def _send(self, batch: list[OutboxRow]) -> tuple[set[int], set[int]]:
+    def _send(self, batch: list[Pack]) -> set[str]:
+        """The accounts whose message reached the queue."""
         response = self.sqs.send_message_batch(
             QueueUrl=self.queue_url,
             Entries=[
                 {
-                    "Id": str(row.id),
-                    "MessageBody": row.payload,
-                    "MessageGroupId": row.account_id,
-                    "MessageDeduplicationId": row.event_id,
-                    "MessageAttributes": {
-                        "event_type": {"DataType": "String", "StringValue": row.event_type}
-                    },
+                    "Id": pack.entry_id,
+                    "MessageBody": pack_body([row.payload for row in pack.rows]),
+                    "MessageGroupId": pack.account_id,
+                    "MessageDeduplicationId": pack_deduplication_id(
+                        [row.event_id for row in pack.rows]),
+                    "MessageAttributes": {"event_type": {
+                        "DataType": "String",
+                        "StringValue": ",".join(sorted({row.event_type for row in pack.rows})),
+                    }},
                 }
-                for row in batch
+                for pack in batch
             ],
         )
-        sent = {int(entry["Id"]) for entry in response.get("Successful", [])}
+        by_entry = {pack.entry_id: pack for pack in batch}
+        sent = {by_entry[entry["Id"]].account_id for entry in response.get("Successful", [])}
         failed = response.get("Failed", [])
         for entry in failed:
             log.warning("relay_entry_failed", outbox_id=entry["Id"], code=entry.get("Code"),
                         sender_fault=entry.get("SenderFault"))
         self.metrics.outbox_publish_failures.inc(len(failed))
-        return sent, {int(entry["Id"]) for entry in failed}
+        return sent
 
     async def run_once(self) -> int:
         """Publish one claimed batch; return how many events were published."""
@@ -236,17 +280,19 @@ class Relay:
         stalled_accounts: set[str] = set()
         try:
             with span("relay.publish", rows=len(rows)):
-                for round_rows in publish_rounds(rows):
-                    batch = [row for row in round_rows if row.account_id not in stalled_accounts]
+                for round_packs in publish_rounds(rows):
+                    batch = [p for p in round_packs if p.account_id not in stalled_accounts]
                     if not batch:
                         continue
-                    sent, failed = await asyncio.to_thread(self._send, batch)
-                    published.extend(sent)
-                    # A failed entry holds back the rest of its account (FIFO order); it is
-                    # released below and retried on a later turn, never marked published.
-                    for row in batch:
-                        if row.id in failed or row.id not in sent:
-                            stalled_accounts.add(row.account_id)
+                    sent = await asyncio.to_thread(self._send, batch)
+                    # A message that failed holds back the rest of its account (FIFO order):
+                    # its rows are released below and retried on a later turn, never marked
+                    # published.
+                    for pack in batch:
+                        if pack.account_id in sent:
+                            published.extend(row.id for row in pack.rows)
+                        else:
+                            stalled_accounts.add(pack.account_id)
         finally:
             # Whatever happened, record what reached the queue and free what did not, so
             # neither waits for the lease to expire.

@@ -1,9 +1,10 @@
 """The downstream consumer: a simulated execution venue.
 
 It applies each queue event exactly once (processed_events in the same transaction as the
-state change) and deletes the message only after that commit. The events of one receive (up
-to 10) are applied in one transaction and deleted with one DeleteMessageBatch: one commit
-instead of ten. A receive of new orders only is applied by one SQL call
+state change) and deletes the message only after that commit. A message carries one event
+or a pack of one account's events (service.messaging.envelope). The events of one receive
+(up to 10 messages) are applied in one transaction and deleted with one DeleteMessageBatch:
+one commit instead of one per event. A receive of new orders only is applied by one SQL call
 (service.venue.apply_created_events); anything else event by event, a savepoint each. A
 message it cannot apply (unknown order or event type, unparseable body) writes nothing and
 is made visible again at once, so after maxReceiveCount receipts the queue's redrive policy
@@ -31,6 +32,7 @@ from typing import Any
 import asyncpg
 
 from service.db import DatabaseUnavailable, with_retries
+from service.messaging.envelope import unpack
 from service.messaging.health import Heartbeat
 from service.observability import Metrics, log, span
 from service.stopping import pause
@@ -67,15 +69,18 @@ class Admitted:
     event: QueueEvent
 
 
-def parse_event(body: str) -> QueueEvent:
+def parse_events(body: str) -> list[QueueEvent]:
+    """The events of a message, one or a pack (service.messaging.envelope), in order."""
     try:
-        document = json.loads(body)
-        return QueueEvent(
-            event_id=uuid.UUID(document["event_id"]),
-            order_id=uuid.UUID(document["order"]["id"]),
-            event_type=str(document["event_type"]),
-            quantity=_quantity(document["order"].get("quantity")),
-        )
+        return [
+            QueueEvent(
+                event_id=uuid.UUID(document["event_id"]),
+                order_id=uuid.UUID(document["order"]["id"]),
+                event_type=str(document["event_type"]),
+                quantity=_quantity(document["order"].get("quantity")),
+            )
+            for document in unpack(body)
+        ]
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise UnknownOrderEvent(f"unparseable message body: {error}") from None
 
@@ -218,8 +223,9 @@ class Worker:
         self, messages: list[dict[str, Any]], held_groups: set[str],
         releases: list[tuple[dict[str, Any], int]],
     ) -> list[Admitted]:
-        """Parse each message in delivery order; one that cannot be parsed is a poison
-        message and holds back the rest of its group (FIFO)."""
+        """Parse each message in delivery order, each event of a pack in its order; a
+        message that cannot be parsed is a poison message and holds back the rest of its
+        group (FIFO)."""
         admitted: list[Admitted] = []
         for message in messages:
             group = message.get("Attributes", {}).get("MessageGroupId", "")
@@ -227,11 +233,11 @@ class Worker:
                 releases.append((message, 0))
                 continue
             try:
-                event = parse_event(message["Body"])
+                events = parse_events(message["Body"])
             except UnknownOrderEvent as error:
                 self._poison(message, error, group, held_groups, releases)
                 continue
-            admitted.append(Admitted(message, group, event))
+            admitted.extend(Admitted(message, group, event) for event in events)
         return admitted
 
     def _poison(
@@ -352,18 +358,29 @@ class Worker:
         self, admitted: list[Admitted], outcomes: list[Outcome],
         held_groups: set[str], releases: list[tuple[dict[str, Any], int]],
     ) -> list[dict[str, Any]]:
-        """Count what happened; return the messages to delete (their events committed)."""
-        done: list[dict[str, Any]] = []
+        """Count what happened; return the messages to delete (all their events committed).
+
+        A pack whose event failed or was held is not deleted: the events before it
+        committed, and when it comes back they are found applied (processed_events)."""
+        by_message: dict[str, list[tuple[Admitted, Outcome]]] = {}
         for item, outcome in zip(admitted, outcomes, strict=True):
-            if isinstance(outcome, UnknownOrderEvent):
-                self._poison(item.message, outcome, item.group, held_groups, releases)
-            elif isinstance(outcome, Exception):
+            by_message.setdefault(item.message["ReceiptHandle"], []).append((item, outcome))
+        done: list[dict[str, Any]] = []
+        for settled in by_message.values():
+            first = settled[0][0]
+            for _, outcome in settled:
+                if isinstance(outcome, str):
+                    self.metrics.worker_processed.labels(outcome.split(" ")[0]).inc()
+            failures = [o for _, o in settled if isinstance(o, Exception)]
+            poison = next((o for o in failures if isinstance(o, UnknownOrderEvent)), None)
+            if poison is not None:
+                self._poison(first.message, poison, first.group, held_groups, releases)
+            elif failures:
                 continue  # visible again at its timeout; its group is held meanwhile
-            elif outcome is None:
-                releases.append((item.message, 0))  # behind a message of its group
+            elif any(outcome is None for _, outcome in settled):
+                releases.append((first.message, 0))  # behind a message of its group
             else:
-                self.metrics.worker_processed.labels(outcome.split(" ")[0]).inc()
-                done.append(item.message)
+                done.append(first.message)
         return done
 
     async def run(self, stop: asyncio.Event) -> None:
