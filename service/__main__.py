@@ -288,7 +288,7 @@ def _add_relay_parser(commands: Any) -> None:
     )
     relay.add_argument(
         "--linger-seconds", type=float, default=0.02,
-        help="after a notification, or a batch of fewer than 10, wait this long so rows gather",
+        help="after a notification, or a claim short of --batch-size, wait so rows gather",
     )
     relay.add_argument("--no-listen", action="store_true",
                        help="poll only, no LISTEN/NOTIFY (e.g. behind a transaction pooler)")

@@ -3,8 +3,9 @@
 A relay sleeps until PostgreSQL notifies it that outbox rows were committed (a trigger on
 the outbox, channel `outbox_inserted`), then lingers a few milliseconds so the rows of
 concurrent placements share one claim and one SendMessageBatch; it lingers as long after a
-batch that did not fill one SendMessageBatch, for the same reason. It still polls, slowly, in
-case a notification is lost (its listening connection is down, e.g. during a failover).
+claim short of its batch size, for the same reason (a full claim means a backlog). It
+still polls, slowly, in case a notification is lost (its listening connection is down,
+e.g. during a failover).
 
 Several relays may run at once. Claims are leases: a relay that dies mid-batch loses its
 rows to another relay when the lease expires. Per-account order holds because an account
@@ -332,9 +333,11 @@ class Relay:
                     continue
                 if not published:
                     await self._idle(stop)
-                elif published < SEND_BATCH_MAX and self.linger_s > 0:
-                    # A part-filled SendMessageBatch under a trickle of placements: let the
-                    # next rows gather for linger_s rather than spend a call on one or two.
+                elif published < self.batch_size and self.linger_s > 0:
+                    # A claim that did not fill: let the next rows gather for linger_s, so
+                    # each account's pack, and each SendMessageBatch, carries more events
+                    # (a call per event or two would cost the queue and the worker far more).
+                    # A full claim means a backlog: the next one goes at once.
                     await pause(stop, self.linger_s)
         finally:
             if self.wakeup is not None:

@@ -241,3 +241,31 @@ async def test_after_a_part_filled_batch_relay_and_worker_let_the_next_rows_gath
     finally:
         stop.set()
         await pool.close()
+
+
+async def test_a_relay_lingers_only_after_a_claim_short_of_its_batch_size(
+    queue_settings: Settings, database: Database
+) -> None:
+    """A full claim means a backlog: the next claim goes at once. Ten rows with claims of
+    four: 4 and 4 go back to back, and the short claim of 2 comes straight after them (a
+    linger of 30 s after any of them would be unmistakable)."""
+    await place_orders(queue_settings, 10)
+    pool = await create_pool(queue_settings)
+    stop = asyncio.Event()
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        relay = Relay(pool, pipe.sqs, pipe.queue_url, "relay-backlog", pipe.metrics,
+                      batch_size=4, poll_s=60.0, linger_s=30.0)
+        running = asyncio.create_task(relay.run(stop))
+        deadline = time.monotonic() + 10
+        while await unpublished(database) > 0:
+            assert time.monotonic() < deadline, "a full claim waited before the next"
+            await asyncio.sleep(0.05)
+        await place_orders(queue_settings, 1)
+        await asyncio.sleep(1.5)
+        assert await unpublished(database) == 1  # after the short claim it lingers
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    finally:
+        stop.set()
+        await pool.close()
