@@ -132,6 +132,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
             batch_size=args.batch_size, lease_s=args.lease_seconds, heartbeat=heartbeat,
             listen=None if args.no_listen else (lambda: connect(settings)),
             poll_s=args.poll_seconds, linger_s=args.linger_seconds,
+            events_per_message=args.events_per_message,
         )
 
     return _run_queue_process(args, build)
@@ -289,6 +290,11 @@ def _add_relay_parser(commands: Any) -> None:
     relay.add_argument(
         "--linger-seconds", type=float, default=0.02,
         help="after a notification, or a claim short of --batch-size, wait so rows gather",
+    )
+    relay.add_argument(
+        "--events-per-message", type=int, default=10, choices=range(1, 11), metavar="1..10",
+        help="an account's events in one queue message (a pack); 1 = no packs, for a worker "
+        "older than packs (runbooks/queue-backlog.md)",
     )
     relay.add_argument("--no-listen", action="store_true",
                        help="poll only, no LISTEN/NOTIFY (e.g. behind a transaction pooler)")

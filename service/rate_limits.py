@@ -15,13 +15,18 @@ without cluster mode (infra/cache.py); with cluster mode on, a call would need o
 (hash tags per caller) or one call per key.
 
 Every failure fails open, as the gate decides (`RedisGate.call`): a batch that times out or
-errs lets each of its checks through and counts each in `rate_limit_fail_open_total`.
+errs lets each of its checks through and counts each in `rate_limit_fail_open_total`. A
+check waits for at most one call before its own (bounded by `max_wait_s`, the gate's call
+timeout), so the worst case is two call timeouts, 2 x 200 ms by default, against one
+before checks shared calls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,24 +75,28 @@ class _Check:
     answer: asyncio.Future[tuple[bool, float] | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    since: float = field(default_factory=time.monotonic)
 
 
 class TokenBuckets:
-    def __init__(self, send: SendBatch, *, max_batch: int = MAX_CHECKS_PER_CALL) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
-        self._send, self.max_batch = send, max_batch
-        self._waiting: list[_Check] = []
+    def __init__(
+        self, send: SendBatch, *, max_wait_s: float, max_batch: int = MAX_CHECKS_PER_CALL
+    ) -> None:
+        if max_batch < 1 or max_wait_s <= 0:
+            raise ValueError("max_batch must be at least 1 and max_wait_s above 0")
+        self._send, self.max_batch, self.max_wait_s = send, max_batch, max_wait_s
+        self._waiting: deque[_Check] = deque()
         self._sending: asyncio.Task[None] | None = None
 
     async def take(self, key: str, rate: float, burst: float) -> tuple[bool, float] | None:
-        """(allowed, retry_after seconds) for one token of `key`; None if Redis failed."""
+        """(allowed, retry_after seconds) for one token of `key`; None if Redis failed or
+        the check waited longer than max_wait_s for the call before it (fail open)."""
         check = _Check(key, rate, burst)
         self._waiting.append(check)
         if self._sending is None:
             self._dispatch()
-        # A caller that goes away cancels only its own future; its batch is answered and
-        # the others in it are not disturbed (_settle skips a done future).
+        # A caller that goes away cancels only its own future: a check not yet sent is
+        # dropped (it takes no token), one already sent is answered to nobody.
         return await check.answer
 
     async def drain(self) -> None:
@@ -96,8 +105,21 @@ class TokenBuckets:
             await asyncio.gather(self._sending, return_exceptions=True)
 
     def _dispatch(self) -> None:
-        batch = self._waiting[: self.max_batch]
-        del self._waiting[: self.max_batch]
+        # A check that waited past max_wait_s fails open here rather than wait for its own
+        # call too: a slow Redis that stays under the timeout must not build a queue. So a
+        # check waits at most max_wait_s for a call to return, then at most one call.
+        stale_before = time.monotonic() - self.max_wait_s
+        batch: list[_Check] = []
+        while self._waiting and len(batch) < self.max_batch:
+            check = self._waiting.popleft()
+            if check.answer.done():
+                continue  # its caller went away
+            if check.since < stale_before:
+                check.answer.set_result(None)
+            else:
+                batch.append(check)
+        if not batch:
+            return
         # A fresh context: the call serves several requests, not whichever dispatched it.
         self._sending = asyncio.create_task(self._call(batch), context=contextvars.Context())
         self._sending.add_done_callback(self._sent)
@@ -116,10 +138,16 @@ class TokenBuckets:
             log.exception("rate_limit_call_failed", checks=len(batch))
         finally:  # never leave a caller waiting, whatever happened to the call
             for index, check in enumerate(batch):
-                if check.answer.done():
-                    continue
-                if answers is None or len(answers) != 2 * len(batch):
-                    check.answer.set_result(None)
-                else:
-                    allowed, retry_after = answers[2 * index], answers[2 * index + 1]
-                    check.answer.set_result((bool(int(allowed)), float(retry_after)))
+                if not check.answer.done():
+                    check.answer.set_result(_decision(answers, index, len(batch)))
+
+
+def _decision(answers: list[Any] | None, index: int, checks: int) -> tuple[bool, float] | None:
+    """The check's (allowed, retry_after) from the script's flat answer; None (fail open)
+    for an answer that is missing or not what the script returns."""
+    if answers is None or len(answers) != 2 * checks:
+        return None
+    try:
+        return bool(int(answers[2 * index])), float(answers[2 * index + 1])
+    except (TypeError, ValueError):
+        return None

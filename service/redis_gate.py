@@ -85,7 +85,7 @@ class RedisGate:
 
             return await self.call(run, None, "redis.token_buckets")
 
-        self._buckets = TokenBuckets(send)
+        self._buckets = TokenBuckets(send, max_wait_s=2 * timeout_s)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> RedisGate:

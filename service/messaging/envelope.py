@@ -2,9 +2,14 @@
 
 Every SQS call costs far more than the events it carries (a SendMessageBatch, a receive and
 a delete per ten messages, whatever their size), so the relay puts the events of one account
-that one claim took into one message, a *pack*: `{"events": [event, ...]}`. A message of one
-event is the event itself, as before packs existed, so a low-traffic queue, the DLQ and
-anything written by hand read as they always did, and the worker reads both.
+that one claim took into one message, a *pack*: `{"events": [event, ...]}`, up to 10
+(`relay --events-per-message`; 1 writes no packs). A message of one event is the event
+itself, as before packs existed, so a low-traffic queue, the DLQ and anything written by
+hand read as they always did, and the worker reads both.
+
+Rolling out or back: a worker older than packs dead-letters them, so workers that read packs
+must run before any relay writes them, and a rollback past packs starts with
+`--events-per-message 1` and an empty queue (runbooks/queue-backlog.md).
 
 Per-account order holds: a pack is one account's events in outbox id order, and a
 SendMessageBatch carries at most one message per account (service.messaging.relay).
@@ -20,10 +25,14 @@ import hashlib
 import json
 from typing import Any
 
-PACK_MAX_EVENTS = 25
-# SQS allows 256 KiB per message (and per SendMessageBatch); a pack stays well under, so ten
-# packs of ordinary events fit one call. An event larger than this travels alone.
+# At most 10 messages a receive, so at most 100 events to apply in one receive's
+# transaction, well inside the queue's visibility timeout even event by event.
+PACK_MAX_EVENTS = 10
+# SQS allows 256 KiB per message and per SendMessageBatch (the sum of its messages, UTF-8).
+# A pack stays well under, so ten packs of ordinary events fit one call; an event larger
+# than this travels alone, and the relay cuts a call short to fit it.
 PACK_MAX_BYTES = 16 * 1024
+SEND_BATCH_MAX_BYTES = 256 * 1024
 
 
 def pack_body(payloads: list[str]) -> str:
@@ -51,3 +60,12 @@ def unpack(body: str) -> list[Any]:
             raise ValueError("a pack's events must be a non-empty list")
         return events
     return [document]
+
+
+def is_pack(body: str) -> bool:
+    """Whether a message body is a pack (a body that is not JSON is not)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and set(document) == {"events"}

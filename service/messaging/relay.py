@@ -31,6 +31,7 @@ import asyncpg
 from service.messaging.envelope import (
     PACK_MAX_BYTES,
     PACK_MAX_EVENTS,
+    SEND_BATCH_MAX_BYTES,
     pack_body,
     pack_deduplication_id,
 )
@@ -122,6 +123,10 @@ class Pack:
     rows: tuple[OutboxRow, ...]
 
     @property
+    def body(self) -> str:
+        return pack_body([row.payload for row in self.rows])
+
+    @property
     def account_id(self) -> str:
         return self.rows[0].account_id
 
@@ -130,34 +135,45 @@ class Pack:
         return str(self.rows[0].id)
 
 
-def account_packs(rows: list[OutboxRow]) -> OrderedDict[str, list[Pack]]:
-    """Each account's rows, in id order, cut into packs of at most PACK_MAX_EVENTS events
-    and PACK_MAX_BYTES of payload (an event larger than that alone)."""
+def account_packs(
+    rows: list[OutboxRow], events_per_message: int = PACK_MAX_EVENTS
+) -> OrderedDict[str, list[Pack]]:
+    """Each account's rows, in id order, cut into packs of at most `events_per_message`
+    events and PACK_MAX_BYTES of payload (an event larger than that alone)."""
     packs: OrderedDict[str, list[Pack]] = OrderedDict()
     current: dict[str, tuple[list[OutboxRow], int]] = {}
     for row in rows:
         members, size = current.get(row.account_id, ([], 0))
-        if members and (len(members) == PACK_MAX_EVENTS
-                        or size + len(row.payload) > PACK_MAX_BYTES):
+        row_bytes = len(row.payload.encode())
+        if members and (len(members) == events_per_message
+                        or size + row_bytes > PACK_MAX_BYTES):
             packs.setdefault(row.account_id, []).append(Pack(tuple(members)))
             members, size = [], 0
         members.append(row)
-        current[row.account_id] = (members, size + len(row.payload))
+        current[row.account_id] = (members, size + row_bytes)
     for account, (members, _) in current.items():
         packs.setdefault(account, []).append(Pack(tuple(members)))
     return packs
 
 
-def publish_rounds(rows: list[OutboxRow]) -> list[list[Pack]]:
-    """Split rows into SendMessageBatch calls of <= 10 messages, one per account each."""
-    queues = account_packs(rows)
+def publish_rounds(
+    rows: list[OutboxRow], events_per_message: int = PACK_MAX_EVENTS
+) -> list[list[Pack]]:
+    """Split rows into SendMessageBatch calls of <= 10 messages and <= 256 KiB, one message
+    per account each (an account whose next message does not fit waits for the next call)."""
+    queues = account_packs(rows, events_per_message)
     rounds: list[list[Pack]] = []
     while queues:
         current: list[Pack] = []
+        size = 0
         for account in list(queues):
             if len(current) == SEND_BATCH_MAX:
                 break
+            pack_bytes = len(queues[account][0].body.encode())
+            if current and size + pack_bytes > SEND_BATCH_MAX_BYTES:
+                continue
             current.append(queues[account].pop(0))
+            size += pack_bytes
             if not queues[account]:
                 del queues[account]
         rounds.append(current)
@@ -233,7 +249,11 @@ class Relay:
         listen: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
         poll_s: float = 0.2,
         linger_s: float = 0.01,
+        events_per_message: int = PACK_MAX_EVENTS,
     ) -> None:
+        if not 1 <= events_per_message <= PACK_MAX_EVENTS:
+            raise ValueError(f"events_per_message must be within 1..{PACK_MAX_EVENTS}")
+        self.events_per_message = events_per_message
         self.pool, self.sqs, self.queue_url = pool, sqs, queue_url
         self.relay_id, self.metrics = relay_id, metrics
         self.batch_size, self.lease_s = batch_size, lease_s
@@ -250,7 +270,7 @@ class Relay:
             Entries=[
                 {
                     "Id": pack.entry_id,
-                    "MessageBody": pack_body([row.payload for row in pack.rows]),
+                    "MessageBody": pack.body,
                     "MessageGroupId": pack.account_id,
                     "MessageDeduplicationId": pack_deduplication_id(
                         [row.event_id for row in pack.rows]),
@@ -281,7 +301,7 @@ class Relay:
         stalled_accounts: set[str] = set()
         try:
             with span("relay.publish", rows=len(rows)):
-                for round_packs in publish_rounds(rows):
+                for round_packs in publish_rounds(rows, self.events_per_message):
                     batch = [p for p in round_packs if p.account_id not in stalled_accounts]
                     if not batch:
                         continue

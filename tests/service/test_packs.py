@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from service.messaging.envelope import (
     unpack,
 )
 from service.messaging.queue import dlq_name_for
-from service.messaging.relay import SEND_BATCH_MAX, OutboxRow, publish_rounds
+from service.messaging.relay import SEND_BATCH_MAX, OutboxRow, claim_batch, publish_rounds
 from tests.service.conftest import Database
 from tests.service.test_outbox_to_worker import Pipeline, place_orders
 from tests.service.test_relay_wakeup_and_batches import REFUSED_CHARACTER, unpublished
@@ -32,7 +33,8 @@ SQS_BATCH_BYTES = 256 * 1024  # SendMessageBatch: the sum of its messages
 
 def event(n: int, note: str = "") -> str:
     return json.dumps({"event_id": str(uuid.UUID(int=n)), "event_type": "order.created",
-                       "order": {"id": str(uuid.UUID(int=10_000 + n)), "note": note}})
+                       "order": {"id": str(uuid.UUID(int=10_000 + n)), "note": note}},
+                      ensure_ascii=False)  # as PostgreSQL's jsonb text: UTF-8, unescaped
 
 
 def rows(accounts: list[str], note: str = "") -> list[OutboxRow]:
@@ -78,7 +80,9 @@ def test_rounds_carry_one_message_per_account_and_keep_each_accounts_order() -> 
             delivered[pack.account_id].extend(row.id for row in pack.rows)
     for account in set(accounts):
         assert delivered[account] == [r.id for r in claimed if r.account_id == account]
-    assert sum(len(batch) for batch in rounds) < len(claimed) / 10  # 200 events, 13 accounts
+    # 200 events over 13 accounts: as few messages as packs of at most PACK_MAX_EVENTS allow.
+    fewest = sum(-(-accounts.count(a) // PACK_MAX_EVENTS) for a in set(accounts))
+    assert sum(len(batch) for batch in rounds) == fewest < len(claimed) / 7
 
 
 def test_large_events_are_cut_into_packs_that_fit_a_batch() -> None:
@@ -89,6 +93,21 @@ def test_large_events_are_cut_into_packs_that_fit_a_batch() -> None:
     assert [r.id for b in rounds for p in b for r in p.rows] == [r.id for r in claimed]
     huge = rows(["ACC-1"] * 2, note="x" * 40_000)
     assert [len(p.rows) for b in publish_rounds(huge) for p in b] == [1, 1]
+
+
+def test_a_call_stays_under_the_batch_byte_limit_counting_utf8_bytes() -> None:
+    """Nine accounts with packs of about 14 kB (two characters of two bytes each per 'é')
+    and one event of 140 kB: together 269 kB of UTF-8, over the 256 KiB a SendMessageBatch
+    may carry (counted in characters, 205 k, it would seem to fit)."""
+    small = rows([f"ACC-{n}" for n in range(9) for _ in range(2)], note="é" * 3500)
+    big = OutboxRow(99, str(uuid.UUID(int=99)), "ACC-BIG", "order.created",
+                    event(99, "x" * 140_000))
+    rounds = publish_rounds([*small, big])
+    for batch in rounds:
+        assert sum(len(p.body.encode()) for p in batch) <= SQS_BATCH_BYTES
+    assert sorted(r.id for b in rounds for p in b for r in p.rows) == sorted(
+        r.id for r in [*small, big])
+    assert len(rounds) == 2
 
 
 async def test_a_refused_pack_holds_its_account_while_the_others_publish(
@@ -120,52 +139,87 @@ async def test_a_refused_pack_holds_its_account_while_the_others_publish(
             r["event_id"] for r in outbox if r["account_id"] == group]
 
 
-async def test_a_poison_in_a_pack_commits_what_came_before_it_once_and_dead_letters_the_pack(
-    queue_settings: Settings, database: Database
+async def send_raw(pipe: Pipeline, group: str, body: str) -> None:
+    pipe.sqs.send_message(QueueUrl=pipe.queue_url, MessageBody=body, MessageGroupId=group,
+                          MessageDeduplicationId=uuid.uuid4().hex)
+
+
+def dead_letters(pipe: Pipeline, settings: Settings) -> list[dict[str, Any]]:
+    dlq_url = pipe.sqs.get_queue_url(
+        QueueName=dlq_name_for(settings.queue_name or ""))["QueueUrl"]
+    return pipe.sqs.receive_message(  # type: ignore[no-any-return]
+        QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=10,
+        MessageSystemAttributeNames=["MessageGroupId"]).get("Messages", [])
+
+
+async def venue_seqs(database: Database, order_id: str) -> list[int]:
+    return [r["seq"] for r in await database.fetch(
+        "SELECT seq FROM audit_events WHERE order_id = $1 AND actor = 'venue-test'"
+        " ORDER BY seq", uuid.UUID(order_id))]
+
+
+@pytest.mark.parametrize("poison_kind", ["unknown order", "unparseable event"])
+async def test_a_poison_in_a_pack_goes_to_the_dlq_alone_and_its_account_keeps_its_order(
+    queue_settings: Settings, database: Database, poison_kind: str
 ) -> None:
-    """A pack [good, poison, good] of ACC-1 and a message of ACC-2 in one receive: the
-    first event of the pack commits, the pack is released and, received again, its first
-    event is found applied (not applied twice); after maxReceiveCount the queue moves the
-    whole pack to the DLQ, its third event with it (documented in runbooks/queue-backlog.md).
-    ACC-2 is filled."""
-    await place_orders(queue_settings, 6)  # ACC-1: orders 0 and 4; ACC-2: orders 1 and 5
+    """ACC-1: a pack [good, poison, good], then a message of one more good event; ACC-2: a
+    pack of two. Until its last receipt the pack is released, as any poison (its first event
+    commits once); on the last (maxReceiveCount 2 here) the worker sends the poison alone to
+    the DLQ, applies the pack's third event and deletes the pack; only then does ACC-1's
+    later message come, so its event is applied after the pack's."""
+    await place_orders(queue_settings, 10)  # ACC-1: orders 0, 4, 8; ACC-2: 1, 5, 9
     outbox = await database.fetch(
         "SELECT account_id, order_id::text, payload::text AS payload FROM outbox ORDER BY id")
     acc1 = [r for r in outbox if r["account_id"] == "ACC-1"]
     acc2 = [r for r in outbox if r["account_id"] == "ACC-2"]
-    poison = json.dumps({"event_id": str(uuid.uuid4()), "event_type": "order.created",
-                         "order": {"id": str(uuid.uuid4()), "quantity": "1"}})
-    pack = pack_body([acc1[0]["payload"], poison, acc1[1]["payload"]])
+    poison: dict[str, Any] = (
+        {"event_id": str(uuid.uuid4()), "event_type": "order.created",
+         "order": {"id": str(uuid.uuid4()), "quantity": "1"}}
+        if poison_kind == "unknown order" else {"event_id": "not-a-uuid", "order": None})
     pool = await create_pool(queue_settings)
     try:
         pipe = Pipeline(queue_settings, pool)
-
-        def send(group: str, body: str) -> None:
-            pipe.sqs.send_message(QueueUrl=pipe.queue_url, MessageBody=body,
-                                  MessageGroupId=group,
-                                  MessageDeduplicationId=uuid.uuid4().hex)
-
-        send("ACC-1", pack)
-        send("ACC-2", pack_body([r["payload"] for r in acc2]))
+        await send_raw(pipe, "ACC-1", pack_body(
+            [acc1[0]["payload"], json.dumps(poison), acc1[1]["payload"]]))
+        await send_raw(pipe, "ACC-1", acc1[2]["payload"])
+        await send_raw(pipe, "ACC-2", pack_body([acc2[0]["payload"], acc2[1]["payload"]]))
         worker = pipe.worker()
         deleted = 0
-        for _ in range(5):  # the pack's second receipt, then the redrive (maxReceiveCount 2)
+        for _ in range(5):
             deleted += await worker.run_once()
-        dlq_url = pipe.sqs.get_queue_url(
-            QueueName=dlq_name_for(queue_settings.queue_name or ""))["QueueUrl"]
-        dead = pipe.sqs.receive_message(
-            QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
+        dead = dead_letters(pipe, queue_settings)
     finally:
         await pool.close()
-    assert deleted == 1  # ACC-2's pack
-    assert [m["Body"] for m in dead] == [pack]
+    assert deleted == 3  # the salvaged pack, ACC-1's later message, ACC-2's pack
+    assert [json.loads(m["Body"]) for m in dead] == [poison]
+    assert dead[0]["Attributes"]["MessageGroupId"] == "ACC-1"
     statuses = {r["id"]: r["status"] for r in await database.fetch(
         "SELECT id::text, status FROM orders")}
-    assert statuses[acc1[0]["order_id"]] == "FILLED"
-    assert statuses[acc1[1]["order_id"]] == "PENDING"  # behind the poison, in the DLQ
-    assert [statuses[r["order_id"]] for r in acc2] == ["FILLED", "FILLED"]
+    assert [statuses[r["order_id"]] for r in acc1 + acc2[:2]] == ["FILLED"] * 5
     assert await database.fetchval(
         "SELECT count(*) FROM processed_events WHERE order_id = $1",
         uuid.UUID(acc1[0]["order_id"])) == 1
-    assert pipe.metrics.worker_processed.labels("duplicate")._value.get() >= 1
-    assert pipe.metrics.worker_processed.labels("poison")._value.get() >= 2
+    # ACC-1 in its order: the pack's third event before the later message's.
+    assert max(await venue_seqs(database, acc1[1]["order_id"])) < min(
+        await venue_seqs(database, acc1[2]["order_id"]))
+    assert pipe.metrics.worker_processed.labels("poison_dead_lettered")._value.get() == 1
+
+
+async def test_an_identical_pack_sent_again_is_deduplicated_by_the_queue(
+    queue_settings: Settings, database: Database
+) -> None:
+    await place_orders(queue_settings, 8)
+    pool = await create_pool(queue_settings)
+    try:
+        pipe = Pipeline(queue_settings, pool)
+        async with pool.acquire() as conn:
+            claimed = await claim_batch(conn, "relay-a", 8, 30.0)
+        relay = pipe.relay("relay-a")
+        [batch] = publish_rounds(claimed)
+        assert len(batch) == 4 and all(len(p.rows) == 2 for p in batch)
+        assert relay._send(batch) == {p.account_id for p in batch}
+        assert relay._send(batch) == {p.account_id for p in batch}  # a retry after a crash
+        messages = pipe.receive_all()
+    finally:
+        await pool.close()
+    assert sorted(m["Body"] for m in messages) == sorted(p.body for p in batch)

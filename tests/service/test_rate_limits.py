@@ -85,7 +85,7 @@ async def test_a_call_carries_at_most_max_batch_checks(redis_url: str) -> None:
         sizes.append(len(keys))
         return list(await script(keys=keys, args=arguments))
 
-    buckets = TokenBuckets(send, max_batch=4)
+    buckets = TokenBuckets(send, max_wait_s=5, max_batch=4)
     try:
         answers = await asyncio.gather(*(buckets.take(f"k{n}", 1, 1) for n in range(11)))
     finally:
@@ -114,8 +114,11 @@ async def test_an_unexpected_failure_of_a_call_fails_its_checks_open() -> None:
     async def short(keys: list[str], arguments: list[float]) -> list[Any] | None:
         return [1]  # half an answer
 
-    for broken in (send, short):
-        buckets = TokenBuckets(broken)
+    async def garbled(keys: list[str], arguments: list[float]) -> list[Any] | None:
+        return ["yes", "soon"] * len(keys)
+
+    for broken in (send, short, garbled):
+        buckets = TokenBuckets(broken, max_wait_s=5)
         answers = await asyncio.gather(*(buckets.take(f"k{n}", 1, 1) for n in range(3)))
         assert answers == [None] * 3
 
@@ -132,5 +135,27 @@ async def test_a_cancelled_check_leaves_the_others_in_its_call_answered(redis_ur
         await gate.close()
     assert isinstance(results[3], asyncio.CancelledError)
     assert [r for n, r in enumerate(results) if n != 3] == [(True, 0.0)] * 5
-    # Its token was taken all the same: the call had already left with it.
-    assert float(bucket(redis_url, "c3")[b"tokens"]) == 4.0
+    # It was still waiting for the first call (c0's) to return: it was never sent and took
+    # no token; the others took theirs.
+    assert bucket(redis_url, "c3") == {}
+    assert float(bucket(redis_url, "c4")[b"tokens"]) == 4.0
+
+
+async def test_a_check_waits_for_at_most_one_slow_call_before_failing_open() -> None:
+    """Redis slow but under the timeout: the checks that queued behind a slow call longer
+    than max_wait_s fail open at once instead of waiting for a call of their own, so a
+    slow Redis cannot build a queue of requests."""
+    sent: list[list[str]] = []
+
+    async def slow(keys: list[str], arguments: list[float]) -> list[Any] | None:
+        sent.append(keys)
+        await asyncio.sleep(0.3)
+        return [1, "0"] * len(keys)
+
+    buckets = TokenBuckets(slow, max_wait_s=0.1)
+    first = asyncio.create_task(buckets.take("k0", 1, 1))
+    await asyncio.sleep(0)
+    behind = [asyncio.create_task(buckets.take(f"k{n}", 1, 1)) for n in (1, 2)]
+    assert await first == (True, 0.0)
+    assert [await check for check in behind] == [None, None]
+    assert sent == [["k0"]]

@@ -212,8 +212,9 @@ async def test_after_a_part_filled_batch_relay_and_worker_let_the_next_rows_gath
     queue_settings: Settings, database: Database
 ) -> None:
     """Under a trickle, one call per event would cost a SendMessageBatch, a receive and a
-    delete each: after a batch of fewer than 10 both wait linger_s (here 30 s, so the wait
-    is unmistakable) before the next, and a stop cuts that wait short."""
+    delete each: after a claim short of its batch size (the relay) or a receive of fewer
+    than 10 messages (the worker) both wait linger_s (here 30 s, so the wait is
+    unmistakable) before the next, and a stop cuts that wait short."""
     pool = await create_pool(queue_settings)
     stop = asyncio.Event()
     try:
