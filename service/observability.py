@@ -116,7 +116,8 @@ class Metrics:
             registry=r,
         )
         self.rate_limit_fail_open = Counter(
-            "rate_limit_fail_open", "Requests let through because Redis was unavailable",
+            "rate_limit_fail_open",
+            "Requests let through because Redis was unavailable or too slow",
             registry=r,
         )
         self.outbox_published = Counter(

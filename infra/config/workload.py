@@ -35,6 +35,7 @@ class WorkloadConfig:
     canary_weights: tuple[int, ...]
     canary_pause_seconds: int
     queue_messages_per_worker: int
+    relay_events_per_message: int
 
     @property
     def termination_grace_seconds(self) -> int:
@@ -67,6 +68,8 @@ def read_workload(s: Section) -> WorkloadConfig:
         canary_weights=s.integers("canaryWeights", [10, 25, 50]),
         canary_pause_seconds=s.integer("canaryPauseSeconds", 120, lo=30),
         queue_messages_per_worker=s.integer("queueMessagesPerWorker", 50, lo=1),
+        # Packs (service/messaging/envelope.py): 1 while workers older than packs may run.
+        relay_events_per_message=s.integer("relayEventsPerMessage", 10, lo=1, hi=10),
     )
     s.reject_unknown()
     if config.image_tag in {"latest", ""}:

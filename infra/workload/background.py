@@ -25,7 +25,8 @@ def background_processes(pods: PodTemplates, name: str, opts: pulumi.ResourceOpt
     stops turning, and Prometheus scrapes /metrics there."""
     region, s = pods.args.region, pods.args.settings
     for app, command, replicas in (
-        (RELAY, ["relay"], region.relay_replicas),
+        (RELAY, ["relay", "--events-per-message", str(s.relay_events_per_message)],
+         region.relay_replicas),
         (WORKER, ["worker"], region.worker_min_replicas),
         # Purges expired idempotency keys in batches. Two, so purging survives a node
         # loss; concurrent purges are safe (a row one deletes, the other skips). It

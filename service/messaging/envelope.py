@@ -9,7 +9,8 @@ hand read as they always did, and the worker reads both.
 
 Rolling out or back: a worker older than packs dead-letters them, so workers that read packs
 must run before any relay writes them, and a rollback past packs starts with
-`--events-per-message 1` and an empty queue (runbooks/queue-backlog.md).
+`--events-per-message 1` (`relayEventsPerMessage` in Pulumi) until no pack is left in the
+queue (runbooks/queue-backlog.md).
 
 Per-account order holds: a pack is one account's events in outbox id order, and a
 SendMessageBatch carries at most one message per account (service.messaging.relay).
@@ -25,14 +26,15 @@ import hashlib
 import json
 from typing import Any
 
-# At most 10 messages a receive, so at most 100 events to apply in one receive's
-# transaction, well inside the queue's visibility timeout even event by event.
+# At most 10 messages a receive, so at most 100 events in one receive's transaction.
 PACK_MAX_EVENTS = 10
 # SQS allows 256 KiB per message and per SendMessageBatch (the sum of its messages, UTF-8).
 # A pack stays well under, so ten packs of ordinary events fit one call; an event larger
 # than this travels alone, and the relay cuts a call short to fit it.
 PACK_MAX_BYTES = 16 * 1024
-SEND_BATCH_MAX_BYTES = 256 * 1024
+# The limit counts message attributes and ids too (the event_type attribute, ~50 bytes an
+# entry): the bodies of one call keep 1 KiB an entry clear of it.
+SEND_BATCH_MAX_BYTES = 256 * 1024 - 10 * 1024
 
 
 def pack_body(payloads: list[str]) -> str:
@@ -61,11 +63,3 @@ def unpack(body: str) -> list[Any]:
         return events
     return [document]
 
-
-def is_pack(body: str) -> bool:
-    """Whether a message body is a pack (a body that is not JSON is not)."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(document, dict) and set(document) == {"events"}

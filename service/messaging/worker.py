@@ -25,16 +25,15 @@ import contextlib
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import asyncpg
 
 from service.db import DatabaseUnavailable, with_retries
-from service.messaging.envelope import is_pack, unpack
+from service.messaging.envelope import unpack
 from service.messaging.health import Heartbeat
-from service.messaging.salvage import dead_letter_event, salvage_pack
 from service.observability import Metrics, log, span
 from service.stopping import pause
 from service.venue import (
@@ -70,37 +69,20 @@ class Admitted:
     event: QueueEvent
 
 
-@dataclass
-class Dispositions:
-    """What one receive decided besides deleting: groups held back, messages to make
-    visible again (after a delay), and the poison messages among them."""
-
-    held_groups: set[str] = field(default_factory=set)
-    releases: list[tuple[dict[str, Any], int]] = field(default_factory=list)
-    poisoned: list[dict[str, Any]] = field(default_factory=list)
-
-
 def parse_events(body: str) -> list[QueueEvent]:
     """The events of a message, one or a pack (service.messaging.envelope), in order."""
     try:
         return [
-            parse_event_document(document) for document in unpack(body)
+            QueueEvent(
+                event_id=uuid.UUID(document["event_id"]),
+                order_id=uuid.UUID(document["order"]["id"]),
+                event_type=str(document["event_type"]),
+                quantity=_quantity(document["order"].get("quantity")),
+            )
+            for document in unpack(body)
         ]
-    except ValueError as error:
-        raise UnknownOrderEvent(f"unparseable message body: {error}") from None
-
-
-def parse_event_document(document: Any) -> QueueEvent:
-    """One decoded event; UnknownOrderEvent when it is not one."""
-    try:
-        return QueueEvent(
-            event_id=uuid.UUID(document["event_id"]),
-            order_id=uuid.UUID(document["order"]["id"]),
-            event_type=str(document["event_type"]),
-            quantity=_quantity(document["order"].get("quantity")),
-        )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise UnknownOrderEvent(f"unparseable event: {error}") from None
+        raise UnknownOrderEvent(f"unparseable message body: {error}") from None
 
 
 QUANTITY_LIMIT = Decimal(10) ** 18  # orders.quantity is numeric(26, 8)
@@ -132,10 +114,6 @@ def _all_created(admitted: list[Admitted]) -> bool:
         item.event.event_type == "order.created" and item.event.quantity is not None
         for item in admitted
     )
-
-
-def _group(message: dict[str, Any]) -> str:
-    return str(message.get("Attributes", {}).get("MessageGroupId", ""))
 
 
 def oldest_age_s(messages: list[dict[str, Any]], now_s: float) -> float:
@@ -172,7 +150,6 @@ class Worker:
         self.linger_s = linger_s
         self.heartbeat = heartbeat or Heartbeat()
         self._dlq_url: str | None = None
-        self._max_receives: int | None = None
         self._dead_letters_sampled_at = 0.0
 
     def _receive(self, slot: int = 0) -> list[dict[str, Any]]:
@@ -193,23 +170,16 @@ class Worker:
 
     def _dead_letter_url(self) -> str | None:
         """The DLQ named by the queue's redrive policy (looked up once)."""
-        return self._redrive_policy()[0]
-
-    def _redrive_policy(self) -> tuple[str | None, int | None]:
-        """The DLQ's URL and maxReceiveCount from the queue's redrive policy (looked up
-        once); (None, None) without one."""
         if self._dlq_url is None:
             attributes = self.sqs.get_queue_attributes(
                 QueueUrl=self.queue_url, AttributeNames=["RedrivePolicy"]
             ).get("Attributes", {})
             policy = attributes.get("RedrivePolicy")
             if policy is None:
-                return None, None
-            redrive = json.loads(policy)
-            name = redrive["deadLetterTargetArn"].rsplit(":", 1)[-1]
-            self._max_receives = int(redrive["maxReceiveCount"])
+                return None
+            name = json.loads(policy)["deadLetterTargetArn"].rsplit(":", 1)[-1]
             self._dlq_url = str(self.sqs.get_queue_url(QueueName=name)["QueueUrl"])
-        return self._dlq_url, self._max_receives
+        return self._dlq_url
 
     async def _maybe_sample_dead_letters(self) -> None:
         """Every DEAD_LETTER_SAMPLE_S; a failure (no permission on the DLQ, queue failing
@@ -249,32 +219,35 @@ class Worker:
                 ],
             )
 
-    def _admit(self, messages: list[dict[str, Any]], decided: Dispositions) -> list[Admitted]:
+    def _admit(
+        self, messages: list[dict[str, Any]], held_groups: set[str],
+        releases: list[tuple[dict[str, Any], int]],
+    ) -> list[Admitted]:
         """Parse each message in delivery order, each event of a pack in its order; a
         message that cannot be parsed is a poison message and holds back the rest of its
         group (FIFO)."""
         admitted: list[Admitted] = []
         for message in messages:
             group = message.get("Attributes", {}).get("MessageGroupId", "")
-            if group in decided.held_groups:
-                decided.releases.append((message, 0))
+            if group in held_groups:
+                releases.append((message, 0))
                 continue
             try:
                 events = parse_events(message["Body"])
             except UnknownOrderEvent as error:
-                self._poison(message, error, group, decided)
+                self._poison(message, error, group, held_groups, releases)
                 continue
             admitted.extend(Admitted(message, group, event) for event in events)
         return admitted
 
     def _poison(
-        self, message: dict[str, Any], error: Exception, group: str, decided: Dispositions
+        self, message: dict[str, Any], error: Exception, group: str, held_groups: set[str],
+        releases: list[tuple[dict[str, Any], int]],
     ) -> None:
         self.metrics.worker_processed.labels("poison").inc()
         log.error("poison_message", message_id=message.get("MessageId"), detail=str(error))
-        decided.held_groups.add(group)
-        decided.releases.append((message, 0))
-        decided.poisoned.append(message)
+        held_groups.add(group)
+        releases.append((message, 0))
 
     async def _apply_in_one_transaction(self, admitted: list[Admitted]) -> list[Outcome]:
         """Each admitted event's outcome, all committed together; None = held back. Every
@@ -365,18 +338,9 @@ class Worker:
         messages = await asyncio.to_thread(self._receive, slot)
         if not messages:
             return 0, 0
-        done, releases = await self._handle(messages)
-        for message, delay_s in releases:
-            await asyncio.to_thread(self._release, message, delay_s)
-        await asyncio.to_thread(self._delete, done)
-        return len(messages), len(done)
-
-    async def _handle(
-        self, messages: list[dict[str, Any]], rounds: int = 3
-    ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], int]]]:
-        """Apply received messages: (to delete, to make visible again after a delay)."""
-        decided = Dispositions()
-        admitted = self._admit(messages, decided)
+        held_groups: set[str] = set()
+        releases: list[tuple[dict[str, Any], int]] = []
+        admitted = self._admit(messages, held_groups, releases)
         try:
             outcomes = await self._apply_in_one_transaction(admitted)
         except DatabaseUnavailable:
@@ -384,59 +348,15 @@ class Worker:
         except Exception as error:
             log.warning("worker_batch_failed", error=type(error).__name__)
             outcomes = await self._apply_each_alone(admitted)
-        done = self._settle(admitted, outcomes, decided)
-        salvaged = await self._salvage_packs(decided)
-        if not salvaged:
-            return done, decided.releases
-        # The messages this receive held back behind a salvaged pack are applied now, in
-        # order: released, each would have spent a receipt, the queue's count towards the DLQ.
-        salvaged_ids = {id(m) for m in salvaged}
-        poisoned_ids = {id(m) for m in decided.poisoned}
-        released_ids = {id(m) for m, _ in decided.releases}
-        groups = {_group(m) for m in salvaged}
-        retry = [m for m in messages if id(m) in released_ids - poisoned_ids
-                 and _group(m) in groups]
-        settled_ids = salvaged_ids | {id(m) for m in retry}
-        releases = [(m, d) for m, d in decided.releases if id(m) not in settled_ids]
-        if retry and rounds > 1:
-            more_done, more_releases = await self._handle(retry, rounds - 1)
-            return done + salvaged + more_done, releases + more_releases
-        return done + salvaged, releases + [(m, 0) for m in retry]
-
-    async def _salvage_packs(self, decided: Dispositions) -> list[dict[str, Any]]:
-        """The poisoned packs on their last receipt that were salvaged (to delete): their
-        poison events went to the DLQ alone and the rest were applied, in order
-        (service.messaging.salvage)."""
-        packs = [m for m in decided.poisoned if is_pack(m["Body"])]
-        if not packs:
-            return []
-        dlq_url, max_receives = await asyncio.to_thread(self._redrive_policy)
-        salvaged: list[dict[str, Any]] = []
-        for message in packs:
-            receipts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0))
-            if dlq_url is None or max_receives is None or receipts < max_receives:
-                continue  # released: the queue tries it again, as any poison
-            group = _group(message)
-
-            async def apply_alone(document: Any, group: str = group,
-                                  message: dict[str, Any] = message) -> Outcome:
-                try:
-                    event = parse_event_document(document)
-                except UnknownOrderEvent as error:
-                    return error
-                [outcome] = await self._apply_in_one_transaction(
-                    [Admitted(message, group, event)])
-                return outcome
-
-            async def dead_letter(document: Any, group: str = group, url: str = dlq_url) -> None:
-                await asyncio.to_thread(dead_letter_event, self.sqs, url, group, document)
-
-            if await salvage_pack(message["Body"], apply_alone, dead_letter, self.metrics):
-                salvaged.append(message)
-        return salvaged
+        done = self._settle(admitted, outcomes, held_groups, releases)
+        for message, delay_s in releases:
+            await asyncio.to_thread(self._release, message, delay_s)
+        await asyncio.to_thread(self._delete, done)
+        return len(messages), len(done)
 
     def _settle(
-        self, admitted: list[Admitted], outcomes: list[Outcome], decided: Dispositions
+        self, admitted: list[Admitted], outcomes: list[Outcome],
+        held_groups: set[str], releases: list[tuple[dict[str, Any], int]],
     ) -> list[dict[str, Any]]:
         """Count what happened; return the messages to delete (all their events committed).
 
@@ -454,11 +374,11 @@ class Worker:
             failures = [o for _, o in settled if isinstance(o, Exception)]
             poison = next((o for o in failures if isinstance(o, UnknownOrderEvent)), None)
             if poison is not None:
-                self._poison(first.message, poison, first.group, decided)
+                self._poison(first.message, poison, first.group, held_groups, releases)
             elif failures:
                 continue  # visible again at its timeout; its group is held meanwhile
             elif any(outcome is None for _, outcome in settled):
-                decided.releases.append((first.message, 0))  # behind a message of its group
+                releases.append((first.message, 0))  # behind a message of its group
             else:
                 done.append(first.message)
         return done

@@ -223,3 +223,16 @@ def test_relay_and_worker_have_heartbeat_probes_and_are_scraped(plan: Plan) -> N
             assert container[probe]["httpGet"]["path"] == "/health/live"
             assert container[probe]["httpGet"]["port"] == "health"
         assert template["metadata"]["annotations"]["prometheus.io/port"] == "9100"
+
+
+def test_the_relays_events_per_message_come_from_config_and_parse_as_the_service_reads_them(
+    plan: Plan,
+) -> None:
+    from service.__main__ import build_parser
+
+    (container,) = plan.named("primary-workload-relay")["inputs"]["spec"]["template"]["spec"][
+        "containers"]
+    command = container["command"]
+    arguments = command[command.index("relay"):]
+    assert arguments[:3] == ["relay", "--events-per-message", "10"]  # Pulumi.prod.yaml
+    assert build_parser().parse_args(arguments).events_per_message == 10

@@ -148,61 +148,50 @@ def dead_letters(pipe: Pipeline, settings: Settings) -> list[dict[str, Any]]:
     dlq_url = pipe.sqs.get_queue_url(
         QueueName=dlq_name_for(settings.queue_name or ""))["QueueUrl"]
     return pipe.sqs.receive_message(  # type: ignore[no-any-return]
-        QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=10,
-        MessageSystemAttributeNames=["MessageGroupId"]).get("Messages", [])
+        QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
 
 
-async def venue_seqs(database: Database, order_id: str) -> list[int]:
-    return [r["seq"] for r in await database.fetch(
-        "SELECT seq FROM audit_events WHERE order_id = $1 AND actor = 'venue-test'"
-        " ORDER BY seq", uuid.UUID(order_id))]
-
-
-@pytest.mark.parametrize("poison_kind", ["unknown order", "unparseable event"])
-async def test_a_poison_in_a_pack_goes_to_the_dlq_alone_and_its_account_keeps_its_order(
-    queue_settings: Settings, database: Database, poison_kind: str
+async def test_a_poison_in_a_pack_commits_what_came_before_it_once_and_dead_letters_the_pack(
+    queue_settings: Settings, database: Database
 ) -> None:
-    """ACC-1: a pack [good, poison, good], then a message of one more good event; ACC-2: a
-    pack of two. Until its last receipt the pack is released, as any poison (its first event
-    commits once); on the last (maxReceiveCount 2 here) the worker sends the poison alone to
-    the DLQ, applies the pack's third event and deletes the pack; only then does ACC-1's
-    later message come, so its event is applied after the pack's."""
-    await place_orders(queue_settings, 10)  # ACC-1: orders 0, 4, 8; ACC-2: 1, 5, 9
+    """A pack [good, poison, good] of ACC-1 and a pack of ACC-2 in one receive: the first
+    event of ACC-1's pack commits, the pack is released and, received again, its first event
+    is found applied (not applied twice); after maxReceiveCount the queue moves the whole
+    pack to the DLQ, its third event with it, as it moves the messages received behind a
+    poison (runbooks/queue-backlog.md). ACC-2 is filled."""
+    await place_orders(queue_settings, 6)  # ACC-1: orders 0 and 4; ACC-2: orders 1 and 5
     outbox = await database.fetch(
         "SELECT account_id, order_id::text, payload::text AS payload FROM outbox ORDER BY id")
     acc1 = [r for r in outbox if r["account_id"] == "ACC-1"]
     acc2 = [r for r in outbox if r["account_id"] == "ACC-2"]
-    poison: dict[str, Any] = (
-        {"event_id": str(uuid.uuid4()), "event_type": "order.created",
-         "order": {"id": str(uuid.uuid4()), "quantity": "1"}}
-        if poison_kind == "unknown order" else {"event_id": "not-a-uuid", "order": None})
+    poison = json.dumps({"event_id": str(uuid.uuid4()), "event_type": "order.created",
+                         "order": {"id": str(uuid.uuid4()), "quantity": "1"}})
+    pack = pack_body([acc1[0]["payload"], poison, acc1[1]["payload"]])
     pool = await create_pool(queue_settings)
     try:
         pipe = Pipeline(queue_settings, pool)
-        await send_raw(pipe, "ACC-1", pack_body(
-            [acc1[0]["payload"], json.dumps(poison), acc1[1]["payload"]]))
-        await send_raw(pipe, "ACC-1", acc1[2]["payload"])
-        await send_raw(pipe, "ACC-2", pack_body([acc2[0]["payload"], acc2[1]["payload"]]))
+        await send_raw(pipe, "ACC-1", pack)
+        await send_raw(pipe, "ACC-2", pack_body([r["payload"] for r in acc2]))
         worker = pipe.worker()
-        deleted = 0
-        for _ in range(5):
+        deleted = await worker.run_once()
+        assert dead_letters(pipe, queue_settings) == []  # released, not dead-lettered yet
+        for _ in range(4):  # the pack's second receipt, then the redrive (maxReceiveCount 2)
             deleted += await worker.run_once()
         dead = dead_letters(pipe, queue_settings)
     finally:
         await pool.close()
-    assert deleted == 3  # the salvaged pack, ACC-1's later message, ACC-2's pack
-    assert [json.loads(m["Body"]) for m in dead] == [poison]
-    assert dead[0]["Attributes"]["MessageGroupId"] == "ACC-1"
+    assert deleted == 1  # ACC-2's pack
+    assert [m["Body"] for m in dead] == [pack]
     statuses = {r["id"]: r["status"] for r in await database.fetch(
         "SELECT id::text, status FROM orders")}
-    assert [statuses[r["order_id"]] for r in acc1 + acc2[:2]] == ["FILLED"] * 5
+    assert statuses[acc1[0]["order_id"]] == "FILLED"
+    assert statuses[acc1[1]["order_id"]] == "PENDING"  # behind the poison, in the DLQ
+    assert [statuses[r["order_id"]] for r in acc2] == ["FILLED", "FILLED"]
     assert await database.fetchval(
         "SELECT count(*) FROM processed_events WHERE order_id = $1",
         uuid.UUID(acc1[0]["order_id"])) == 1
-    # ACC-1 in its order: the pack's third event before the later message's.
-    assert max(await venue_seqs(database, acc1[1]["order_id"])) < min(
-        await venue_seqs(database, acc1[2]["order_id"]))
-    assert pipe.metrics.worker_processed.labels("poison_dead_lettered")._value.get() == 1
+    assert pipe.metrics.worker_processed.labels("duplicate")._value.get() >= 1
+    assert pipe.metrics.worker_processed.labels("poison")._value.get() >= 2
 
 
 async def test_an_identical_pack_sent_again_is_deduplicated_by_the_queue(

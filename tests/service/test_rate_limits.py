@@ -159,3 +159,22 @@ async def test_a_check_waits_for_at_most_one_slow_call_before_failing_open() -> 
     assert await first == (True, 0.0)
     assert [await check for check in behind] == [None, None]
     assert sent == [["k0"]]
+
+
+async def test_a_check_cancelled_while_its_call_is_out_leaves_the_others_answered() -> None:
+    release = asyncio.Event()
+
+    async def held(keys: list[str], arguments: list[float]) -> list[Any] | None:
+        await release.wait()
+        return [1, "0"] * len(keys)
+
+    buckets = TokenBuckets(held, max_wait_s=5)
+    checks = [asyncio.create_task(buckets.take(f"k{n}", 1, 1)) for n in range(3)]
+    await asyncio.sleep(0.01)  # k0's call is out; k1 and k2 wait for it
+    checks[0].cancel()
+    release.set()
+    results = await asyncio.gather(*checks, return_exceptions=True)
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert results[1:] == [(True, 0.0), (True, 0.0)]
+    await buckets.drain()
+
