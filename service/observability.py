@@ -129,7 +129,8 @@ class Metrics:
         )
         self.outbox_publish_failures = Counter(
             "outbox_publish_failures",
-            "SendMessageBatch entries the queue refused (released, retried on a later turn)",
+            "SendMessageBatch entries (messages: an event or a pack of an account's) the queue"
+            " refused (released, retried on a later turn)",
             registry=r,
         )
         self.worker_processed = Counter(
