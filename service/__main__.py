@@ -281,15 +281,16 @@ def _add_health_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_relay_parser(commands: Any) -> None:
     relay = commands.add_parser("relay", help="publish the outbox to SQS FIFO")
     relay.add_argument("--once", action="store_true", help="publish one batch and exit")
-    relay.add_argument("--batch-size", type=int, default=50)
+    relay.add_argument("--batch-size", type=int, default=100)
     relay.add_argument("--lease-seconds", type=float, default=30.0)
     relay.add_argument(
         "--poll-seconds", type=float, default=0.2,
         help="fallback poll when no notification arrives (0.1 with --no-listen)",
     )
     relay.add_argument(
-        "--linger-seconds", type=float, default=0.02,
-        help="after a notification, or a claim short of --batch-size, wait so rows gather",
+        "--linger-seconds", type=float, default=0.05,
+        help="after a notification, or a claim short of --batch-size, wait so rows gather "
+        "(longer: bigger packs, fewer SQS calls, later fills)",
     )
     relay.add_argument(
         "--events-per-message", type=int, default=10, choices=range(1, 11), metavar="1..10",
