@@ -4,9 +4,11 @@ waiting in this API process.
 Each check used to be its own EVALSHA: a socket write, a read and redis-py's command
 machinery per request, 16 % of the API process's CPU at saturation (docs/capacity.md). The
 checks that arrive while one call is out now leave together when it returns, as one call to
-`BUCKET_CHECKS_SCRIPT`, which walks its keys in arrival order. Redis runs a script
-atomically, so a batch decides exactly what the same checks one after another would have:
-two checks of one bucket in a batch take two tokens, the second seeing the first's take.
+`BUCKET_CHECKS_SCRIPT`, which walks its keys in arrival order. Redis runs a script without
+interleaving any other command, so a batch decides exactly what the same checks one after
+another would have: two checks of one bucket in a batch take two tokens, the second seeing
+the first's take. (Redis does not undo a script's writes if it fails part-way, e.g. on a
+key of another type: the checks before it keep their take, and the batch fails open.)
 There is no timer: a check that finds no call out is sent at once, alone, so at low load
 nothing waits.
 

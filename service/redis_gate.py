@@ -1,7 +1,6 @@
 """Redis behind a circuit breaker: the API's rate limiter (service/rate_limits.py), never the
-source of truth
-(idempotency is decided by PostgreSQL alone, in the placement's one round trip, and a
-fill racing a cancel by the order's row lock).
+source of truth (idempotency is decided by PostgreSQL alone, in the placement's one round
+trip, and a fill racing a cancel by the order's row lock).
 
 Every call has a short timeout; after a failure the breaker skips Redis for a second, so a
 Redis outage costs at most one timed-out call per second per process, and the service
@@ -118,7 +117,7 @@ class RedisGate:
             return default
         try:
             # asyncio.timeout rather than wait_for: no task per call (Python 3.11's wait_for
-            # wraps the call in one), and this runs on every placement (the rate limiter).
+            # wraps the call in one), and this runs for every rate-limit call under load.
             # It raises TimeoutError unless the task was also being cancelled, in which
             # case the CancelledError goes on up, as a cancellation should.
             with span(name, **{"db.system": "redis"}):

@@ -62,4 +62,3 @@ def unpack(body: str) -> list[Any]:
             raise ValueError("a pack's events must be a non-empty list")
         return events
     return [document]
-

@@ -12,7 +12,7 @@ rows to another relay when the lease expires. Per-account order holds because an
 is claimed by one relay at a time and each SendMessageBatch carries at most one message
 per account (a failed entry cannot let a later message of its group overtake it).
 The events of one account in a claim travel together, as one message (a pack, see
-service.messaging.envelope): one SQS entry, receive and delete for up to 25 events.
+service.messaging.envelope): one SQS entry, receive and delete for up to 10 events.
 Re-publishing after a crash is harmless: the queue deduplicates an identical message, and
 the worker applies an event once whichever message brings it.
 """
@@ -24,6 +24,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import asyncpg
@@ -122,9 +123,14 @@ class Pack:
 
     rows: tuple[OutboxRow, ...]
 
-    @property
+    # Built once: publish_rounds weighs it, possibly over several rounds, and _send sends it.
+    @cached_property
     def body(self) -> str:
         return pack_body([row.payload for row in self.rows])
+
+    @cached_property
+    def body_bytes(self) -> int:  # what SQS counts: UTF-8
+        return len(self.body.encode())
 
     @property
     def account_id(self) -> str:
@@ -169,11 +175,11 @@ def publish_rounds(
         for account in list(queues):
             if len(current) == SEND_BATCH_MAX:
                 break
-            pack_bytes = len(queues[account][0].body.encode())
-            if current and size + pack_bytes > SEND_BATCH_MAX_BYTES:
+            pack = queues[account][0]
+            if current and size + pack.body_bytes > SEND_BATCH_MAX_BYTES:
                 continue
             current.append(queues[account].pop(0))
-            size += pack_bytes
+            size += pack.body_bytes
             if not queues[account]:
                 del queues[account]
         rounds.append(current)
