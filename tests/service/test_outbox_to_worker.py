@@ -62,6 +62,14 @@ class Pipeline:
         """A worker on this queue (options: receives, linger_s)."""
         return Worker(self.pool, self.sqs, self.queue_url, name, self.metrics, **options)
 
+    def dead_letters(self, max_messages: int = 1) -> list[dict[str, Any]]:
+        """One receive from the queue's DLQ (what the redrive policy moved there)."""
+        dlq_url = self.sqs.get_queue_url(
+            QueueName=dlq_name_for(self.settings.queue_name or ""))["QueueUrl"]
+        return self.sqs.receive_message(  # type: ignore[no-any-return]
+            QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=max_messages,
+        ).get("Messages", [])
+
     def receive_all(self) -> list[dict[str, Any]]:
         """Drain the queue with a raw consumer, in delivery order."""
         received: list[dict[str, Any]] = []
@@ -259,10 +267,7 @@ async def test_poison_message_goes_to_dlq(queue_settings: Settings, database: Da
         worker = pipe.worker()
         for _ in range(4):
             await worker.run_once()
-        dlq_url = pipe.sqs.get_queue_url(QueueName=dlq_name_for(queue_settings.queue_name or ""))[
-            "QueueUrl"
-        ]
-        dead = pipe.sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", [])
+        dead = pipe.dead_letters()
     finally:
         await pool.close()
     assert [m["Body"] for m in dead] == ["{not json"]

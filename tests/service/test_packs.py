@@ -7,7 +7,6 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from typing import Any
 
 import pytest
 
@@ -19,7 +18,6 @@ from service.messaging.envelope import (
     pack_deduplication_id,
     unpack,
 )
-from service.messaging.queue import dlq_name_for
 from service.messaging.relay import SEND_BATCH_MAX, OutboxRow, claim_batch, publish_rounds
 from tests.service.conftest import Database
 from tests.service.test_outbox_to_worker import Pipeline, place_orders
@@ -144,13 +142,6 @@ async def send_raw(pipe: Pipeline, group: str, body: str) -> None:
                           MessageDeduplicationId=uuid.uuid4().hex)
 
 
-def dead_letters(pipe: Pipeline, settings: Settings) -> list[dict[str, Any]]:
-    dlq_url = pipe.sqs.get_queue_url(
-        QueueName=dlq_name_for(settings.queue_name or ""))["QueueUrl"]
-    return pipe.sqs.receive_message(  # type: ignore[no-any-return]
-        QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
-
-
 async def test_a_poison_in_a_pack_commits_what_came_before_it_once_and_dead_letters_the_pack(
     queue_settings: Settings, database: Database
 ) -> None:
@@ -174,10 +165,10 @@ async def test_a_poison_in_a_pack_commits_what_came_before_it_once_and_dead_lett
         await send_raw(pipe, "ACC-2", pack_body([r["payload"] for r in acc2]))
         worker = pipe.worker()
         deleted = await worker.run_once()
-        assert dead_letters(pipe, queue_settings) == []  # released, not dead-lettered yet
+        assert pipe.dead_letters(max_messages=10) == []  # released, not dead-lettered yet
         for _ in range(4):  # the pack's second receipt, then the redrive (maxReceiveCount 2)
             deleted += await worker.run_once()
-        dead = dead_letters(pipe, queue_settings)
+        dead = pipe.dead_letters(max_messages=10)
     finally:
         await pool.close()
     assert deleted == 1  # ACC-2's pack

@@ -14,7 +14,6 @@ import asyncpg
 from service.config import Settings
 from service.db import connect, create_pool
 from service.janitor import IdempotencyKeyJanitor
-from service.messaging.queue import dlq_name_for
 from service.messaging.relay import Relay
 from service.observability import Metrics
 from tests.service.conftest import Database
@@ -188,9 +187,7 @@ async def test_worker_fills_a_batch_in_one_transaction_and_poison_still_reaches_
         deleted = 0
         for _ in range(6):  # the poison is received twice (maxReceiveCount 2), then redriven
             deleted += await worker.run_once()
-        dlq_url = pipe.sqs.get_queue_url(
-            QueueName=dlq_name_for(queue_settings.queue_name or ""))["QueueUrl"]
-        dead = pipe.sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", [])
+        dead = pipe.dead_letters()
     finally:
         await pool.close()
     assert deleted == 4  # one message per account: ACC-1's and ACC-2's two events are packs

@@ -17,7 +17,6 @@ from litestar.testing import AsyncTestClient
 import service.messaging.worker as worker_module
 from service.config import Settings
 from service.db import create_pool
-from service.messaging.queue import dlq_name_for
 from service.orders import repository
 from service.venue import (
     HELD,
@@ -336,10 +335,7 @@ async def test_through_the_worker_a_poison_waits_behind_nothing_and_a_mismatch_h
         deleted = 0
         for _ in range(4):  # the poison's second receipt, then the redrive (maxReceiveCount 2)
             deleted += await worker.run_once()
-        dlq_url = pipe.sqs.get_queue_url(
-            QueueName=dlq_name_for(queue_settings.queue_name or ""))["QueueUrl"]
-        dead = pipe.sqs.receive_message(
-            QueueUrl=dlq_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
+        dead = pipe.dead_letters(max_messages=10)
     finally:
         await pool.close()
     assert batch_outcomes[0] == ["filled", UNKNOWN, "filled", MISMATCH, HELD]
